@@ -1,0 +1,100 @@
+using System.Collections.Immutable;
+using System.Diagnostics;
+using System.Text;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Emit;
+using Microsoft.CodeAnalysis.Text;
+
+namespace Sharpbox.Host;
+
+// Compiles one source file the way `dotnet new console` would: latest language version, top-level
+// statements or a classic Main, the console template's implicit usings, nullable enabled. References
+// are loaded once per process, so a long-lived host (compile-server) pays for them only at start-up.
+public sealed class Compiler
+{
+    public const string UserFileName = "Program.cs";
+
+    // The implicit usings of Microsoft.NET.Sdk console projects. They live in their own tree so the
+    // user's line numbers are untouched.
+    private const string ImplicitUsings = """
+        global using global::System;
+        global using global::System.Collections.Generic;
+        global using global::System.IO;
+        global using global::System.Linq;
+        global using global::System.Net.Http;
+        global using global::System.Threading;
+        global using global::System.Threading.Tasks;
+        """;
+
+    private static readonly CSharpParseOptions ParseOptions =
+        CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.Latest);
+
+    private static readonly CSharpCompilationOptions Options = new CSharpCompilationOptions(
+            OutputKind.ConsoleApplication,
+            optimizationLevel: OptimizationLevel.Release,
+            allowUnsafe: true,
+            nullableContextOptions: NullableContextOptions.Enable)
+        .WithSpecificDiagnosticOptions([
+            // Same as the SDK's defaults for a console app: missing XML docs and such are not interesting.
+            new KeyValuePair<string, ReportDiagnostic>("CS1591", ReportDiagnostic.Suppress),
+        ]);
+
+    private static readonly EmitOptions Emit = new(debugInformationFormat: DebugInformationFormat.PortablePdb);
+
+    private readonly ImmutableArray<MetadataReference> _references;
+    private readonly SyntaxTree _usings;
+
+    public Compiler(string referenceDir)
+    {
+        var dlls = Directory.GetFiles(referenceDir, "*.dll");
+        if (dlls.Length == 0) throw new InvalidOperationException($"no reference assemblies in {referenceDir}");
+        _references = [.. dlls.Order(StringComparer.Ordinal).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
+        _usings = CSharpSyntaxTree.ParseText(
+            SourceText.From(ImplicitUsings, Encoding.UTF8, SourceHashAlgorithm.Sha256), ParseOptions, path: "GlobalUsings.g.cs");
+    }
+
+    public static string DefaultReferenceDir() =>
+        Environment.GetEnvironmentVariable("SHARPBOX_REFS") is { Length: > 0 } dir
+            ? dir
+            : Path.Combine(AppContext.BaseDirectory, "refs");
+
+    public CompileResponse Compile(CompileRequest request)
+    {
+        var clock = Stopwatch.StartNew();
+        var text = SourceText.From(request.Source, Encoding.UTF8, SourceHashAlgorithm.Sha256);
+        var tree = CSharpSyntaxTree.ParseText(text, ParseOptions, path: UserFileName);
+        var compilation = CSharpCompilation.Create("Program", [_usings, tree], _references, Options);
+
+        using var pe = new MemoryStream();
+        using var pdb = new MemoryStream();
+        var result = compilation.Emit(pe, pdb, options: Emit);
+        var diagnostics = result.Diagnostics
+            .Where(d => d.Severity is DiagnosticSeverity.Error or DiagnosticSeverity.Warning)
+            // An unused implicit using is never the user's concern.
+            .Where(d => d.Location.SourceTree is null || d.Location.SourceTree == tree || d.Severity == DiagnosticSeverity.Error)
+            .OrderBy(d => d.Severity == DiagnosticSeverity.Error ? 0 : 1)
+            .ThenBy(d => d.Location.SourceSpan.Start)
+            .Select(ToDto)
+            .ToArray();
+
+        return new CompileResponse(
+            request.Id,
+            result.Success,
+            diagnostics,
+            result.Success ? Convert.ToBase64String(pe.GetBuffer(), 0, (int)pe.Length) : null,
+            result.Success ? Convert.ToBase64String(pdb.GetBuffer(), 0, (int)pdb.Length) : null,
+            clock.Elapsed.TotalMilliseconds);
+    }
+
+    private static DiagnosticDto ToDto(Diagnostic d)
+    {
+        var span = d.Location.GetMappedLineSpan();
+        var (line, col, endLine, endCol) = span.IsValid
+            ? (span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1,
+               span.EndLinePosition.Line + 1, span.EndLinePosition.Character + 1)
+            : (0, 0, 0, 0);
+        var severity = d.Severity == DiagnosticSeverity.Error ? "error" : "warning";
+        return new DiagnosticDto(d.Id, severity, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture), line, col, endLine, endCol);
+    }
+}

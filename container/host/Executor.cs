@@ -1,0 +1,150 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+using Microsoft.Win32.SafeHandles;
+
+namespace Sharpbox.Host;
+
+// Runs one compiled program in this process, which is already inside the sandbox.
+//
+// fd 3 (control, read): u32le length + PE image, then u32le length + PDB (length 0 for none), then EOF.
+// Reading it is the last thing the host does before user code, so a sandbox can be started early and
+// wait here with the runtime initialised.
+// fd 4 (status, write): JSON lines: {"e":"ready"} once waiting on fd 3; {"e":"start"} just before the
+// entry point; {"e":"exit","code":N} when the program ends normally or through Environment.Exit;
+// {"e":"unhandled","type":"System.X"} before the runtime reports an unhandled exception and aborts.
+// The user's code shares this process and could write to fd 4 too, so the runner treats these notes as
+// hints about the user's own program only, never as a source of trust.
+internal static class Executor
+{
+    [StackTraceHidden]
+    public static int Run(int controlFd, int statusFd)
+    {
+        var status = StatusChannel.Open(statusFd);
+        byte[] pe, pdb;
+        using (var control = new FileStream(new SafeFileHandle(controlFd, ownsHandle: true), FileAccess.Read, 1))
+        {
+            status.Send("{\"e\":\"ready\"}");
+            pe = ReadFrame(control) ?? throw new InvalidDataException("no assembly on the control fd");
+            pdb = ReadFrame(control) ?? [];
+        }
+
+        var assembly = pdb.Length > 0 ? Assembly.Load(pe, pdb) : Assembly.Load(pe);
+        var entry = assembly.EntryPoint ?? throw new InvalidDataException("the assembly has no entry point");
+
+        var exitNoted = 0;
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+            status.Send($"{{\"e\":\"unhandled\",\"type\":{Quote(e.ExceptionObject.GetType().FullName ?? "?")}}}");
+        // Environment.Exit skips the code after Invoke; ProcessExit still runs.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            if (Interlocked.Exchange(ref exitNoted, 1) == 0)
+                status.Send($"{{\"e\":\"exit\",\"code\":{Environment.ExitCode}}}");
+        };
+
+        var main = BindMain(entry);
+        status.Send("{\"e\":\"start\"}");
+        // A direct delegate call, and [StackTraceHidden] on the host's frames: an unhandled exception
+        // reaches the runtime as itself and its stack trace shows only the user's frames, exactly as
+        // `dotnet run` prints it.
+        var code = main();
+        Environment.ExitCode = code;
+        Console.Out.Flush();
+        Console.Error.Flush();
+        return code;
+    }
+
+    // Entry points come in four shapes (async Main compiles to a synthesized one of these too).
+    private static Func<int> BindMain(MethodInfo entry)
+    {
+        var withArgs = entry.GetParameters().Length == 1;
+        var returnsInt = entry.ReturnType == typeof(int);
+        switch (withArgs, returnsInt)
+        {
+            case (false, false):
+            {
+                var d = entry.CreateDelegate<Action>();
+                return [StackTraceHidden] () => { d(); return 0; };
+            }
+            case (true, false):
+            {
+                var d = entry.CreateDelegate<Action<string[]>>();
+                return [StackTraceHidden] () => { d([]); return 0; };
+            }
+            case (false, true):
+                return entry.CreateDelegate<Func<int>>();
+            default:
+            {
+                var d = entry.CreateDelegate<Func<string[], int>>();
+                return [StackTraceHidden] () => d([]);
+            }
+        }
+    }
+
+    private static byte[]? ReadFrame(Stream s)
+    {
+        Span<byte> header = stackalloc byte[4];
+        if (!ReadExactly(s, header)) return null;
+        var length = BinaryPrimitives.ReadUInt32LittleEndian(header);
+        if (length > 64 * 1024 * 1024) throw new InvalidDataException($"frame of {length} bytes is too large");
+        var buffer = new byte[length];
+        if (!ReadExactly(s, buffer)) throw new InvalidDataException("truncated frame on the control fd");
+        return buffer;
+    }
+
+    private static bool ReadExactly(Stream s, Span<byte> buffer)
+    {
+        var read = 0;
+        while (read < buffer.Length)
+        {
+            var n = s.Read(buffer[read..]);
+            if (n == 0) return false;
+            read += n;
+        }
+        return true;
+    }
+
+    private static string Quote(string s) => System.Text.Json.JsonSerializer.Serialize(s, HostJsonStrings.Default.String);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class HostJsonStrings : System.Text.Json.Serialization.JsonSerializerContext;
+
+// Best-effort writer for fd 4: the run must not fail because nobody listens for notes.
+internal sealed class StatusChannel
+{
+    private readonly FileStream? _stream;
+    private readonly Lock _lock = new();
+
+    private StatusChannel(FileStream? stream) => _stream = stream;
+
+    public static StatusChannel Open(int fd)
+    {
+        try
+        {
+            return new StatusChannel(new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, 1));
+        }
+        catch (Exception)
+        {
+            return new StatusChannel(null);
+        }
+    }
+
+    public void Send(string json)
+    {
+        if (_stream is null) return;
+        lock (_lock)
+        {
+            try
+            {
+                _stream.Write(Encoding.UTF8.GetBytes(json + "\n"));
+                _stream.Flush();
+            }
+            catch (Exception)
+            {
+                // The user's program may have closed fd 4; the exit status still tells the runner enough.
+            }
+        }
+    }
+}

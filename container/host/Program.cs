@@ -1,0 +1,29 @@
+// The runner host. Modes:
+//   compile         read one CompileRequest (JSON) on stdin, write one CompileResponse (JSON line) on stdout
+//   compile-server  the same, one request per line, for as long as stdin stays open (a warm compiler)
+//   exec            read an assembly from fd 3, then run it with the process's own stdin/stdout/stderr;
+//                   lifecycle notes go to fd 4 (see Executor.cs)
+// Exit codes of the host itself: 2 = bad usage, 70 = internal failure (never the user program's).
+using System.Diagnostics;
+
+namespace Sharpbox.Host;
+
+// Hidden from stack traces, with the executor's frames, so a user's exception reads as under `dotnet run`.
+[StackTraceHidden]
+internal static class Program
+{
+    [StackTraceHidden]
+    private static int Main(string[] args) => args.FirstOrDefault() switch
+    {
+        "compile" => CompileMode.RunOnce(Console.OpenStandardInput(), Console.OpenStandardOutput()),
+        "compile-server" => CompileMode.Serve(Console.OpenStandardInput(), Console.OpenStandardOutput()),
+        "exec" => Executor.Run(controlFd: 3, statusFd: 4),
+        _ => Usage(),
+    };
+
+    private static int Usage()
+    {
+        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server | exec");
+        return 2;
+    }
+}

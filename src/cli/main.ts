@@ -1,0 +1,140 @@
+// `sharpbox run FILE.cs | -` — runs one C# program through the configured sandbox and shows it.
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.js';
+import { createLogger } from '../log.js';
+import { createRunner } from '../runner/index.js';
+import { decodeText, InputError } from './input.js';
+import { diagnosticLine, statsLine, statusLine } from './render.js';
+
+const USAGE = `usage: sharpbox run <FILE.cs | -> [--stdin FILE] [--timeout MS] [--backend NAME] [--json]`;
+
+/** Exit codes: 0 the program ran and exited 0; 1 it did not (compile error, crash, limit…); 2 bad usage or input; 70 internal. */
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        stdin: { type: 'string' },
+        timeout: { type: 'string' },
+        backend: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+  } catch (err) {
+    return usage(err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const [command, file, ...extra] = positionals;
+  if (command !== 'run') return usage(command ? `unknown command '${command}'` : 'no command given');
+  if (!file) return usage('no file given (use - to read the code from stdin)');
+  if (extra.length > 0) return usage(`unexpected argument '${extra[0]}'`);
+  if (values.timeout !== undefined && !/^\d+$/.test(values.timeout)) return usage(`--timeout takes milliseconds, got '${values.timeout}'`);
+
+  const env = { ...process.env };
+  if (values.backend !== undefined) env.SHARPBOX_BACKEND = values.backend;
+  if (values.timeout !== undefined) env.RUN_TIMEOUT_MS = values.timeout;
+  // The CLI's stdout belongs to the program (or to the one JSON document): logs stay quiet.
+  env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'error';
+  const config = loadConfig(env);
+
+  const source = decodeText(await readInput(file, 'the code', config.limits.sourceBytes + 1), file === '-' ? 'the code' : file, config.limits.sourceBytes, false);
+  const stdin = values.stdin === undefined ? '' : decodeText(await readInput(values.stdin, 'stdin', config.limits.stdinBytes + 1), values.stdin, config.limits.stdinBytes, true);
+
+  const runner = await createRunner(config, { log: createLogger(config.logLevel) });
+  let exit = 1;
+  try {
+    const submitted = runner.submit({ source, stdin });
+    if (!submitted.ok) {
+      process.stderr.write(`sharpbox: ${submitted.message}\n`);
+      return 2;
+    }
+    const handle = submitted.handle;
+    const onSignal = (): void => handle.cancel();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const human = !values.json;
+    for await (const event of handle.events()) {
+      if (!human) continue;
+      switch (event.type) {
+        case 'queued':
+          process.stderr.write(`⏳ pending (queue position ${event.position})\n`);
+          break;
+        case 'compiling':
+          process.stderr.write('⚙️ compiling…\n');
+          break;
+        case 'running':
+          process.stderr.write('▶️ running…\n');
+          break;
+        case 'output':
+          (event.stream === 'stdout' ? process.stdout : process.stderr).write(event.text);
+          break;
+        case 'done': {
+          const r = event.result;
+          for (const d of r.diagnostics) process.stderr.write(`${diagnosticLine(d)}\n`);
+          const endsWithNewline = r.stdout.length === 0 || r.stdout.endsWith('\n');
+          process.stderr.write(`${endsWithNewline ? '' : '\n'}${statusLine(r)}\n`);
+          const stats = statsLine(r);
+          if (stats) process.stderr.write(`   ${stats}\n`);
+          break;
+        }
+      }
+    }
+    const result = await handle.result;
+    if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    exit = result.status === 'ok' ? 0 : result.status === 'internal_error' ? 70 : 1;
+  } finally {
+    await runner.stop(0);
+  }
+  return exit;
+}
+
+async function readInput(path: string, what: string, maxBytes: number): Promise<Buffer> {
+  if (path === '-') {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of process.stdin) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > maxBytes) break; // enough to say it is too large
+    }
+    return Buffer.concat(chunks);
+  }
+  try {
+    return await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+    throw new InputError(`cannot read ${what} from ${path}: ${why}`);
+  }
+}
+
+function usage(problem: string): number {
+  process.stderr.write(`sharpbox: ${problem}\n${USAGE}\n`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof InputError || err instanceof ConfigError) {
+      process.stderr.write(`sharpbox: ${err.message}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`sharpbox: internal error: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = 70;
+    }
+  },
+);

@@ -1,0 +1,33 @@
+// How the CLI shows a run: the same lifecycle a Discord reply goes through (pending, compiling,
+// running, done), as lines on stderr, with the program's own output on stdout and stderr as it comes.
+import { formatBytes } from '../runner/classify.js';
+import type { Diagnostic, RunResult, RunStatus } from '../runner/types.js';
+
+const ICON: Record<RunStatus, string> = {
+  ok: '✅',
+  compile_error: '🛠️',
+  runtime_error: '💥',
+  timeout: '⏱️',
+  memory_limit: '🧠',
+  output_limit: '📜',
+  cancelled: '🛑',
+  internal_error: '⚠️',
+};
+
+export function statusLine(result: RunResult): string {
+  return `${ICON[result.status]} ${result.status} · ${result.reason ?? ''}`.trimEnd();
+}
+
+export function statsLine(result: RunResult): string {
+  const parts: string[] = [];
+  if (result.compileMs !== null) parts.push(`compile ${result.compileMs} ms`);
+  if (result.runMs !== null) parts.push(`run ${result.runMs} ms`);
+  if (result.peakMemoryBytes !== null) parts.push(`peak memory ${formatBytes(result.peakMemoryBytes)}`);
+  if (result.truncated) parts.push('output truncated');
+  return parts.join(' · ');
+}
+
+export function diagnosticLine(d: Diagnostic): string {
+  const at = d.line > 0 ? `${d.line}:${d.column} ` : '';
+  return `${at}${d.severity} ${d.id}: ${d.message}`;
+}

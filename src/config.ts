@@ -1,0 +1,135 @@
+// The only reader of process.env. Everything is parsed and validated once, at start-up, and every
+// problem is reported together, naming the variable and what it accepts.
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const BACKENDS = ['local'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+export const CGROUP_MODES = ['auto', 'v1', 'off'] as const;
+export type CgroupMode = (typeof CGROUP_MODES)[number];
+
+export interface RunLimits {
+  /** Wall-clock limit of the program itself, from sandbox start to exit. */
+  timeoutMs: number;
+  /** Memory of the whole sandbox (runtime included). */
+  memoryBytes: number;
+  /** stdout + stderr together, counted on the host. */
+  outputBytes: number;
+  /** Tasks (processes and threads) inside one sandbox. */
+  maxProcesses: number;
+  sourceBytes: number;
+  stdinBytes: number;
+  compileTimeoutMs: number;
+  compileMemoryBytes: number;
+  tmpfsBytes: number;
+}
+
+export interface Config {
+  backend: BackendName;
+  slots: number;
+  queueMax: number;
+  limits: RunLimits;
+  sandbox: {
+    hostDir: string;
+    etcDir: string;
+    dotnetRoot: string;
+    uidBase: number;
+    cgroup: CgroupMode;
+    stateDir: string;
+  };
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const MiB = 1024 * 1024;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  int(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    if (!/^\d+$/.test(raw.trim())) {
+      this.problems.push(`${name}: expected a whole number from ${min} to ${max}, got '${raw}'`);
+      return fallback;
+    }
+    const value = Number(raw.trim());
+    if (value < min || value > max) {
+      this.problems.push(`${name}: expected a whole number from ${min} to ${max}, got ${value}`);
+      return fallback;
+    }
+    return value;
+  }
+
+  oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = raw.trim() as T;
+    if (!values.includes(value)) {
+      this.problems.push(`${name}: expected one of ${values.join(', ')}, got '${raw}'`);
+      return fallback;
+    }
+    return value;
+  }
+
+  path(name: string, fallback: string): string {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    if (raw.includes('\0')) {
+      this.problems.push(`${name}: a path may not contain NUL bytes`);
+      return fallback;
+    }
+    return resolve(raw.trim());
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const r = new Reader(env);
+  const config: Config = {
+    backend: r.oneOf('SHARPBOX_BACKEND', BACKENDS, 'local'),
+    slots: r.int('SANDBOX_SLOTS', Math.max(1, availableParallelism()), 1, 64),
+    queueMax: r.int('SANDBOX_QUEUE_MAX', 100, 0, 100_000),
+    limits: {
+      timeoutMs: r.int('RUN_TIMEOUT_MS', 5000, 100, 600_000),
+      memoryBytes: r.int('RUN_MEMORY_MB', 256, 64, 16_384) * MiB,
+      outputBytes: r.int('RUN_OUTPUT_MAX_BYTES', MiB, 1024, 64 * MiB),
+      // .NET starts 4 threads for Hello World and about 9 once the thread pool is busy on 2 cores;
+      // 64 leaves room for real programs (Parallel.For, a few Tasks) and still stops a thread bomb.
+      maxProcesses: r.int('RUN_MAX_PROCESSES', 64, 16, 4096),
+      sourceBytes: r.int('SOURCE_MAX_BYTES', 64 * 1024, 1, 16 * MiB),
+      stdinBytes: r.int('STDIN_MAX_BYTES', 64 * 1024, 0, 16 * MiB),
+      compileTimeoutMs: r.int('COMPILE_TIMEOUT_MS', 10_000, 500, 600_000),
+      compileMemoryBytes: r.int('COMPILE_MEMORY_MB', 1024, 256, 16_384) * MiB,
+      tmpfsBytes: r.int('SANDBOX_TMPFS_MB', 64, 1, 4096) * MiB,
+    },
+    sandbox: {
+      hostDir: r.path('SANDBOX_HOST_DIR', resolve(projectRoot, 'container', 'bin', 'host')),
+      etcDir: r.path('SANDBOX_ETC_DIR', resolve(projectRoot, 'container', 'sandbox-etc')),
+      dotnetRoot: r.path('SANDBOX_DOTNET_ROOT', '/usr/share/dotnet'),
+      // Each slot runs as uidBase + n: an unprivileged uid that owns nothing on the host and is
+      // never the service's own.
+      uidBase: r.int('SANDBOX_UID_BASE', 64000, 1000, 4_000_000_000),
+      cgroup: r.oneOf('SANDBOX_CGROUP', CGROUP_MODES, 'auto'),
+      stateDir: r.path('SANDBOX_STATE_DIR', '/run/sharpbox'),
+    },
+    logLevel: r.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return deepFreeze(config);
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const v of Object.values(value)) if (v && typeof v === 'object') deepFreeze(v as object);
+  return Object.freeze(value);
+}

@@ -1,0 +1,126 @@
+// Pure builders for the sandbox command line. Nothing here touches the system, so the exact arrays are
+// unit-tested (test/unit/bwrapArgs.test.ts), as snekbox tests its nsjail args and Compiler Explorer its
+// nsjail options.
+
+export interface Bind {
+  src: string;
+  dest: string;
+}
+
+export interface Symlink {
+  /** What the link points to. */
+  target: string;
+  /** Where the link is created inside the sandbox. */
+  path: string;
+}
+
+/** The read-only view of the host a sandbox gets: just what the .NET runtime needs. */
+export interface SandboxLayout {
+  roBinds: readonly Bind[];
+  symlinks: readonly Symlink[];
+}
+
+export interface SandboxSpec {
+  layout: SandboxLayout;
+  /** Size cap of the fresh tmpfs at /tmp: the only writable place. */
+  tmpfsBytes: number;
+  env: Readonly<Record<string, string>>;
+  /** fd number (in bwrap's own process) of a compiled seccomp filter, if any. */
+  seccompFd?: number;
+  argv: readonly string[];
+}
+
+/** The uid/gid the sandboxed program has inside its user namespace ("nobody", as snekbox does). */
+export const INNER_ID = 65534;
+
+export function buildBwrapArgs(spec: SandboxSpec): string[] {
+  const args: string[] = [
+    // Every namespace: user, pid, net (only its own loopback), ipc, uts, cgroup, mount.
+    '--unshare-all',
+    '--unshare-user',
+    // The program may not create user namespaces of its own: they are the door to most kernel bugs.
+    '--disable-userns',
+    '--uid', String(INNER_ID),
+    '--gid', String(INNER_ID),
+    '--hostname', 'sharpbox',
+    // Kills the sandbox if the service dies; --new-session stops TIOCSTI injection (CVE-2017-5226).
+    '--die-with-parent',
+    '--new-session',
+    '--clearenv',
+  ];
+  for (const [key, value] of Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    args.push('--setenv', key, value);
+  }
+  for (const bind of spec.layout.roBinds) args.push('--ro-bind', bind.src, bind.dest);
+  for (const link of spec.layout.symlinks) args.push('--symlink', link.target, link.path);
+  args.push(
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--size', String(spec.tmpfsBytes), '--tmpfs', '/tmp',
+    '--chdir', '/tmp',
+  );
+  if (spec.seccompFd !== undefined) args.push('--seccomp', String(spec.seccompFd));
+  // Last: everything but /tmp (and the kernel's /proc and /dev) becomes read-only, the root tmpfs too.
+  args.push('--remount-ro', '/');
+  args.push('--', ...spec.argv);
+  return args;
+}
+
+export interface Rlimits {
+  /** RLIMIT_NPROC: tasks of the slot's uid, all sandboxes of that uid together (one at a time). */
+  nproc: number;
+  nofile: number;
+  fsizeBytes: number;
+  cpuSeconds: number;
+  dataBytes: number;
+  core: number;
+}
+
+export interface LaunchSpec {
+  /** cgroup.procs files the launcher joins before anything else runs (empty: no cgroups). */
+  cgroupProcsFiles: readonly string[];
+  rlimits: Rlimits;
+  uid: number;
+  gid: number;
+  bwrapArgs: readonly string[];
+  tools: { sh: string; prlimit: string; setpriv: string; bwrap: string };
+}
+
+// Joins each cgroup named before `--`, then execs the rest. The join must happen before the sandbox
+// starts, so that every process it ever creates is born inside the cgroup; writing the pid from the
+// service after spawn would race with the program's first fork.
+export const ENTER_SCRIPT = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+
+/**
+ * The full argv: [sh joins cgroups] → prlimit sets rlimits (as root, so hard limits can be set) →
+ * setpriv drops to the slot's uid with no groups and no_new_privs → bwrap builds the sandbox. Each step
+ * execs the next, so the pid the service holds is bwrap's own.
+ */
+export function buildLaunchArgv(spec: LaunchSpec): string[] {
+  const { rlimits: r, tools } = spec;
+  const cpuHard = r.cpuSeconds + 1;
+  const argv: string[] = [];
+  if (spec.cgroupProcsFiles.length > 0) {
+    argv.push(tools.sh, '-c', ENTER_SCRIPT, 'sharpbox-enter', ...spec.cgroupProcsFiles, '--');
+  }
+  argv.push(
+    tools.prlimit,
+    `--nproc=${r.nproc}`,
+    `--nofile=${r.nofile}`,
+    `--fsize=${r.fsizeBytes}`,
+    // SIGXCPU at the soft limit, SIGKILL at the hard one: a backstop behind the wall-clock killer.
+    `--cpu=${r.cpuSeconds}:${cpuHard}`,
+    `--data=${r.dataBytes}`,
+    `--core=${r.core}`,
+    '--',
+    tools.setpriv,
+    `--reuid=${spec.uid}`,
+    `--regid=${spec.gid}`,
+    '--clear-groups',
+    '--no-new-privs',
+    '--',
+    tools.bwrap,
+    ...spec.bwrapArgs,
+  );
+  return argv;
+}

@@ -1,0 +1,223 @@
+// The runner's public surface: submit a run, follow its events, cancel it. Runs are admitted to at most
+// `capacity` concurrent backend executions; the rest wait in a FIFO queue of bounded length.
+import { randomUUID } from 'node:crypto';
+import type { Config } from '../config.js';
+import { createLogger, type Logger } from '../log.js';
+import type { SandboxBackend } from './backend.js';
+import { backendFromConfig } from './backends/index.js';
+import { emptyResult, type Refusal, type RunEvent, type RunRequest, type RunResult } from './types.js';
+
+export type { Diagnostic, Refusal, RefusalCode, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
+
+export interface RunHandle {
+  readonly id: string;
+  /** Every event of the run, from the first, then live ones until done. */
+  events(): AsyncIterableIterator<RunEvent>;
+  /** Called for each event from now on (and not for past ones); returns an unsubscribe function. */
+  on(listener: (event: RunEvent) => void): () => void;
+  readonly result: Promise<RunResult>;
+  cancel(): void;
+}
+
+export type SubmitResult = { ok: true; handle: RunHandle } | Refusal;
+
+export interface Runner {
+  readonly backend: SandboxBackend;
+  submit(request: RunRequest): SubmitResult;
+  /** Runs executing and waiting. */
+  stats(): { running: number; queued: number; capacity: number };
+  /** Refuses new runs, cancels queued ones, waits for running ones (cancelling them after graceMs). */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface RunnerOptions {
+  backend?: SandboxBackend;
+  log?: Logger;
+}
+
+export async function createRunner(config: Config, options: RunnerOptions = {}): Promise<Runner> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const backend = options.backend ?? backendFromConfig(config, log);
+  await backend.start();
+  return new QueueRunner(config, backend, log);
+}
+
+class Run implements RunHandle {
+  readonly id = randomUUID();
+  readonly controller = new AbortController();
+  readonly history: RunEvent[] = [];
+  private readonly listeners = new Set<(e: RunEvent) => void>();
+  private resolveResult!: (r: RunResult) => void;
+  readonly result: Promise<RunResult>;
+  finished = false;
+
+  constructor(
+    readonly request: Required<Pick<RunRequest, 'source' | 'stdin'>> & { timeoutMs: number },
+    private readonly onCancel: (run: Run) => void,
+  ) {
+    this.result = new Promise((resolve) => (this.resolveResult = resolve));
+  }
+
+  emit(event: RunEvent): void {
+    if (this.finished) return;
+    this.history.push(event);
+    if (event.type === 'done') {
+      this.finished = true;
+      this.resolveResult(event.result);
+    }
+    for (const l of this.listeners) {
+      try {
+        l(event);
+      } catch {
+        // a listener's bug must not break the run or the other listeners
+      }
+    }
+  }
+
+  on(listener: (event: RunEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async *events(): AsyncIterableIterator<RunEvent> {
+    let index = 0;
+    let wake: (() => void) | null = null;
+    const off = this.on(() => wake?.());
+    try {
+      for (;;) {
+        while (index < this.history.length) {
+          const event = this.history[index++] as RunEvent;
+          yield event;
+          if (event.type === 'done') return;
+        }
+        await new Promise<void>((r) => (wake = r));
+        wake = null;
+      }
+    } finally {
+      off();
+    }
+  }
+
+  cancel(): void {
+    if (this.finished) return;
+    this.controller.abort();
+    this.onCancel(this);
+  }
+}
+
+class QueueRunner implements Runner {
+  private readonly queue: Run[] = [];
+  private running = 0;
+  private stopping = false;
+  private readonly inFlight = new Set<Run>();
+
+  constructor(
+    private readonly config: Config,
+    readonly backend: SandboxBackend,
+    private readonly log: Logger,
+  ) {}
+
+  submit(request: RunRequest): SubmitResult {
+    const refusal = this.validate(request);
+    if (refusal) return refusal;
+    const { limits } = this.config;
+    if (this.queue.length >= this.config.queueMax && this.running >= this.backend.capacity) {
+      return { ok: false, code: 'QUEUE_FULL', message: `the queue is full (${this.config.queueMax} runs waiting)`, retryAfterMs: Math.max(1000, limits.timeoutMs) };
+    }
+    const timeoutMs = Math.min(limits.timeoutMs, request.timeoutMs ?? limits.timeoutMs);
+    const run = new Run({ source: request.source, stdin: request.stdin ?? '', timeoutMs }, (r) => this.cancelled(r));
+    this.queue.push(run);
+    run.emit({ type: 'queued', position: this.queue.length });
+    this.pump();
+    return { ok: true, handle: run };
+  }
+
+  stats() {
+    return { running: this.running, queued: this.queue.length, capacity: this.backend.capacity };
+  }
+
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const run of this.queue.splice(0)) run.emit({ type: 'done', result: emptyResult('cancelled', 'the service is shutting down') });
+    const pending = [...this.inFlight].map((r) => r.result);
+    const timer = setTimeout(() => {
+      for (const run of this.inFlight) run.controller.abort();
+    }, graceMs);
+    await Promise.allSettled(pending);
+    clearTimeout(timer);
+    await this.backend.stop();
+  }
+
+  private validate(request: RunRequest): Refusal | null {
+    const { limits } = this.config;
+    const bad = (code: Refusal['code'], message: string): Refusal => ({ ok: false, code, message });
+    if (this.stopping) return bad('SHUTTING_DOWN', 'the service is shutting down');
+    if (typeof request?.source !== 'string') return bad('INVALID_INPUT', 'the source must be a string');
+    if (request.stdin !== undefined && typeof request.stdin !== 'string') return bad('INVALID_INPUT', 'stdin must be a string');
+    if (request.timeoutMs !== undefined && !(Number.isInteger(request.timeoutMs) && request.timeoutMs > 0)) {
+      return bad('INVALID_INPUT', 'timeoutMs must be a positive whole number');
+    }
+    if (request.source.trim().length === 0) return bad('SOURCE_EMPTY', 'there is no code to run');
+    const sourceBytes = Buffer.byteLength(request.source, 'utf8');
+    if (sourceBytes > limits.sourceBytes) return bad('SOURCE_TOO_LARGE', `the code is ${sourceBytes} bytes; the limit is ${limits.sourceBytes}`);
+    if (request.source.includes('\0')) return bad('INVALID_INPUT', 'the code contains a NUL byte');
+    if (hasLoneSurrogate(request.source)) return bad('INVALID_INPUT', 'the code is not valid Unicode text');
+    const stdin = request.stdin ?? '';
+    const stdinBytes = Buffer.byteLength(stdin, 'utf8');
+    if (stdinBytes > limits.stdinBytes) return bad('STDIN_TOO_LARGE', `stdin is ${stdinBytes} bytes; the limit is ${limits.stdinBytes}`);
+    if (hasLoneSurrogate(stdin)) return bad('INVALID_INPUT', 'stdin is not valid Unicode text');
+    return null;
+  }
+
+  private cancelled(run: Run): void {
+    const index = this.queue.indexOf(run);
+    if (index >= 0) {
+      this.queue.splice(index, 1);
+      run.emit({ type: 'done', result: emptyResult('cancelled', 'cancelled') });
+      this.announcePositions(index);
+    }
+    // A running run ends through its AbortSignal: the backend kills the sandbox and reports cancelled.
+  }
+
+  private announcePositions(from: number): void {
+    for (let i = from; i < this.queue.length; i++) this.queue[i]?.emit({ type: 'queued', position: i + 1 });
+  }
+
+  private pump(): void {
+    while (this.running < this.backend.capacity && this.queue.length > 0) {
+      const run = this.queue.shift() as Run;
+      this.announcePositions(0);
+      this.running++;
+      this.inFlight.add(run);
+      void this.execute(run).finally(() => {
+        this.running--;
+        this.inFlight.delete(run);
+        this.pump();
+      });
+    }
+  }
+
+  private async execute(run: Run): Promise<void> {
+    let result: RunResult;
+    try {
+      result = await this.backend.execute({
+        id: run.id,
+        source: run.request.source,
+        stdin: run.request.stdin,
+        timeoutMs: run.request.timeoutMs,
+        signal: run.controller.signal,
+        onPhase: (phase) => run.emit({ type: phase }),
+        onOutput: (stream, text) => run.emit({ type: 'output', stream, text }),
+      });
+    } catch (err) {
+      // Only infrastructure faults land here; the user sees a plain internal_error, we see the cause.
+      this.log.error('run failed in the backend', { runId: run.id, backend: this.backend.name, err: err instanceof Error ? err.message : String(err) });
+      result = emptyResult('internal_error', 'the sandbox failed; this is our fault, not your code\'s');
+    }
+    run.emit({ type: 'done', result });
+  }
+}
+
+function hasLoneSurrogate(s: string): boolean {
+  return /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
