@@ -27,8 +27,13 @@ export interface SandboxSpec {
   env: Readonly<Record<string, string>>;
   /** fd number (in bwrap's own process) of a compiled seccomp filter, if any. */
   seccompFd?: number;
+  /** fd on which bwrap reports the sandbox's pid 1 as seen from the host ({"child-pid": N}). */
+  jsonStatusFd?: number;
   argv: readonly string[];
 }
+
+/** Where the init (tini, statically linked) is bound: it runs the program as its child and reaps. */
+export const SANDBOX_INIT = '/sandbox/init';
 
 /** The uid/gid the sandboxed program has inside its user namespace ("nobody", as snekbox does). */
 export const INNER_ID = 65534;
@@ -46,6 +51,13 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
     // Kills the sandbox if the service dies; --new-session stops TIOCSTI injection (CVE-2017-5226).
     '--die-with-parent',
     '--new-session',
+    // Our init (tini, see SANDBOX_INIT) is pid 1 and the outer bwrap's only child, which reaps it. bwrap's
+    // own init would outlive the outer bwrap for a moment and be left as a zombie for the host's pid 1,
+    // which on a host without a reaping init (this VM, Docker without --init) is never reaped: every
+    // run would leak pid entries that count against the slot's RLIMIT_NPROC. And the program itself must
+    // not be pid 1: the kernel drops self-sent signals to a namespace's init, so .NET's abort() on an
+    // unhandled exception would end in SIGSEGV instead of SIGABRT.
+    '--as-pid-1',
     '--clearenv',
   ];
   for (const [key, value] of Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -56,13 +68,16 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
   args.push(
     '--proc', '/proc',
     '--dev', '/dev',
+    // bwrap's /dev is a writable tmpfs of its own: make it read-only, so /tmp stays the one writable place.
+    '--remount-ro', '/dev',
     '--size', String(spec.tmpfsBytes), '--tmpfs', '/tmp',
     '--chdir', '/tmp',
   );
   if (spec.seccompFd !== undefined) args.push('--seccomp', String(spec.seccompFd));
+  if (spec.jsonStatusFd !== undefined) args.push('--json-status-fd', String(spec.jsonStatusFd));
   // Last: everything but /tmp (and the kernel's /proc and /dev) becomes read-only, the root tmpfs too.
   args.push('--remount-ro', '/');
-  args.push('--', ...spec.argv);
+  args.push('--', SANDBOX_INIT, '--', ...spec.argv);
   return args;
 }
 

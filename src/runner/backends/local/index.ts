@@ -12,7 +12,8 @@ import { buildBwrapArgs, buildLaunchArgv, type SandboxLayout } from './bwrapArgs
 import { CgroupV1, type CgroupStats, type StepCgroup } from './cgroup.js';
 import { encodeProgramFrames, parseCompileResponse } from './hostProtocol.js';
 import { multiarchFor, SANDBOX_DOTNET_ROOT, SANDBOX_HOST_DIR, sandboxLayout } from './layout.js';
-import { runSandboxProcess, type ProcessOutcome } from './sandboxProcess.js';
+import { BWRAP_STATUS_FD, runSandboxProcess, SECCOMP_FD, type ProcessOutcome } from './sandboxProcess.js';
+import { seccompFilter } from './seccomp.js';
 import { resolveTools, type Tools } from './tools.js';
 import { claimUids, type UidClaim } from './uidSlots.js';
 
@@ -21,7 +22,7 @@ const MiB = 1024 * 1024;
 const COMPILE_RESPONSE_CAP = 48 * MiB;
 /** Roslyn's parallel compile and the runtime's threads; it never runs user code. */
 const COMPILE_MAX_TASKS = 128;
-/** bwrap's monitor and its init process sit in the sandbox's cgroup and uid beside the program. */
+/** The outer bwrap and tini sit in the sandbox's cgroup and uid beside the program. */
 const LAUNCHER_TASKS = 2;
 
 type Step = 'compile' | 'run';
@@ -34,6 +35,7 @@ export class LocalBackend implements SandboxBackend {
   private cgroups: CgroupV1 | null = null;
   private claim: UidClaim | null = null;
   private freeUids: number[] = [];
+  private seccomp: Buffer | null = null;
 
   constructor(
     private readonly config: Config,
@@ -48,7 +50,7 @@ export class LocalBackend implements SandboxBackend {
     }
     this.tools = await resolveTools();
     const { sandbox } = this.config;
-    this.layout = sandboxLayout({ dotnetRoot: sandbox.dotnetRoot, hostDir: sandbox.hostDir, etcDir: sandbox.etcDir, multiarch: multiarchFor(arch()) });
+    this.layout = sandboxLayout({ dotnetRoot: sandbox.dotnetRoot, hostDir: sandbox.hostDir, etcDir: sandbox.etcDir, init: this.tools['tini-static'], multiarch: multiarchFor(arch()) });
     if (sandbox.cgroup !== 'off') {
       this.cgroups = await CgroupV1.detect();
       if (!this.cgroups && sandbox.cgroup === 'v1') {
@@ -56,9 +58,16 @@ export class LocalBackend implements SandboxBackend {
       }
       if (!this.cgroups) this.log.warn('no writable cgroup v1 memory+pids controllers: memory is capped by RLIMIT_DATA only and peak memory is not measured');
     }
+    this.seccomp = seccompFilter(arch());
+    if (!this.seccomp) this.log.warn(`no seccomp filter for ${arch()}: the sandbox relies on namespaces, rlimits and cgroups alone`);
     this.claim = await claimUids(sandbox.stateDir, sandbox.uidBase, this.capacity);
     this.freeUids = [...this.claim.uids];
     this.log.info('local sandbox ready', { slots: this.capacity, uids: this.claim.uids, cgroups: this.cgroups ? 'v1' : 'none' });
+  }
+
+  /** The uids this backend's sandboxes run as (claimed at start). */
+  get slotUids(): readonly number[] {
+    return this.claim?.uids ?? [];
   }
 
   async stop(): Promise<void> {
@@ -179,6 +188,8 @@ export class LocalBackend implements SandboxBackend {
         layout,
         tmpfsBytes: this.config.limits.tmpfsBytes,
         env: sandboxEnv(s.memoryBytes),
+        seccompFd: this.seccomp ? SECCOMP_FD : undefined,
+        jsonStatusFd: BWRAP_STATUS_FD,
         argv: [`${SANDBOX_DOTNET_ROOT}/dotnet`, `${SANDBOX_HOST_DIR}/sharpbox-host.dll`, ...s.argv],
       });
       const argv = buildLaunchArgv({
@@ -186,7 +197,8 @@ export class LocalBackend implements SandboxBackend {
         rlimits: {
           nproc: s.maxTasks + LAUNCHER_TASKS,
           nofile: 1024,
-          fsizeBytes: this.config.limits.tmpfsBytes,
+          // Just above the tmpfs cap, so a full tmpfs is a catchable ENOSPC rather than a SIGXFSZ kill.
+          fsizeBytes: this.config.limits.tmpfsBytes + MiB,
           cpuSeconds: Math.ceil(s.timeoutMs / 1000) + 1,
           // Backstop only, and loose: DATA also counts thread-stack reservations (see cgroup.ts).
           dataBytes: s.memoryBytes + 256 * MiB,
@@ -201,6 +213,7 @@ export class LocalBackend implements SandboxBackend {
         argv,
         stdin: s.stdin,
         control: s.control,
+        seccomp: this.seccomp,
         timeoutMs: s.timeoutMs,
         outputCapBytes: s.outputCapBytes,
         signal: run.signal,

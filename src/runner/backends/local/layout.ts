@@ -4,7 +4,7 @@
 // /home, /root, /tmp, /var, /usr/bin, no project tree. /etc holds only a passwd and group of our own.
 import { existsSync, lstatSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Bind, SandboxLayout, Symlink } from './bwrapArgs.js';
+import { SANDBOX_INIT, type Bind, type SandboxLayout, type Symlink } from './bwrapArgs.js';
 
 export const SANDBOX_DOTNET_ROOT = '/usr/share/dotnet';
 export const SANDBOX_HOST_DIR = '/sandbox/host';
@@ -14,6 +14,8 @@ export interface LayoutInput {
   hostDir: string;
   /** passwd and group naming the sandbox's one user, so Environment.UserName and friends work. */
   etcDir: string;
+  /** A statically linked init (tini-static) for pid 1 of the sandbox. */
+  init: string;
   /** Debian's multiarch triplet, e.g. x86_64-linux-gnu. */
   multiarch: string;
 }
@@ -46,6 +48,7 @@ export function sandboxLayout(input: LayoutInput): SandboxLayout {
   if (!existsSync(join(input.hostDir, 'sharpbox-host.dll'))) {
     throw new Error(`no runner host in ${input.hostDir}: build it with \`npm run build:host\` (README's first command does)`);
   }
+  must(input.init, SANDBOX_INIT);
   // The host's directory whole: its dll, Roslyn and the reference pack.
   must(input.hostDir, SANDBOX_HOST_DIR);
 

@@ -10,6 +10,8 @@ export interface SandboxProcessOptions {
   stdin: Buffer;
   /** Written to the sandbox's fd 3, then closed. */
   control?: Buffer;
+  /** A seccomp filter, handed to bwrap on fd SECCOMP_FD. */
+  seccomp?: Buffer | null;
   timeoutMs: number;
   /** Cap over stdout + stderr together; past it the sandbox is killed. */
   outputCapBytes: number;
@@ -31,6 +33,12 @@ export interface ProcessOutcome {
   wallMs: number;
 }
 
+/** bwrap reads the seccomp filter from this fd (and closes it before the program starts). */
+export const SECCOMP_FD = 5;
+/** bwrap writes {"child-pid": N} here: the host pid of the sandbox's pid 1. */
+export const BWRAP_STATUS_FD = 6;
+/** If the sandbox's pid 1 is not known this long after a kill was asked for, kill bwrap itself. */
+const KILL_FALLBACK_MS = 1000;
 const NOTES_CAP = 64 * 1024;
 /** After the process exits, how long its pipes may stay open (a descendant holding them) before we cut. */
 const CLOSE_GRACE_MS = 2000;
@@ -41,11 +49,14 @@ export function runSandboxProcess(opts: SandboxProcessOptions): Promise<ProcessO
     const [cmd, ...args] = opts.argv;
     if (!cmd) throw new Error('empty argv');
     const child = spawn(cmd, args, {
-      stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe', 'pipe', 'pipe', opts.seccomp ? 'pipe' : 'ignore', 'pipe'],
       env: {},
       detached: false,
     });
 
+    const pipes = child.stdio as unknown as (Readable & Writable)[];
+    const [stdinPipe, stdoutPipe, stderrPipe] = [pipes[0], pipes[1], pipes[2]];
+    if (!stdinPipe || !stdoutPipe || !stderrPipe) throw new Error('spawn gave no stdio pipes');
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     const decoders = { stdout: new TextDecoder('utf-8'), stderr: new TextDecoder('utf-8') };
@@ -58,13 +69,40 @@ export function runSandboxProcess(opts: SandboxProcessOptions): Promise<ProcessO
     let killedBy: NodeJS.Signals | null = null;
     let settled = false;
 
-    const kill = (): void => {
+    // Killing means killing the sandbox's pid 1 (tini): the kernel then kills everything in its pid
+    // namespace, and the outer bwrap reaps it and exits. Killing the outer bwrap instead would orphan
+    // pid 1 to the host's init, which may never reap it (see bwrapArgs.ts).
+    let sandboxInit = 0;
+    let killRequested = false;
+    let fallback: NodeJS.Timeout | undefined;
+    const killInit = (): void => {
       try {
-        child.kill('SIGKILL');
+        process.kill(sandboxInit, 'SIGKILL');
       } catch {
         // already gone
       }
     };
+    const kill = (): void => {
+      if (killRequested) return;
+      killRequested = true;
+      if (sandboxInit > 0) return killInit();
+      fallback = setTimeout(() => child.kill('SIGKILL'), KILL_FALLBACK_MS);
+    };
+    let bwrapStatus = '';
+    const statusPipe = pipes[BWRAP_STATUS_FD] as Readable;
+    statusPipe.setEncoding('utf8');
+    statusPipe.on('data', (s: string) => {
+      if (sandboxInit > 0 || bwrapStatus.length > 4096) return;
+      bwrapStatus += s;
+      const pid = Number(/"child-pid"\s*:\s*(\d+)/.exec(bwrapStatus)?.[1] ?? 0);
+      if (pid > 0) {
+        sandboxInit = pid;
+        if (killRequested) {
+          clearTimeout(fallback);
+          killInit();
+        }
+      }
+    });
     const timer = setTimeout(() => {
       timedOut = true;
       kill();
@@ -92,9 +130,9 @@ export function runSandboxProcess(opts: SandboxProcessOptions): Promise<ProcessO
         if (text.length > 0) opts.onOutput(stream, text);
       }
     };
-    child.stdout.on('data', take('stdout', out));
-    child.stderr.on('data', take('stderr', err));
-    const notes = child.stdio[4] as Readable;
+    stdoutPipe.on('data', take('stdout', out));
+    stderrPipe.on('data', take('stderr', err));
+    const notes = pipes[4] as Readable;
     notes.setEncoding('utf8');
     notes.on('data', (s: string) => {
       if (notesText.length < NOTES_CAP) notesText += s.slice(0, NOTES_CAP - notesText.length);
@@ -105,21 +143,23 @@ export function runSandboxProcess(opts: SandboxProcessOptions): Promise<ProcessO
       w.on('error', () => undefined);
       w.end(data);
     };
-    feed(child.stdin, opts.stdin);
-    feed(child.stdio[3] as Writable, opts.control);
+    feed(stdinPipe, opts.stdin);
+    feed(pipes[3] as Writable, opts.control);
+    if (opts.seccomp) feed(pipes[SECCOMP_FD] as Writable, opts.seccomp);
 
     let graceTimer: NodeJS.Timeout | undefined;
     child.on('exit', (code, sig) => {
       exitCode = code;
       killedBy = sig;
       graceTimer = setTimeout(() => {
-        for (const s of [child.stdout, child.stderr, notes]) s.destroy();
+        for (const s of [stdoutPipe, stderrPipe, notes, statusPipe]) s.destroy();
       }, CLOSE_GRACE_MS);
     });
     child.on('error', (e) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      clearTimeout(fallback);
       opts.signal.removeEventListener('abort', onAbort);
       reject(new Error(`could not start the sandbox: ${e.message}`));
     });
@@ -128,6 +168,7 @@ export function runSandboxProcess(opts: SandboxProcessOptions): Promise<ProcessO
       settled = true;
       clearTimeout(timer);
       clearTimeout(graceTimer);
+      clearTimeout(fallback);
       opts.signal.removeEventListener('abort', onAbort);
       if (opts.onOutput) {
         for (const stream of ['stdout', 'stderr'] as const) {

@@ -9,6 +9,8 @@ export interface Tools {
   setpriv: string;
   bwrap: string;
   kill: string;
+  /** Runs inside the sandbox as pid 1; must be statically linked (the sandbox has no loader path for it). */
+  'tini-static': string;
 }
 
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
@@ -19,6 +21,7 @@ const PACKAGES: Record<keyof Tools, string> = {
   setpriv: 'util-linux',
   bwrap: 'bubblewrap',
   kill: 'procps',
+  'tini-static': 'tini',
 };
 
 export async function resolveTools(): Promise<Tools> {

@@ -1,0 +1,42 @@
+// Starts a real runner (real bubblewrap, real dotnet) for a test file, with its own uids claimed.
+import assert from 'node:assert/strict';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { createRunner, type RunEvent, type RunHandle, type Runner, type RunRequest, type RunResult } from '../../src/runner/index.js';
+
+export interface TestRunner {
+  runner: Runner;
+  config: Config;
+  /** Submits and waits for the result; fails the test on a refusal. */
+  run(source: string, request?: Omit<RunRequest, 'source'>): Promise<RunResult>;
+  start(source: string, request?: Omit<RunRequest, 'source'>): RunHandle;
+  stop(): Promise<void>;
+}
+
+export async function startTestRunner(env: Record<string, string> = {}): Promise<TestRunner> {
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', ...env });
+  const runner = await createRunner(config, { log: createLogger('error') });
+  const start = (source: string, request: Omit<RunRequest, 'source'> = {}): RunHandle => {
+    const submitted = runner.submit({ source, ...request });
+    assert.ok(submitted.ok, `refused: ${submitted.ok ? '' : submitted.message}`);
+    return submitted.handle;
+  };
+  return {
+    runner,
+    config,
+    start,
+    run: (source, request) => start(source, request).result,
+    stop: () => runner.stop(0),
+  };
+}
+
+export async function collect(handle: RunHandle): Promise<RunEvent[]> {
+  const events: RunEvent[] = [];
+  for await (const e of handle.events()) events.push(e);
+  return events;
+}
+
+/** A readable failure message: the whole result, so a red test says what the sandbox did. */
+export function show(result: RunResult): string {
+  return JSON.stringify({ ...result, stdout: result.stdout.slice(0, 2000), stderr: result.stderr.slice(0, 2000) }, null, 1);
+}
