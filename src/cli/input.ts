@@ -22,15 +22,18 @@ export function decodeText(bytes: Buffer, what: string, maxBytes: number, allowE
   return text;
 }
 
+/** Byte offset of the first byte that does not start a valid UTF-8 sequence. */
 export function firstInvalidUtf8(bytes: Buffer): number {
-  for (let lo = 0, hi = bytes.length; ; ) {
-    if (hi - lo <= 1) return lo;
-    const mid = (lo + hi) >> 1;
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i] ?? 0;
+    const length = lead < 0x80 ? 1 : (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : 0;
+    if (length === 0 || i + length > bytes.length) return i;
     try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(0, mid), { stream: true });
-      lo = mid;
+      fatalUtf8.decode(bytes.subarray(i, i + length)); // also catches overlong forms and surrogates
     } catch {
-      hi = mid;
+      return i;
     }
+    i += length;
   }
+  return bytes.length;
 }

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+describe('configuration', () => {
+  it('has the documented defaults', () => {
+    const c = loadConfig({});
+    assert.equal(c.backend, 'local');
+    assert.equal(c.limits.timeoutMs, 5000);
+    assert.equal(c.limits.memoryBytes, 256 * 1024 * 1024);
+    assert.equal(c.limits.sourceBytes, 64 * 1024);
+    assert.equal(c.limits.outputBytes, 1024 * 1024);
+    assert.equal(c.limits.maxProcesses, 64);
+    assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits));
+  });
+
+  it('names every bad variable and what it accepts, all at once', () => {
+    assert.throws(
+      () => loadConfig({ RUN_TIMEOUT_MS: 'soon', SHARPBOX_BACKEND: 'docker', RUN_MEMORY_MB: '1' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.equal(err.problems.length, 3);
+        assert.match(err.message, /RUN_TIMEOUT_MS: expected a whole number from 100 to 600000, got 'soon'/);
+        assert.match(err.message, /SHARPBOX_BACKEND: expected one of local, got 'docker'/);
+        assert.match(err.message, /RUN_MEMORY_MB: expected a whole number from 64 to 16384, got 1/);
+        return true;
+      },
+    );
+  });
+
+  it('reads overrides', () => {
+    const c = loadConfig({ RUN_TIMEOUT_MS: '1500', SANDBOX_SLOTS: '4', SANDBOX_CGROUP: 'off' });
+    assert.equal(c.limits.timeoutMs, 1500);
+    assert.equal(c.slots, 4);
+    assert.equal(c.sandbox.cgroup, 'off');
+  });
+});
