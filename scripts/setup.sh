@@ -31,6 +31,6 @@ for tool in node npm dotnet; do
 done
 
 npm ci --no-audit --no-fund --loglevel=error
-dotnet build container/host -c Release -o container/bin/host --nologo -v q -clp:ErrorsOnly
+dotnet build container/host -c Release -o container/bin/host --nologo -v q -clp:ErrorsOnly -nologo
 npm run --silent build
 echo "setup: done"

@@ -29,6 +29,8 @@ export interface Config {
   backend: BackendName;
   slots: number;
   queueMax: number;
+  /** Warm the compile server up (JIT Roslyn's hot paths) before it takes requests. */
+  compileWarmup: boolean;
   limits: RunLimits;
   sandbox: {
     hostDir: string;
@@ -100,6 +102,7 @@ export function loadConfig(env: Env = process.env): Config {
     backend: r.oneOf('SHARPBOX_BACKEND', BACKENDS, 'local'),
     slots: r.int('SANDBOX_SLOTS', Math.max(1, availableParallelism()), 1, 64),
     queueMax: r.int('SANDBOX_QUEUE_MAX', 100, 0, 100_000),
+    compileWarmup: r.oneOf('COMPILE_WARMUP', ['true', 'false'] as const, 'true') === 'true',
     limits: {
       timeoutMs: r.int('RUN_TIMEOUT_MS', 5000, 100, 600_000),
       memoryBytes: r.int('RUN_MEMORY_MB', 256, 64, 16_384) * MiB,

@@ -14,11 +14,25 @@ internal static class CompileMode
         return 0;
     }
 
-    public static int Serve(Stream input, Stream output)
+    // Programs that walk the parser, binder, flow analysis, lowering (async, LINQ, lambdas, pattern
+    // matching, records) and the emitter, plus one with errors for the diagnostics path.
+    private static readonly string[] WarmupSources =
+    [
+        "Console.WriteLine(\"Hello, World!\");",
+        "using System.Text; var sb = new StringBuilder(); foreach (var x in Enumerable.Range(0, 3).Where(i => i % 2 == 0).Select(i => i * i)) sb.Append(x); Console.WriteLine(sb); await Task.Delay(1);",
+        "class P { record R(int A, string B); static async Task<int> Main(string[] args) { var r = new R(1, \"x\"); object o = r; if (o is R { A: > 0 } rr) Console.WriteLine(rr.B); var d = new Dictionary<string, List<int>>(); d[\"k\"] = [1, 2]; return await Task.FromResult(d.Count switch { 1 => 0, _ => 1 }); } }",
+        "int x = \"not an int\"; Console.WriteLine(x.Foo);",
+    ];
+
+    public static int Serve(Stream input, Stream output, bool warmup)
     {
         var compiler = new Compiler(Compiler.DefaultReferenceDir());
-        // Warm the compiler (JIT of the parser, binder and emitter) before the first real request.
-        compiler.Compile(new CompileRequest("System.Console.WriteLine(1);"));
+        if (warmup)
+        {
+            // Warm the compiler (the JIT tiers up Roslyn's hot paths) before the first real request.
+            for (var round = 0; round < 3; round++)
+                foreach (var source in WarmupSources) compiler.Compile(new CompileRequest(source));
+        }
         Respond(output, new CompileResponse("ready", true, [], null, null, 0));
         using var reader = new StreamReader(input, new UTF8Encoding(false, throwOnInvalidBytes: true));
         while (reader.ReadLine() is { } line)

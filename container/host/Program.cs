@@ -1,6 +1,7 @@
 // The runner host. Modes:
 //   compile         read one CompileRequest (JSON) on stdin, write one CompileResponse (JSON line) on stdout
-//   compile-server  the same, one request per line, for as long as stdin stays open (a warm compiler)
+//   compile-server  the same, one request per line, for as long as stdin stays open (a warm compiler);
+//                   it answers {"id":"ready"} once loaded (and warmed, unless --no-warmup)
 //   exec            read an assembly from fd 3, then run it with the process's own stdin/stdout/stderr;
 //                   lifecycle notes go to fd 4 (see Executor.cs)
 // Exit codes of the host itself: 2 = bad usage, 70 = internal failure (never the user program's).
@@ -16,14 +17,14 @@ internal static class Program
     private static int Main(string[] args) => args.FirstOrDefault() switch
     {
         "compile" => CompileMode.RunOnce(Console.OpenStandardInput(), Console.OpenStandardOutput()),
-        "compile-server" => CompileMode.Serve(Console.OpenStandardInput(), Console.OpenStandardOutput()),
+        "compile-server" => CompileMode.Serve(Console.OpenStandardInput(), Console.OpenStandardOutput(), warmup: !args.Contains("--no-warmup")),
         "exec" => Executor.Run(controlFd: 3, statusFd: 4),
         _ => Usage(),
     };
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server | exec");
+        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server [--no-warmup] | exec");
         return 2;
     }
 }

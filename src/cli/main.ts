@@ -44,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
   if (values.timeout !== undefined) env.RUN_TIMEOUT_MS = values.timeout;
   // The CLI's stdout belongs to the program (or to the one JSON document): logs stay quiet.
   env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'error';
+  // One run: one slot, and no compiler warm-up (the run's own compile is the first and only one).
+  env.SANDBOX_SLOTS = process.env.SANDBOX_SLOTS ?? '1';
+  env.COMPILE_WARMUP = process.env.COMPILE_WARMUP ?? 'false';
   const config = loadConfig(env);
 
   const source = decodeText(await readInput(file, 'the code', config.limits.sourceBytes + 1), file === '-' ? 'the code' : file, config.limits.sourceBytes, false);

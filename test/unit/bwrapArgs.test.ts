@@ -77,4 +77,9 @@ describe('the launcher chain', () => {
     const argv = buildLaunchArgv({ cgroupProcsFiles: [], rlimits, uid: 64001, gid: 64001, bwrapArgs: [], tools });
     assert.equal(argv[0], '/usr/bin/prlimit');
   });
+
+  it('gives the long-lived compile server no lifetime CPU cap (its compiles have deadlines instead)', () => {
+    const argv = buildLaunchArgv({ cgroupProcsFiles: [], rlimits: { ...rlimits, cpuSeconds: null }, uid: 64001, gid: 64001, bwrapArgs: [], tools });
+    assert.ok(argv.includes('--cpu=unlimited'));
+  });
 });

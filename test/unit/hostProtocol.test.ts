@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeProgramFrames, parseCompileResponse, parseHostNotes } from '../../src/runner/backends/local/hostProtocol.js';
-import { utf8Boundary } from '../../src/runner/backends/local/sandboxProcess.js';
+import { utf8Boundary } from '../../src/runner/backends/local/execSandbox.js';
 
 describe('the runner host protocol', () => {
   it('frames the program as length-prefixed PE and PDB', () => {

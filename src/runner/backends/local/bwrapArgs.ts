@@ -86,7 +86,8 @@ export interface Rlimits {
   nproc: number;
   nofile: number;
   fsizeBytes: number;
-  cpuSeconds: number;
+  /** null: no lifetime CPU cap (the long-lived compile server, whose compiles have deadlines instead). */
+  cpuSeconds: number | null;
   dataBytes: number;
   core: number;
 }
@@ -113,7 +114,6 @@ export const ENTER_SCRIPT = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125
  */
 export function buildLaunchArgv(spec: LaunchSpec): string[] {
   const { rlimits: r, tools } = spec;
-  const cpuHard = r.cpuSeconds + 1;
   const argv: string[] = [];
   if (spec.cgroupProcsFiles.length > 0) {
     argv.push(tools.sh, '-c', ENTER_SCRIPT, 'sharpbox-enter', ...spec.cgroupProcsFiles, '--');
@@ -124,7 +124,7 @@ export function buildLaunchArgv(spec: LaunchSpec): string[] {
     `--nofile=${r.nofile}`,
     `--fsize=${r.fsizeBytes}`,
     // SIGXCPU at the soft limit, SIGKILL at the hard one: a backstop behind the wall-clock killer.
-    `--cpu=${r.cpuSeconds}:${cpuHard}`,
+    `--cpu=${r.cpuSeconds === null ? 'unlimited' : `${r.cpuSeconds}:${r.cpuSeconds + 1}`}`,
     `--data=${r.dataBytes}`,
     `--core=${r.core}`,
     '--',

@@ -11,8 +11,9 @@
 // Only cgroup v1 is driven here: that is what this kind of machine offers (a writable v1 hierarchy, as
 // root). Without it the sandbox falls back to rlimits alone (SANDBOX_CGROUP=auto) and says so at start.
 import { constants } from 'node:fs';
-import { access, mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive } from './proc.js';
 
 export interface CgroupLimits {
   memoryBytes: number;
@@ -28,6 +29,8 @@ export interface CgroupStats {
 
 export interface StepCgroup {
   readonly procsFiles: readonly string[];
+  /** Host pids inside (from the memory controller). */
+  pids(): Promise<number[]>;
   stats(): Promise<CgroupStats>;
   /** Kills whatever is still inside, then removes the cgroup. Safe to call twice. */
   destroy(): Promise<void>;
@@ -54,6 +57,22 @@ export class CgroupV1 {
       return null;
     }
     return new CgroupV1(join(memory, parent), join(pids, parent));
+  }
+
+  /**
+   * Removes cgroups left by sharpbox processes that died without cleaning up (names start with the
+   * owner's pid), killing anything still inside them.
+   */
+  async sweepStale(): Promise<void> {
+    for (const dir of [this.memoryDir, this.pidsDir]) {
+      const names = await readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const entry of names) {
+        if (!entry.isDirectory()) continue;
+        const owner = Number(/^(\d+)-/.exec(entry.name)?.[1] ?? 0);
+        if (owner <= 0 || owner === process.pid || isAlive(owner)) continue;
+        await removeCgroup(join(dir, entry.name)).catch(() => undefined);
+      }
+    }
   }
 
   async create(name: string, limits: CgroupLimits): Promise<StepCgroup> {
@@ -91,6 +110,10 @@ class V1StepCgroup implements StepCgroup {
     this.procsFiles = [join(memDir, 'cgroup.procs'), join(pidsDir, 'cgroup.procs')];
   }
 
+  async pids(): Promise<number[]> {
+    return readPids(join(this.memDir, 'cgroup.procs'));
+  }
+
   async stats(): Promise<CgroupStats> {
     const [peak, oom, events] = await Promise.all([
       readFile(join(this.memDir, 'memory.max_usage_in_bytes'), 'utf8').catch(() => ''),
@@ -107,29 +130,34 @@ class V1StepCgroup implements StepCgroup {
   async destroy(): Promise<void> {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const dir of [...this.created].reverse()) {
-      // A cgroup can only be removed once empty; kill stragglers until it is (bounded: 2 s).
-      for (let attempt = 0; ; attempt++) {
-        if (attempt === 100) throw new Error(`cgroup ${dir} still has processes after 2 s of SIGKILL`);
-        const pids = (await readFile(join(dir, 'cgroup.procs'), 'utf8').catch(() => ''))
-          .split('\n')
-          .filter((l) => /^\d+$/.test(l))
-          .map(Number);
-        for (const pid of pids) {
-          try {
-            process.kill(pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-        }
-        try {
-          await rmdir(dir);
-          break;
-        } catch (err) {
-          if ((err as NodeJS.ErrnoException).code === 'ENOENT') break;
-          await new Promise((r) => setTimeout(r, 20));
-        }
+    for (const dir of [...this.created].reverse()) await removeCgroup(dir);
+  }
+}
+
+async function readPids(procsFile: string): Promise<number[]> {
+  return (await readFile(procsFile, 'utf8').catch(() => ''))
+    .split('\n')
+    .filter((l) => /^\d+$/.test(l))
+    .map(Number);
+}
+
+/** A cgroup can only be removed once empty: kill what is inside until it is (bounded: 2 s). */
+async function removeCgroup(dir: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    if (attempt === 100) throw new Error(`cgroup ${dir} still has processes after 2 s of SIGKILL`);
+    for (const pid of await readPids(join(dir, 'cgroup.procs'))) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
       }
+    }
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      await new Promise((r) => setTimeout(r, 20));
     }
   }
 }

@@ -1,31 +1,49 @@
-// The `local` backend: every run is compiled in one fresh bubblewrap sandbox and executed in another,
-// each under the slot's unprivileged uid, with rlimits, a per-step cgroup (when the host offers one), a
-// host-side wall clock and a host-side output cap. See README "Sandbox" for the whole picture.
+// The `local` backend. Every program runs in a fresh bubblewrap sandbox of its own, under its slot's
+// unprivileged uid, with rlimits, a cgroup (when the host offers one), seccomp, a host-side wall clock
+// and a host-side output cap. Two things make it fast without weakening that:
+// - a warm compiler (compileService.ts): one long-lived, sandboxed Roslyn that all runs share;
+// - pre-started exec sandboxes: each slot keeps one sandbox started, its runtime initialised, waiting
+//   for exactly one program. It runs that program and dies; a fresh one is started for the next.
+// See README "The sandbox" for the whole picture.
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { arch } from 'node:os';
 import type { Config } from '../../../config.js';
 import type { Logger } from '../../../log.js';
 import type { BackendRun, SandboxBackend } from '../../backend.js';
-import { classifyExec, formatBytes, formatSeconds } from '../../classify.js';
-import { emptyResult, type Diagnostic, type RunResult } from '../../types.js';
+import { classifyExec } from '../../classify.js';
+import { emptyResult, type RunResult } from '../../types.js';
 import { buildBwrapArgs, buildLaunchArgv, type SandboxLayout } from './bwrapArgs.js';
-import { CgroupV1, type CgroupStats, type StepCgroup } from './cgroup.js';
-import { encodeProgramFrames, parseCompileResponse } from './hostProtocol.js';
+import { CgroupV1, type StepCgroup } from './cgroup.js';
+import { CompileService, type CompileServer } from './compileService.js';
+import { ExecSandbox } from './execSandbox.js';
+import { encodeProgramFrames } from './hostProtocol.js';
+import { BWRAP_STATUS_FD, launchSandbox, SECCOMP_FD } from './launcher.js';
 import { multiarchFor, SANDBOX_DOTNET_ROOT, SANDBOX_HOST_DIR, sandboxLayout } from './layout.js';
-import { BWRAP_STATUS_FD, runSandboxProcess, SECCOMP_FD, type ProcessOutcome } from './sandboxProcess.js';
 import { seccompFilter } from './seccomp.js';
 import { resolveTools, type Tools } from './tools.js';
 import { claimUids, type UidClaim } from './uidSlots.js';
 
 const MiB = 1024 * 1024;
-/** The compile step's stdout is our own JSON (diagnostics + base64 assembly), not user output. */
+/** The compile server's stdout is our own JSON (diagnostics + base64 assembly), not user output. */
 const COMPILE_RESPONSE_CAP = 48 * MiB;
 /** Roslyn's parallel compile and the runtime's threads; it never runs user code. */
 const COMPILE_MAX_TASKS = 128;
 /** The outer bwrap and tini sit in the sandbox's cgroup and uid beside the program. */
 const LAUNCHER_TASKS = 2;
+const COMPILE_SERVER_START_MS = 60_000;
+const COMPILE_RECYCLE_AFTER = 2000;
 
-type Step = 'compile' | 'run';
+interface Prepared {
+  sandbox: ExecSandbox;
+  cgroup: StepCgroup | null;
+}
+
+interface Slot {
+  uid: number;
+  /** The slot's next sandbox, started ahead of time. */
+  next: Promise<Prepared> | null;
+}
 
 export class LocalBackend implements SandboxBackend {
   readonly name = 'local';
@@ -34,8 +52,14 @@ export class LocalBackend implements SandboxBackend {
   private layout: SandboxLayout | null = null;
   private cgroups: CgroupV1 | null = null;
   private claim: UidClaim | null = null;
-  private freeUids: number[] = [];
   private seccomp: Buffer | null = null;
+  private compiler: CompileService | null = null;
+  private slots: Slot[] = [];
+  private readonly freeSlots: Slot[] = [];
+  private readonly slotWaiters: ((slot: Slot) => void)[] = [];
+  private readonly recycling = new Set<Promise<void>>();
+  private sequence = 0;
+  private stopping = false;
 
   constructor(
     private readonly config: Config,
@@ -57,179 +81,262 @@ export class LocalBackend implements SandboxBackend {
         throw new Error('SANDBOX_CGROUP=v1 but the cgroup v1 memory and pids controllers are not writable at /sys/fs/cgroup');
       }
       if (!this.cgroups) this.log.warn('no writable cgroup v1 memory+pids controllers: memory is capped by RLIMIT_DATA only and peak memory is not measured');
+      await this.cgroups?.sweepStale();
     }
     this.seccomp = seccompFilter(arch());
     if (!this.seccomp) this.log.warn(`no seccomp filter for ${arch()}: the sandbox relies on namespaces, rlimits and cgroups alone`);
-    this.claim = await claimUids(sandbox.stateDir, sandbox.uidBase, this.capacity);
-    this.freeUids = [...this.claim.uids];
-    this.log.info('local sandbox ready', { slots: this.capacity, uids: this.claim.uids, cgroups: this.cgroups ? 'v1' : 'none' });
+    // One uid per slot, and one for the compile server.
+    this.claim = await claimUids(sandbox.stateDir, sandbox.uidBase, this.capacity + 1);
+    const [compilerUid, ...slotUids] = this.claim.uids;
+    if (compilerUid === undefined) throw new Error('no uid for the compile server');
+    this.slots = slotUids.map((uid) => ({ uid, next: null }));
+    for (const slot of this.slots) slot.next = this.prepare(slot);
+    this.freeSlots.push(...this.slots);
+    this.compiler = new CompileService({
+      launch: () => this.launchCompileServer(compilerUid),
+      log: this.log,
+      startTimeoutMs: COMPILE_SERVER_START_MS,
+      recycleAfter: COMPILE_RECYCLE_AFTER,
+      responseCapBytes: COMPILE_RESPONSE_CAP,
+      compileMemoryBytes: this.config.limits.compileMemoryBytes,
+    });
+    await this.compiler.start();
+    this.log.info('local sandbox ready', { slots: this.capacity, uids: this.claim.uids, cgroups: this.cgroups ? 'v1' : 'none', seccomp: Boolean(this.seccomp) });
   }
 
-  /** The uids this backend's sandboxes run as (claimed at start). */
+  /** The uids this backend's sandboxes run as (claimed at start): the compile server's, then the slots'. */
   get slotUids(): readonly number[] {
     return this.claim?.uids ?? [];
   }
 
+  /** Resolves when every used sandbox has been torn down and its slot's next one started. */
+  async idle(): Promise<void> {
+    while (this.recycling.size > 0) await Promise.allSettled([...this.recycling]);
+  }
+
+  /** Host pid of the warm compiler, for memory figures. */
+  compilerPid(): Promise<number | null> {
+    return this.compiler?.serverPid() ?? Promise.resolve(null);
+  }
+
   async stop(): Promise<void> {
+    this.stopping = true;
+    await this.compiler?.stop();
+    await Promise.allSettled([...this.recycling]);
+    await Promise.allSettled(
+      this.slots.map(async (slot) => {
+        const prepared = await slot.next?.catch(() => null);
+        slot.next = null;
+        if (prepared) await this.teardown(slot, prepared);
+      }),
+    );
     await this.claim?.release();
     this.claim = null;
   }
 
   async execute(run: BackendRun): Promise<RunResult> {
-    const uid = this.freeUids.shift();
-    if (uid === undefined) throw new Error('no free sandbox slot: the runner admitted more runs than capacity');
+    const compiler = this.compiler;
+    if (!compiler) throw new Error('the local backend was not started');
+    const slot = await this.acquireSlot();
+    let used: Prepared | null = null;
     try {
-      return await this.compileAndRun(run, uid);
+      run.onPhase('compiling');
+      const compiled = await compiler.compile(run.id, run.source, this.config.limits.compileTimeoutMs, run.signal);
+      if (compiled.kind === 'cancelled') return emptyResult('cancelled', 'cancelled');
+      if (compiled.kind === 'failed') {
+        return { ...emptyResult('compile_error', compiled.diagnostic.message), diagnostics: [compiled.diagnostic], compileMs: compiled.ms };
+      }
+      const { response } = compiled;
+      if (response.error) throw new Error(`the compile server refused the request: ${response.error}`);
+      if (!response.ok || !response.assembly) {
+        const errors = response.diagnostics.filter((d) => d.severity === 'error').length;
+        return { ...emptyResult('compile_error', `${errors} compile error${errors === 1 ? '' : 's'}`), diagnostics: response.diagnostics, compileMs: compiled.ms };
+      }
+      if (run.signal.aborted) return { ...emptyResult('cancelled', 'cancelled'), compileMs: compiled.ms };
+
+      run.onPhase('running');
+      used = await this.readySandbox(slot);
+      const program = encodeProgramFrames(Buffer.from(response.assembly, 'base64'), response.pdb ? Buffer.from(response.pdb, 'base64') : null);
+      const limits = this.config.limits;
+      const o = await used.sandbox.run({
+        program,
+        stdin: Buffer.from(run.stdin, 'utf8'),
+        timeoutMs: run.timeoutMs,
+        outputCapBytes: limits.outputBytes,
+        signal: run.signal,
+        onOutput: run.onOutput,
+      });
+      const stats = used.cgroup ? await used.cgroup.stats() : null;
+      const exitNote = o.notes.filter((n) => n.e === 'exit').at(-1);
+      const unhandled = o.notes.filter((n) => n.e === 'unhandled').at(-1);
+      const stderr = o.stderr.toString('utf8');
+      const verdict = classifyExec(
+        {
+          exitCode: o.exitCode,
+          killedBy: o.killedBy,
+          timedOut: o.timedOut,
+          cancelled: o.cancelled,
+          outputExceeded: o.outputExceeded,
+          sawReady: o.notes.some((n) => n.e === 'ready'),
+          sawStart: o.notes.some((n) => n.e === 'start'),
+          noteExitCode: exitNote?.e === 'exit' ? exitNote.code : null,
+          unhandledType: unhandled?.e === 'unhandled' ? unhandled.type : null,
+          stderrHead: stderr.slice(0, 4096),
+          oomKills: stats?.oomKills ?? 0,
+          taskLimitHits: stats?.taskLimitHits ?? 0,
+        },
+        { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes },
+      );
+      if (verdict.status === 'internal_error') {
+        this.log.error('exec sandbox failed', { runId: run.id, exitCode: o.exitCode, stderr: stderr.slice(0, 2000) });
+      }
+      return {
+        ...verdict,
+        stdout: o.stdout.toString('utf8'),
+        stderr: verdict.status === 'internal_error' ? '' : stderr,
+        truncated: o.outputExceeded,
+        diagnostics: response.diagnostics,
+        compileMs: compiled.ms,
+        runMs: Math.round(o.wallMs),
+        peakMemoryBytes: stats?.peakMemoryBytes ?? null,
+      };
     } finally {
-      await this.sweepUid(uid);
-      this.freeUids.push(uid);
+      // The result goes back now; the used sandbox is torn down and the slot's next one started in
+      // the background, and only then is the slot free again. An unused sandbox stays for the next run.
+      if (used) this.recycle(slot, used);
+      else this.releaseSlot(slot);
     }
   }
 
-  private async compileAndRun(run: BackendRun, uid: number): Promise<RunResult> {
+  private acquireSlot(): Promise<Slot> {
+    const slot = this.freeSlots.shift();
+    if (slot) return Promise.resolve(slot);
+    return new Promise((resolve) => this.slotWaiters.push(resolve));
+  }
+
+  private releaseSlot(slot: Slot): void {
+    const waiter = this.slotWaiters.shift();
+    if (waiter) waiter(slot);
+    else this.freeSlots.push(slot);
+  }
+
+  /** The slot's pre-started sandbox, or a fresh one if that one died while waiting. */
+  private async readySandbox(slot: Slot): Promise<Prepared> {
+    const next = slot.next;
+    slot.next = null;
+    const prepared = await (next ?? this.prepare(slot)).catch(() => null);
+    if (prepared && (await prepared.sandbox.ready)) return prepared;
+    if (prepared) await this.teardown(slot, prepared);
+    this.log.warn('a pre-started sandbox was not ready; starting a fresh one', { uid: slot.uid });
+    const fresh = await this.prepare(slot);
+    if (await fresh.sandbox.ready) return fresh;
+    const exit = await fresh.sandbox.closed;
+    await this.teardown(slot, fresh);
+    throw new Error(`the exec sandbox did not start (exit ${exit.exitCode})`);
+  }
+
+  private recycle(slot: Slot, used: Prepared): void {
+    const done = (async () => {
+      try {
+        await this.teardown(slot, used);
+        if (!this.stopping) slot.next = this.prepare(slot);
+      } catch (err) {
+        this.log.error('could not recycle a sandbox slot', { uid: slot.uid, err: String(err) });
+      } finally {
+        this.releaseSlot(slot);
+      }
+    })();
+    this.recycling.add(done);
+    void done.finally(() => this.recycling.delete(done));
+  }
+
+  /** Starts an exec sandbox for the slot: it initialises the runtime and waits for its program. */
+  private async prepare(slot: Slot): Promise<Prepared> {
     const limits = this.config.limits;
-    run.onPhase('compiling');
-    const compileStarted = performance.now();
-    const compiled = await this.step(run, uid, 'compile', {
+    const cgroup = this.cgroups ? await this.cgroups.create(`${process.pid}-${slot.uid}-${++this.sequence}`, { memoryBytes: limits.memoryBytes, maxTasks: limits.maxProcesses + LAUNCHER_TASKS }) : null;
+    try {
+      const argv = this.launchArgv(slot.uid, cgroup, {
+        memoryBytes: limits.memoryBytes,
+        maxTasks: limits.maxProcesses,
+        cpuSeconds: Math.ceil(limits.timeoutMs / 1000) + 1,
+        hostArgs: ['exec'],
+      });
+      return { sandbox: new ExecSandbox(launchSandbox(argv, this.seccomp)), cgroup };
+    } catch (err) {
+      await cgroup?.destroy();
+      throw err;
+    }
+  }
+
+  private async teardown(slot: Slot, prepared: Prepared): Promise<void> {
+    await prepared.sandbox.discard();
+    await prepared.cgroup?.destroy().catch((err: unknown) => this.log.error('could not remove a sandbox cgroup', { err: String(err) }));
+    await this.sweepUid(slot.uid);
+  }
+
+  private async launchCompileServer(uid: number): Promise<CompileServer> {
+    const limits = this.config.limits;
+    const cgroup = this.cgroups ? await this.cgroups.create(`${process.pid}-compiler-${++this.sequence}`, { memoryBytes: limits.compileMemoryBytes, maxTasks: COMPILE_MAX_TASKS + LAUNCHER_TASKS }) : null;
+    const argv = this.launchArgv(uid, cgroup, {
       memoryBytes: limits.compileMemoryBytes,
       maxTasks: COMPILE_MAX_TASKS,
-      timeoutMs: limits.compileTimeoutMs,
-      outputCapBytes: COMPILE_RESPONSE_CAP,
-      stdin: Buffer.from(JSON.stringify({ id: run.id, source: run.source }), 'utf8'),
-      argv: ['compile'],
+      // Long-lived: each compile has its own deadline, enforced from here, instead of a lifetime CPU cap.
+      cpuSeconds: null,
+      hostArgs: this.config.compileWarmup ? ['compile-server'] : ['compile-server', '--no-warmup'],
     });
-    const compileMs = Math.round(performance.now() - compileStarted);
-    const { outcome } = compiled;
-    if (outcome.cancelled) return { ...emptyResult('cancelled', 'cancelled'), compileMs };
-
-    const failure = compileFailure(compiled, limits.compileTimeoutMs, limits.compileMemoryBytes);
-    if (failure) return { ...emptyResult('compile_error', failure.message), diagnostics: [failure], compileMs };
-    const response = parseCompileResponse(outcome.stdout.toString('utf8'));
-    if (!response || response.error) {
-      throw new Error(`compile step failed (exit ${outcome.exitCode}): ${response?.error ?? outcome.stderr.toString('utf8').slice(0, 2000)}`);
-    }
-    if (!response.ok || !response.assembly) {
-      const errors = response.diagnostics.filter((d) => d.severity === 'error').length;
-      return { ...emptyResult('compile_error', `${errors} compile error${errors === 1 ? '' : 's'}`), diagnostics: response.diagnostics, compileMs };
-    }
-
-    run.onPhase('running');
-    const program = encodeProgramFrames(Buffer.from(response.assembly, 'base64'), response.pdb ? Buffer.from(response.pdb, 'base64') : null);
-    const executed = await this.step(run, uid, 'run', {
-      memoryBytes: limits.memoryBytes,
-      maxTasks: limits.maxProcesses,
-      timeoutMs: run.timeoutMs,
-      outputCapBytes: limits.outputBytes,
-      stdin: Buffer.from(run.stdin, 'utf8'),
-      control: program,
-      argv: ['exec'],
-      onOutput: run.onOutput,
-    });
-    const o = executed.outcome;
-    const notes = o.notes;
-    const exitNote = notes.filter((n) => n.e === 'exit').at(-1);
-    const unhandled = notes.filter((n) => n.e === 'unhandled').at(-1);
-    const stderr = o.stderr.toString('utf8');
-    const verdict = classifyExec(
-      {
-        exitCode: o.exitCode,
-        killedBy: o.killedBy,
-        timedOut: o.timedOut,
-        cancelled: o.cancelled,
-        outputExceeded: o.outputExceeded,
-        sawReady: notes.some((n) => n.e === 'ready'),
-        sawStart: notes.some((n) => n.e === 'start'),
-        noteExitCode: exitNote?.e === 'exit' ? exitNote.code : null,
-        unhandledType: unhandled?.e === 'unhandled' ? unhandled.type : null,
-        stderrHead: stderr.slice(0, 4096),
-        oomKills: executed.stats?.oomKills ?? 0,
-        taskLimitHits: executed.stats?.taskLimitHits ?? 0,
-      },
-      { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes },
-    );
-    if (verdict.status === 'internal_error') {
-      this.log.error('exec sandbox failed', { runId: run.id, exitCode: o.exitCode, stderr: stderr.slice(0, 2000) });
-    }
+    const sandbox = launchSandbox(argv, this.seccomp);
     return {
-      ...verdict,
-      stdout: o.stdout.toString('utf8'),
-      stderr: verdict.status === 'internal_error' ? '' : stderr,
-      truncated: o.outputExceeded,
-      diagnostics: response.diagnostics,
-      compileMs,
-      runMs: Math.round(o.wallMs),
-      peakMemoryBytes: executed.stats?.peakMemoryBytes ?? null,
+      sandbox,
+      oomKilled: async () => ((await cgroup?.stats())?.oomKills ?? 0) > 0,
+      dispose: async () => {
+        await cgroup?.destroy().catch((err: unknown) => this.log.error('could not remove the compiler cgroup', { err: String(err) }));
+        await this.sweepUid(uid);
+      },
+      pid: async () => {
+        for (const pid of await cgroup?.pids() ?? []) {
+          const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+          if (comm.trim() === 'dotnet') return pid;
+        }
+        return null;
+      },
     };
   }
 
-  /** One sandboxed step, with its cgroup created before and destroyed after, on every path. */
-  private async step(
-    run: BackendRun,
-    uid: number,
-    step: Step,
-    s: {
-      memoryBytes: number;
-      maxTasks: number;
-      timeoutMs: number;
-      outputCapBytes: number;
-      stdin: Buffer;
-      control?: Buffer;
-      argv: string[];
-      onOutput?: BackendRun['onOutput'];
-    },
-  ): Promise<{ outcome: ProcessOutcome; stats: CgroupStats | null }> {
+  private launchArgv(uid: number, cgroup: StepCgroup | null, s: { memoryBytes: number; maxTasks: number; cpuSeconds: number | null; hostArgs: string[] }): string[] {
     const tools = this.tools;
     const layout = this.layout;
     if (!tools || !layout) throw new Error('the local backend was not started');
-    let cgroup: StepCgroup | null = null;
-    try {
-      if (this.cgroups) cgroup = await this.cgroups.create(`${run.id}-${step}`, { memoryBytes: s.memoryBytes, maxTasks: s.maxTasks + LAUNCHER_TASKS });
-      const bwrapArgs = buildBwrapArgs({
-        layout,
-        tmpfsBytes: this.config.limits.tmpfsBytes,
-        env: sandboxEnv(s.memoryBytes),
-        seccompFd: this.seccomp ? SECCOMP_FD : undefined,
-        jsonStatusFd: BWRAP_STATUS_FD,
-        argv: [`${SANDBOX_DOTNET_ROOT}/dotnet`, `${SANDBOX_HOST_DIR}/sharpbox-host.dll`, ...s.argv],
-      });
-      const argv = buildLaunchArgv({
-        cgroupProcsFiles: cgroup?.procsFiles ?? [],
-        rlimits: {
-          nproc: s.maxTasks + LAUNCHER_TASKS,
-          nofile: 1024,
-          // Just above the tmpfs cap, so a full tmpfs is a catchable ENOSPC rather than a SIGXFSZ kill.
-          fsizeBytes: this.config.limits.tmpfsBytes + MiB,
-          cpuSeconds: Math.ceil(s.timeoutMs / 1000) + 1,
-          // Backstop only, and loose: DATA also counts thread-stack reservations (see cgroup.ts).
-          dataBytes: s.memoryBytes + 256 * MiB,
-          core: 0,
-        },
-        uid,
-        gid: uid,
-        bwrapArgs,
-        tools,
-      });
-      const outcome = await runSandboxProcess({
-        argv,
-        stdin: s.stdin,
-        control: s.control,
-        seccomp: this.seccomp,
-        timeoutMs: s.timeoutMs,
-        outputCapBytes: s.outputCapBytes,
-        signal: run.signal,
-        onOutput: s.onOutput,
-      });
-      const stats = cgroup ? await cgroup.stats() : null;
-      return { outcome, stats };
-    } finally {
-      await cgroup?.destroy().catch((err: unknown) => this.log.error('could not remove a sandbox cgroup', { runId: run.id, err: String(err) }));
-    }
+    const bwrapArgs = buildBwrapArgs({
+      layout,
+      tmpfsBytes: this.config.limits.tmpfsBytes,
+      env: sandboxEnv(s.memoryBytes),
+      seccompFd: this.seccomp ? SECCOMP_FD : undefined,
+      jsonStatusFd: BWRAP_STATUS_FD,
+      argv: [`${SANDBOX_DOTNET_ROOT}/dotnet`, `${SANDBOX_HOST_DIR}/sharpbox-host.dll`, ...s.hostArgs],
+    });
+    return buildLaunchArgv({
+      cgroupProcsFiles: cgroup?.procsFiles ?? [],
+      rlimits: {
+        nproc: s.maxTasks + LAUNCHER_TASKS,
+        nofile: 1024,
+        // Just above the tmpfs cap, so a full tmpfs is a catchable ENOSPC rather than a SIGXFSZ kill.
+        fsizeBytes: this.config.limits.tmpfsBytes + MiB,
+        cpuSeconds: s.cpuSeconds,
+        // Backstop only, and loose: DATA also counts thread-stack reservations (see cgroup.ts).
+        dataBytes: s.memoryBytes + 256 * MiB,
+        core: 0,
+      },
+      uid,
+      gid: uid,
+      bwrapArgs,
+      tools,
+    });
   }
 
   /**
-   * Belt and braces after every run: kill every process of the slot's uid. The pid namespace already
-   * took everything down with bwrap, so this normally finds nothing; it exists so that no process of
-   * one run can ever meet the next run in the same slot.
+   * Belt and braces after every sandbox: kill every process of the uid. The pid namespace already
+   * took everything down with the sandbox's pid 1, so this normally finds nothing; it exists so that no
+   * process of one run can ever meet the next run in the same slot.
    */
   private async sweepUid(uid: number): Promise<void> {
     const tools = this.tools;
@@ -264,20 +371,4 @@ export function sandboxEnv(memoryBytes: number): Record<string, string> {
     // Faster start for short programs; the JIT still tiers up hot loops.
     DOTNET_TieredPGO: '0',
   };
-}
-
-function compileFailure(
-  step: { outcome: ProcessOutcome; stats: CgroupStats | null },
-  timeoutMs: number,
-  memoryBytes: number,
-): Diagnostic | null {
-  const { outcome, stats } = step;
-  const at = { severity: 'error' as const, line: 0, column: 0, endLine: 0, endColumn: 0 };
-  if (outcome.timedOut) return { ...at, id: 'SB0001', message: `compilation took longer than ${formatSeconds(timeoutMs)}` };
-  const stderr = outcome.stderr.toString('utf8', 0, Math.min(outcome.stderr.length, 4096));
-  if ((stats?.oomKills ?? 0) > 0 || stderr.includes('OutOfMemoryException')) {
-    return { ...at, id: 'SB0002', message: `compilation ran out of memory (${formatBytes(memoryBytes)})` };
-  }
-  if (outcome.outputExceeded) return { ...at, id: 'SB0003', message: `the compiled program is larger than ${formatBytes(COMPILE_RESPONSE_CAP / 2)}` };
-  return null;
 }

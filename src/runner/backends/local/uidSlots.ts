@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isAlive } from './proc.js';
 
 export interface UidClaim {
   uids: number[];
@@ -49,15 +50,6 @@ async function tryClaim(path: string): Promise<boolean> {
     await rm(path, { recursive: true, force: true });
   }
   return false;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function systemUids(): Set<number> {

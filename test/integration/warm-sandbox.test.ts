@@ -1,0 +1,99 @@
+// The speed machinery keeps isolation intact: the warm compiler survives hostile sources, and each slot's
+// pre-started sandbox runs exactly one program.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { LocalBackend } from '../../src/runner/backends/local/index.js';
+import { show, startTestRunner, type TestRunner } from '../support/runner.js';
+
+let t: TestRunner;
+let backend: LocalBackend;
+before(async () => {
+  t = await startTestRunner({ COMPILE_TIMEOUT_MS: '3000', COMPILE_MEMORY_MB: '256', SANDBOX_SLOTS: '2' });
+  assert.ok(t.runner.backend instanceof LocalBackend);
+  backend = t.runner.backend;
+});
+after(async () => {
+  await t.stop();
+});
+
+// Five overloads and eight nested lambdas: Roslyn tries 5^8 bindings (test/escape/programs/compile-bomb.cs).
+const slowToCompile = `O.M(x0 => { O.M(x1 => { O.M(x2 => { O.M(x3 => { O.M(x4 => { O.M(x5 => { O.M(x6 => { O.M(x7 => { Console.WriteLine(x0.Length + x1.Length + x2.Length + x3.Length + x4.Length + x5.Length + x6.Length + x7.Length); }); }); }); }); }); }); }); });
+static class O { public static void M(Action<int> a) { } public static void M(Action<string> a) { } public static void M(Action<long> a) { } public static void M(Action<double> a) { } public static void M(Action<byte> a) { } }`;
+
+// Constant folding doubles a string 25 times: a 1 GiB constant inside the compiler.
+const hugeToCompile = ['const string s0 = "0123456789abcdef0123456789abcdef";', ...Array.from({ length: 25 }, (_, i) => `const string s${i + 1} = s${i} + s${i};`), 'Console.WriteLine(s25.Length);'].join('\n');
+
+describe('the warm compiler', () => {
+  it('kills a compile at its deadline, reports it, and serves the runs behind it after restarting itself', async () => {
+    const restartsBefore = (await backend.compilerPid()) ?? 0;
+    const [bomb, normal] = await Promise.all([t.run(slowToCompile), t.run('Console.WriteLine("after the bomb");')]);
+    assert.equal(bomb.status, 'compile_error', show(bomb));
+    assert.equal(bomb.diagnostics[0]?.id, 'SB0001');
+    assert.equal(bomb.reason, 'compilation took longer than 3 s');
+    assert.equal(normal.status, 'ok', show(normal));
+    assert.equal(normal.stdout, 'after the bomb\n');
+    const pidAfter = await backend.compilerPid();
+    assert.ok(pidAfter !== null && pidAfter !== restartsBefore, 'a new compile server process');
+  });
+
+  it('reports a compile that exhausts the compiler\'s memory, then carries on', async () => {
+    const r = await t.run(hugeToCompile);
+    assert.equal(r.status, 'compile_error', show(r));
+    assert.equal(r.diagnostics[0]?.id, 'SB0002');
+    assert.equal(r.reason, 'compilation ran out of memory (256 MiB)');
+    assert.equal((await t.run('Console.WriteLine(1 + 1);')).stdout, '2\n');
+  });
+
+  it('comes back by itself when its process dies while idle', async () => {
+    const pid = await backend.compilerPid();
+    assert.ok(pid);
+    process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await t.run('Console.WriteLine("recompiled");');
+    assert.equal(r.status, 'ok', show(r));
+    assert.notEqual(await backend.compilerPid(), pid);
+  });
+
+  it('compiles Hello World in well under the cold compile time once warm', async () => {
+    await t.run('Console.WriteLine(0);');
+    const r = await t.run('Console.WriteLine("warm");');
+    assert.equal(r.status, 'ok', show(r));
+    assert.ok((r.compileMs ?? Infinity) < 500, `compileMs ${r.compileMs}`);
+  });
+});
+
+describe('pre-started sandboxes', () => {
+  it('hands each program a sandbox nobody used before: its pid 1 is new and its /tmp is empty', async () => {
+    const source = 'File.WriteAllText("/tmp/mark", "x"); Console.WriteLine($"{Environment.ProcessId} {Directory.GetFiles("/tmp").Length} {File.ReadAllText("/proc/1/stat").Split(\' \')[21]}");';
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const r = await t.run(source);
+      assert.equal(r.status, 'ok', show(r));
+      const [, files, startTime] = r.stdout.trim().split(' ');
+      assert.equal(files, '1', 'only our own mark in /tmp');
+      assert.ok(startTime && !seen.has(startTime), 'a sandbox is never reused');
+      seen.add(startTime);
+    }
+  });
+
+  it('starts a fresh sandbox when the waiting one died', async () => {
+    await backend.idle();
+    // Kill every waiting exec sandbox (not the compile server): what a crash or an OOM kill would do.
+    const [, ...slotUids] = backend.slotUids;
+    for (const uid of slotUids) {
+      spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'kill', '-KILL', '-1']);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await t.run('Console.WriteLine("still fine");');
+    assert.equal(r.status, 'ok', show(r));
+    assert.equal(r.stdout, 'still fine\n');
+  });
+
+  it('starts the wall clock when the program is handed over, not when the sandbox started', async () => {
+    await backend.idle();
+    await new Promise((r) => setTimeout(r, 1500)); // the waiting sandboxes are now 1.5 s old
+    const r = await t.run('Thread.Sleep(700); Console.WriteLine("done");', { timeoutMs: 1000 });
+    assert.equal(r.status, 'ok', show(r));
+  });
+});
