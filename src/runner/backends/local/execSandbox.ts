@@ -33,6 +33,7 @@ export class ExecSandbox {
   readonly ready: Promise<boolean>;
   private notesText = '';
   private used = false;
+  private exited = false;
 
   constructor(private readonly sandbox: LaunchedSandbox) {
     this.ready = new Promise((resolve) => {
@@ -41,8 +42,16 @@ export class ExecSandbox {
         if (this.notesText.length < NOTES_CAP) this.notesText += s.slice(0, NOTES_CAP - this.notesText.length);
         if (this.notesText.includes('{"e":"ready"}')) resolve(true);
       });
-      void sandbox.closed.then(() => resolve(false));
+      void sandbox.closed.then(() => {
+        this.exited = true;
+        resolve(false);
+      });
     });
+  }
+
+  /** Ready and still alive: fit to be handed a program now. */
+  async usable(): Promise<boolean> {
+    return (await this.ready) && !this.exited;
   }
 
   /** Kills the sandbox (unused, or abandoned) and waits for it to be gone. */

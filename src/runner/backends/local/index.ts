@@ -109,9 +109,10 @@ export class LocalBackend implements SandboxBackend {
     return this.claim?.uids ?? [];
   }
 
-  /** Resolves when every used sandbox has been torn down and its slot's next one started. */
+  /** Resolves when every used sandbox has been torn down and each slot's next one is waiting, warm. */
   async idle(): Promise<void> {
     while (this.recycling.size > 0) await Promise.allSettled([...this.recycling]);
+    await Promise.allSettled(this.slots.map(async (slot) => (await slot.next)?.sandbox.ready));
   }
 
   /** Host pid of the warm compiler, for memory figures. */
@@ -225,11 +226,11 @@ export class LocalBackend implements SandboxBackend {
     const next = slot.next;
     slot.next = null;
     const prepared = await (next ?? this.prepare(slot)).catch(() => null);
-    if (prepared && (await prepared.sandbox.ready)) return prepared;
+    if (prepared && (await prepared.sandbox.usable())) return prepared;
     if (prepared) await this.teardown(slot, prepared);
     this.log.warn('a pre-started sandbox was not ready; starting a fresh one', { uid: slot.uid });
     const fresh = await this.prepare(slot);
-    if (await fresh.sandbox.ready) return fresh;
+    if (await fresh.sandbox.usable()) return fresh;
     const exit = await fresh.sandbox.closed;
     await this.teardown(slot, fresh);
     throw new Error(`the exec sandbox did not start (exit ${exit.exitCode})`);
