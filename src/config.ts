@@ -40,7 +40,29 @@ export interface Config {
     cgroup: CgroupMode;
     stateDir: string;
   };
+  discord: DiscordConfig;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export interface DiscordConfig {
+  /** Unset: the service runs without the bot. Never logged. */
+  token: string | null;
+  /** REST base (Discord's by default), so operators can put a REST proxy in front and tests a fake. */
+  apiUrl: string;
+  /** Register commands to this guild only (instant, for development) instead of globally. */
+  guildId: string | null;
+  /** Channels where every C# block runs without a ▶️. */
+  autorunChannels: readonly string[];
+  /** Add ▶️ to messages with a C# block elsewhere, and run when the author (or a trigger role) clicks it. */
+  reactionTrigger: boolean;
+  /** Roles whose members may trigger anyone's code with ▶️. */
+  triggerRoles: readonly string[];
+  /** At most one edit of a running reply per this many ms (live output); state changes go at once. */
+  editIntervalMs: number;
+  /** Grace period for running runs on SIGTERM before they are cancelled. */
+  shutdownGraceMs: number;
+  /** Where replies of runs in flight are recorded, to be marked interrupted after a crash. */
+  stateFile: string;
 }
 
 export class ConfigError extends Error {
@@ -85,6 +107,35 @@ class Reader {
     return value;
   }
 
+  snowflakes(name: string): string[] {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return [];
+    const ids = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const bad = ids.filter((id) => !/^\d{15,21}$/.test(id));
+    if (bad.length > 0) this.problems.push(`${name}: expected comma-separated Discord ids, got '${bad.join("', '")}'`);
+    return ids.filter((id) => !bad.includes(id));
+  }
+
+  url(name: string, fallback: string): string {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    try {
+      const url = new URL(raw);
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('not http(s)');
+      return raw.replace(/\/+$/, '');
+    } catch {
+      this.problems.push(`${name}: expected an http(s) URL, got '${raw}'`);
+      return fallback;
+    }
+  }
+
+  secret(name: string): string | null {
+    const raw = this.env[name]?.trim();
+    if (!raw) return null;
+    if (/\s/.test(raw)) this.problems.push(`${name}: contains white space (is it pasted with something else?)`);
+    return raw;
+  }
+
   path(name: string, fallback: string): string {
     const raw = this.env[name];
     if (raw === undefined || raw.trim() === '') return fallback;
@@ -124,7 +175,20 @@ export function loadConfig(env: Env = process.env): Config {
       // never the service's own.
       uidBase: r.int('SANDBOX_UID_BASE', 64000, 1000, 4_000_000_000),
       cgroup: r.oneOf('SANDBOX_CGROUP', CGROUP_MODES, 'auto'),
+      // Machine-wide: every sharpbox service on this machine must use the same one, so that their
+      // sandbox uid claims see each other.
       stateDir: r.path('SANDBOX_STATE_DIR', '/run/sharpbox'),
+    },
+    discord: {
+      token: r.secret('DISCORD_TOKEN'),
+      apiUrl: r.url('DISCORD_API_URL', 'https://discord.com/api'),
+      guildId: r.snowflakes('DISCORD_GUILD_ID')[0] ?? null,
+      autorunChannels: r.snowflakes('BOT_AUTORUN_CHANNELS'),
+      reactionTrigger: r.oneOf('BOT_REACTION_TRIGGER', ['on', 'off'] as const, 'on') === 'on',
+      triggerRoles: r.snowflakes('BOT_TRIGGER_ROLES'),
+      editIntervalMs: r.int('BOT_EDIT_INTERVAL_MS', 1500, 200, 60_000),
+      shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+      stateFile: r.path('BOT_STATE_FILE', '/var/lib/sharpbox/bot-inflight.json'),
     },
     logLevel: r.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
   };

@@ -1,6 +1,7 @@
-// The service: config → runner → front-ends, with a graceful shutdown. Front-ends (the Discord bot, the
-// HTTP API and admin feed) attach here as they are built; today the service keeps the sandbox warm and
-// ready and says what it runs.
+// The service: config → runner → front-ends (the Discord bot when DISCORD_TOKEN is set), and a
+// graceful shutdown: on SIGTERM stop taking work, let runs finish within SHUTDOWN_GRACE_MS, cancel the
+// rest, bring every reply to its final state, then exit.
+import { startBot, type Bot } from './bot/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { createRunner } from './runner/index.js';
@@ -9,23 +10,36 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const runner = await createRunner(config, { log });
-  log.info('sharpbox is up', { backend: config.backend, slots: config.slots, frontEnds: [] });
+  let bot: Bot | null = null;
+  if (config.discord.token) {
+    bot = await startBot(config, runner, log.child({ component: 'bot' }));
+  } else {
+    log.warn('DISCORD_TOKEN is not set: running without the Discord bot (the runner is up; set DISCORD_TOKEN to connect)');
+  }
+  log.info('sharpbox is up', { backend: config.backend, slots: config.slots, bot: Boolean(bot) });
 
   let stopping = false;
-  const shutdown = (signal: string): void => {
+  const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info('stopping', { signal });
-    runner.stop(10_000).then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error('shutdown failed', { err: String(err) });
-        process.exit(1);
-      },
-    );
+    log.info('stopping', { signal, graceMs: config.discord.shutdownGraceMs });
+    bot?.beginShutdown();
+    await runner.stop(config.discord.shutdownGraceMs);
+    await bot?.flush(10_000);
+    await bot?.destroy();
+    log.info('stopped');
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      shutdown(signal).then(
+        () => process.exit(0),
+        (err: unknown) => {
+          log.error('shutdown failed', { err: String(err) });
+          process.exit(1);
+        },
+      );
+    });
+  }
   // Keep the process alive until a signal arrives.
   setInterval(() => undefined, 1 << 30);
 }

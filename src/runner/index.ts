@@ -16,6 +16,8 @@ export interface RunHandle {
   /** Called for each event from now on (and not for past ones); returns an unsubscribe function. */
   on(listener: (event: RunEvent) => void): () => void;
   readonly result: Promise<RunResult>;
+  /** Where the run is in the queue now (1 = next), or null once it has left the queue. */
+  queuePosition(): number | null;
   cancel(): void;
 }
 
@@ -45,6 +47,8 @@ export async function createRunner(config: Config, options: RunnerOptions = {}):
 class Run implements RunHandle {
   readonly id = randomUUID();
   readonly controller = new AbortController();
+  /** Why the run was cancelled, when the runner (not the user) did it. */
+  cancelReason: string | null = null;
   readonly history: RunEvent[] = [];
   private readonly listeners = new Set<(e: RunEvent) => void>();
   private resolveResult!: (r: RunResult) => void;
@@ -98,6 +102,11 @@ class Run implements RunHandle {
     }
   }
 
+  queuePosition(): number | null {
+    const last = this.history.at(-1);
+    return last?.type === 'queued' ? last.position : null;
+  }
+
   cancel(): void {
     if (this.finished) return;
     this.controller.abort();
@@ -141,7 +150,10 @@ class QueueRunner implements Runner {
     for (const run of this.queue.splice(0)) run.emit({ type: 'done', result: emptyResult('cancelled', 'the service is shutting down') });
     const pending = [...this.inFlight].map((r) => r.result);
     const timer = setTimeout(() => {
-      for (const run of this.inFlight) run.controller.abort();
+      for (const run of this.inFlight) {
+        run.cancelReason = 'the service is shutting down';
+        run.controller.abort();
+      }
     }, graceMs);
     await Promise.allSettled(pending);
     clearTimeout(timer);
@@ -214,6 +226,7 @@ class QueueRunner implements Runner {
       this.log.error('run failed in the backend', { runId: run.id, backend: this.backend.name, err: err instanceof Error ? err.message : String(err) });
       result = emptyResult('internal_error', 'the sandbox failed; this is our fault, not your code\'s');
     }
+    if (result.status === 'cancelled' && run.cancelReason) result = { ...result, reason: run.cancelReason };
     run.emit({ type: 'done', result });
   }
 }

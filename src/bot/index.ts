@@ -1,0 +1,265 @@
+// The Discord bot: triggers (code blocks in DMs and auto-run channels, ▶️ reactions, /run with its
+// modal and file option, the "Run C#" context menu, edits and deletes of code messages, the reply's
+// buttons) turned into RunSessions. Everything Discord-shaped lives in src/bot; the runner knows nothing
+// of it.
+import { randomBytes } from 'node:crypto';
+import {
+  Client,
+  Events,
+  GatewayIntentBits,
+  Partials,
+  PermissionFlagsBits,
+  Routes,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+  type Message,
+  type MessageReaction,
+  type PartialMessage,
+  type PartialMessageReaction,
+  type PartialUser,
+  type User,
+} from 'discord.js';
+import type { Config } from '../config.js';
+import type { Logger } from '../log.js';
+import type { Runner } from '../runner/index.js';
+import { commandDefinitions, MODAL_CODE, MODAL_ID, MODAL_STDIN, RUN_COMMAND, RUN_MESSAGE_COMMAND, runModal } from './commands.js';
+import { extractCode, hasCode } from './extract.js';
+import { InflightStore } from './inflight.js';
+import { refusalText } from './render.js';
+import { acknowledge, ephemeral, replyToInteraction, replyToMessage } from './reply.js';
+import { RunSession, type SessionDeps } from './session.js';
+
+export const RUN_EMOJI = '▶️';
+const MAX_SESSIONS = 2000;
+const ATTACHMENT_FETCH_MS = 10_000;
+const DM_HELP = 'Send me C# in a code block that starts with ```cs and I will run it. `/run` works too.';
+
+export interface Bot {
+  readonly client: Client;
+  /** Stops taking new work (triggers are ignored or refused from now on). */
+  beginShutdown(): void;
+  /** Waits until every reply shows its final state (bounded by timeoutMs). */
+  flush(timeoutMs: number): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export async function startBot(config: Config, runner: Runner, log: Logger): Promise<Bot> {
+  const { discord } = config;
+  if (!discord.token) throw new Error('startBot needs DISCORD_TOKEN');
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.GuildMessageReactions, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
+    // Messages sent before start-up (or evicted from the cache) still trigger on edit, delete and ▶️.
+    partials: [Partials.Message, Partials.Channel, Partials.Reaction],
+    rest: { api: discord.apiUrl },
+    allowedMentions: { parse: [], repliedUser: false },
+  });
+  const rest = client.rest;
+  const inflight = new InflightStore(discord.stateFile);
+  const deps: SessionDeps = { rest, runner, inflight, log, editIntervalMs: discord.editIntervalMs, outputCapBytes: config.limits.outputBytes };
+  const sessions = new Map<string, RunSession>();
+  const bySource = new Map<string, string>();
+  let stopping = false;
+
+  const register = (session: RunSession): RunSession => {
+    sessions.set(session.id, session);
+    if (session.source) bySource.set(session.source.messageId, session.id);
+    // Forget the oldest finished sessions beyond the cap (their buttons then answer "too old").
+    for (const [id, s] of sessions) {
+      if (sessions.size <= MAX_SESSIONS) break;
+      if (s.done) forget(id);
+    }
+    return session;
+  };
+  const forget = (id: string): void => {
+    const s = sessions.get(id);
+    sessions.delete(id);
+    if (s?.source && bySource.get(s.source.messageId) === id) bySource.delete(s.source.messageId);
+  };
+  const newSession = (userId: string, code: string, stdin: string, source: RunSession['source']): RunSession =>
+    register(new RunSession(deps, { id: randomBytes(6).toString('hex'), userId, code, stdin, source }));
+
+  const startFromMessage = async (message: Message, code: { code: string; stdin: string }): Promise<void> => {
+    const session = newSession(message.author.id, code.code, code.stdin, { channelId: message.channelId, messageId: message.id });
+    const ref = await replyToMessage(rest, message.channelId, message.id, session.start());
+    await session.attach(ref);
+  };
+
+  const startFromInteraction = async (interaction: Interaction & { token: string }, code: string, stdin: string, source: RunSession['source']): Promise<void> => {
+    if (stopping) return ephemeral(rest, interaction, refusalText('SHUTTING_DOWN', ''));
+    const session = newSession(interaction.user.id, code, stdin, source);
+    const first = session.start();
+    if (session.done) {
+      forget(session.id);
+      return ephemeral(rest, interaction, first.content); // refusals are for the caller's eyes only
+    }
+    const ref = await replyToInteraction(rest, { id: interaction.id, token: interaction.token, applicationId: interaction.applicationId }, first);
+    await session.attach(ref);
+  };
+
+  const canTriggerWithReaction = async (message: Message, user: User | PartialUser): Promise<boolean> => {
+    if (user.id === message.author.id) return true;
+    if (discord.triggerRoles.length === 0 || !message.guild) return false;
+    const member = message.guild.members.cache.get(user.id) ?? (await message.guild.members.fetch(user.id).catch(() => null));
+    return member?.roles.cache.hasAny(...discord.triggerRoles) ?? false;
+  };
+
+  const onMessageCreate = async (message: Message): Promise<void> => {
+    if (stopping || message.author.bot || message.webhookId) return;
+    const runsHere = !message.guildId || discord.autorunChannels.includes(message.channelId);
+    if (runsHere) {
+      const code = extractCode(message.content);
+      if (code) return startFromMessage(message, code);
+      if (!message.guildId && message.content.trim().length > 0) await replyToMessage(rest, message.channelId, message.id, { content: DM_HELP, files: [], components: [], allowedMentions: { parse: [], repliedUser: false } });
+      return;
+    }
+    if (discord.reactionTrigger && hasCode(message.content)) await message.react(RUN_EMOJI);
+  };
+
+  const onReaction = async (partialReaction: MessageReaction | PartialMessageReaction, user: User | PartialUser): Promise<void> => {
+    if (stopping || user.bot || partialReaction.emoji.name !== RUN_EMOJI || !discord.reactionTrigger) return;
+    const reaction = partialReaction.partial ? await partialReaction.fetch() : partialReaction;
+    const message = reaction.message.partial ? await reaction.message.fetch() : reaction.message;
+    if (message.author.bot || bySource.has(message.id)) return; // already has a reply: Run again is on it
+    if (!(await canTriggerWithReaction(message, user))) return;
+    const code = extractCode(message.content);
+    if (code) await startFromMessage(message, code);
+  };
+
+  const onMessageUpdate = async (updated: Message | PartialMessage): Promise<void> => {
+    if (stopping) return;
+    const message = updated.partial ? await updated.fetch() : updated;
+    if (message.author.bot) return;
+    const code = extractCode(message.content);
+    const sessionId = bySource.get(message.id);
+    const session = sessionId ? sessions.get(sessionId) : undefined;
+    if (session) {
+      if (!code) return session.refuse(refusalText('NO_CODE', ''));
+      // Discord also sends updates for embeds and pins: only a changed program re-runs.
+      if (code.code !== session.code || code.stdin !== session.stdin) await session.rerun(code.code, code.stdin);
+      return;
+    }
+    if (code && (!message.guildId || discord.autorunChannels.includes(message.channelId))) await startFromMessage(message, code);
+  };
+
+  const onMessageDelete = async (deleted: Message | PartialMessage): Promise<void> => {
+    const sessionId = bySource.get(deleted.id);
+    const session = sessionId ? sessions.get(sessionId) : undefined;
+    if (!session) return;
+    forget(session.id);
+    await session.deleteReply();
+  };
+
+  const readAttachment = async (interaction: ChatInputCommandInteraction): Promise<string | { refused: string } | null> => {
+    const file = interaction.options.getAttachment('file');
+    if (!file) return null;
+    const limit = config.limits.sourceBytes;
+    if (!/\.cs$/i.test(file.name)) return { refused: '📄 The file must be a `.cs` file.' };
+    if (file.size > limit) return { refused: refusalText('SOURCE_TOO_LARGE', `the file is ${file.size} bytes; the limit is ${limit}`) };
+    const response = await fetch(file.url, { signal: AbortSignal.timeout(ATTACHMENT_FETCH_MS) });
+    if (!response.ok) return { refused: '📄 I could not download that file; try again.' };
+    const bytes = Buffer.from(await response.arrayBuffer());
+    if (bytes.length > limit) return { refused: refusalText('SOURCE_TOO_LARGE', `the file is ${bytes.length} bytes; the limit is ${limit}`) };
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      return { refused: '📄 That file is not UTF-8 text.' };
+    }
+  };
+
+  const onButton = async (interaction: ButtonInteraction): Promise<void> => {
+    const [, action, id] = interaction.customId.split(':');
+    const session = id ? sessions.get(id) : undefined;
+    const owner = session?.userId ?? interaction.message.mentions.repliedUser?.id ?? null;
+    const moderator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
+    if (interaction.user.id !== owner && !moderator) {
+      return ephemeral(rest, interaction, '🔒 Only the person who ran this code (or someone who can manage messages) can do that.');
+    }
+    if (action === 'cancel') {
+      if (!session || session.done) return ephemeral(rest, interaction, 'That run is already over.');
+      await acknowledge(rest, interaction);
+      return session.cancel();
+    }
+    if (action === 'rerun') {
+      if (stopping) return ephemeral(rest, interaction, refusalText('SHUTTING_DOWN', ''));
+      if (!session) return ephemeral(rest, interaction, '⌛ This run is too old to run again; post the code again.');
+      await acknowledge(rest, interaction);
+      return session.rerun();
+    }
+    if (action === 'delete') {
+      await acknowledge(rest, interaction);
+      if (session) {
+        forget(session.id);
+        return session.deleteReply();
+      }
+      await rest.delete(Routes.channelMessage(interaction.channelId, interaction.message.id));
+    }
+  };
+
+  const onInteraction = async (interaction: Interaction): Promise<void> => {
+    if (interaction.isChatInputCommand() && interaction.commandName === RUN_COMMAND) {
+      if (stopping) return ephemeral(rest, interaction, refusalText('SHUTTING_DOWN', ''));
+      const file = await readAttachment(interaction);
+      if (file !== null && typeof file === 'object') return ephemeral(rest, interaction, file.refused);
+      const code = file ?? interaction.options.getString('code') ?? '';
+      const stdin = interaction.options.getString('stdin') ?? '';
+      if (code.trim().length === 0) {
+        await rest.post(Routes.interactionCallback(interaction.id, interaction.token), { body: { type: 9, data: runModal() }, auth: false });
+        return;
+      }
+      return startFromInteraction(interaction, code, stdin, null);
+    }
+    if (interaction.isModalSubmit() && interaction.customId === MODAL_ID) {
+      return startFromInteraction(interaction, interaction.fields.getTextInputValue(MODAL_CODE), interaction.fields.getTextInputValue(MODAL_STDIN) ?? '', null);
+    }
+    if (interaction.isMessageContextMenuCommand() && interaction.commandName === RUN_MESSAGE_COMMAND) {
+      const target = interaction.targetMessage;
+      const code = extractCode(target.content);
+      if (!code) return ephemeral(rest, interaction, refusalText('NO_CODE', ''));
+      return startFromInteraction(interaction, code.code, code.stdin, { channelId: target.channelId, messageId: target.id });
+    }
+    if (interaction.isButton() && interaction.customId.startsWith('sb:')) return onButton(interaction);
+  };
+
+  // Every handler is guarded: one failing trigger is logged, never an unhandled rejection.
+  const guard =
+    <A extends unknown[]>(name: string, fn: (...args: A) => Promise<void>) =>
+    (...args: A): void => {
+      fn(...args).catch((err: unknown) => log.error('bot handler failed', { handler: name, err: err instanceof Error ? err.message : String(err) }));
+    };
+  client.on(Events.MessageCreate, guard('messageCreate', onMessageCreate));
+  client.on(Events.MessageReactionAdd, guard('messageReactionAdd', onReaction));
+  client.on(Events.MessageUpdate, guard('messageUpdate', (_old: Message | PartialMessage, updated: Message | PartialMessage) => onMessageUpdate(updated)));
+  client.on(Events.MessageDelete, guard('messageDelete', onMessageDelete));
+  client.on(Events.InteractionCreate, guard('interactionCreate', onInteraction));
+  client.on(Events.ShardResume, (shard) => log.info('gateway resumed', { shard }));
+  client.on(Events.ShardDisconnect, (event, shard) => log.warn('gateway disconnected', { shard, code: event.code }));
+  client.on(Events.Error, (err) => log.error('discord client error', { err: err.message }));
+
+  const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
+  await client.login(discord.token);
+  await ready;
+  const appId = client.application?.id ?? client.user?.id;
+  if (!appId) throw new Error('Discord sent no application id in READY');
+  const definitions = commandDefinitions(config.limits.sourceBytes);
+  await rest.put(discord.guildId ? Routes.applicationGuildCommands(appId, discord.guildId) : Routes.applicationCommands(appId), { body: definitions });
+
+  // Replies of runs a previous process left in flight (it crashed or was killed) say so now.
+  for (const record of await inflight.takeLeftovers()) {
+    const session = register(new RunSession(deps, { id: record.session, userId: record.userId, code: record.code, stdin: record.stdin, source: record.source }));
+    session.interrupted(record.reply);
+  }
+  log.info('discord bot ready', { user: client.user?.tag, commands: discord.guildId ? `guild ${discord.guildId}` : 'global', autorunChannels: discord.autorunChannels.length });
+
+  return {
+    client,
+    beginShutdown: () => {
+      stopping = true;
+    },
+    flush: async (timeoutMs) => {
+      const all = Promise.all([...sessions.values()].map((s) => s.settled()));
+      await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs))]);
+    },
+    destroy: () => client.destroy(),
+  };
+}

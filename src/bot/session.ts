@@ -1,0 +1,232 @@
+// One run as Discord sees it: one reply, moved through pending → compiling → running → done by edits,
+// never more than one edit in flight, state changes sent as soon as the previous edit is back, live
+// output at most every editIntervalMs. Run again and edits of the code message re-run into the same
+// reply; cancel and delete act on the run in flight.
+import type { REST } from 'discord.js';
+import type { Logger } from '../log.js';
+import type { Runner } from '../runner/index.js';
+import type { RunHandle } from '../runner/index.js';
+import type { InflightStore } from './inflight.js';
+import { refusalText, render, type RenderedReply, type ReplyState } from './render.js';
+import { deleteReply, editReply, type ReplyRef } from './reply.js';
+
+export interface SessionDeps {
+  rest: REST;
+  runner: Runner;
+  inflight: InflightStore;
+  log: Logger;
+  editIntervalMs: number;
+  /** Caps the transcript kept for live output (the runner caps the run's output anyway). */
+  outputCapBytes: number;
+}
+
+export interface SessionInput {
+  id: string;
+  userId: string;
+  code: string;
+  stdin: string;
+  source: { channelId: string; messageId: string } | null;
+}
+
+/** A refusal already worded for Discord, shown in the reply instead of a run. */
+export interface Shown {
+  refused: string;
+}
+
+export class RunSession {
+  readonly id: string;
+  readonly userId: string;
+  code: string;
+  stdin: string;
+  readonly source: SessionInput['source'];
+  reply: ReplyRef | null = null;
+  private handle: RunHandle | null = null;
+  private state: ReplyState | { phase: 'refused'; text: string } = { phase: 'pending', position: 1 };
+  private transcript = '';
+  private runStartedAt = 0;
+  private sending: Promise<void> | null = null;
+  private dirty = false;
+  private lastSentAt = 0;
+  private throttle: NodeJS.Timeout | null = null;
+  private ticker: NodeJS.Timeout | null = null;
+  private deleted = false;
+  private generation = 0;
+
+  constructor(
+    private readonly deps: SessionDeps,
+    input: SessionInput,
+  ) {
+    this.id = input.id;
+    this.userId = input.userId;
+    this.code = input.code;
+    this.stdin = input.stdin;
+    this.source = input.source;
+  }
+
+  get done(): boolean {
+    return this.state.phase === 'done' || this.state.phase === 'refused' || this.state.phase === 'interrupted';
+  }
+
+  get running(): boolean {
+    return !this.done;
+  }
+
+  /**
+   * Submits the run. Returns the first reply to send (pending, or a refusal); the caller creates the
+   * reply with it and then calls attach().
+   */
+  start(): RenderedReply {
+    this.generation += 1;
+    const generation = this.generation;
+    this.transcript = '';
+    const submitted = this.deps.runner.submit({ source: this.code, stdin: this.stdin, labels: { user: this.userId, session: this.id } });
+    if (!submitted.ok) {
+      this.handle = null;
+      this.state = { phase: 'refused', text: refusalText(submitted.code, submitted.message, submitted.retryAfterMs) };
+      return this.current();
+    }
+    this.handle = submitted.handle;
+    this.state = { phase: 'pending', position: submitted.handle.queuePosition() ?? 1 };
+    submitted.handle.on((event) => {
+      if (generation !== this.generation) return; // a stale run (replaced by an edit or Run again)
+      switch (event.type) {
+        case 'queued':
+          this.update({ phase: 'pending', position: event.position }, true);
+          break;
+        case 'compiling':
+          this.update({ phase: 'compiling' }, true);
+          break;
+        case 'running':
+          this.runStartedAt = performance.now();
+          this.update({ phase: 'running', elapsedMs: 0, output: '' }, true);
+          this.ticker = setInterval(() => this.refreshRunning(false), this.deps.editIntervalMs);
+          break;
+        case 'output':
+          if (this.transcript.length < this.deps.outputCapBytes) this.transcript += event.text;
+          this.refreshRunning(false);
+          break;
+        case 'done':
+          this.stopTicker();
+          this.update({ phase: 'done', result: event.result, output: this.transcript || event.result.stdout + event.result.stderr }, true);
+          break;
+      }
+    });
+    return this.current();
+  }
+
+  /** The reply exists now: later states become edits of it. */
+  async attach(reply: ReplyRef): Promise<void> {
+    this.reply = reply;
+    this.lastSentAt = performance.now();
+    if (this.running) {
+      await this.deps.inflight
+        .put({ session: this.id, reply, userId: this.userId, code: this.code, stdin: this.stdin, source: this.source, startedAt: new Date().toISOString() })
+        .catch((err: unknown) => this.deps.log.warn('could not record an in-flight run', { err: String(err) }));
+    }
+    this.dirty = true;
+    this.flush();
+  }
+
+  cancel(): void {
+    this.handle?.cancel();
+  }
+
+  /** A run a previous process left unfinished: its reply now says so, with Run again. */
+  interrupted(reply: ReplyRef): void {
+    this.reply = reply;
+    this.state = { phase: 'interrupted' };
+    this.dirty = true;
+    this.flush();
+  }
+
+  /** Runs again into the same reply, cancelling the current run if there is one. */
+  async rerun(code = this.code, stdin = this.stdin): Promise<void> {
+    this.code = code;
+    this.stdin = stdin;
+    const old = this.handle;
+    this.stopTicker();
+    this.start();
+    old?.cancel();
+    if (this.reply) await this.attach(this.reply);
+  }
+
+  /** Shows a refusal in the existing reply (an edit that removed the code block, say). */
+  refuse(text: string): void {
+    this.generation += 1;
+    this.stopTicker();
+    this.handle?.cancel();
+    this.state = { phase: 'refused', text };
+    this.dirty = true;
+    this.flush();
+  }
+
+  async deleteReply(): Promise<void> {
+    this.generation += 1;
+    this.deleted = true;
+    this.stopTicker();
+    this.handle?.cancel();
+    await this.sending?.catch(() => undefined);
+    if (this.reply) await deleteReply(this.deps.rest, this.reply).catch((err: unknown) => this.deps.log.warn('could not delete a reply', { err: String(err) }));
+    await this.deps.inflight.delete(this.id).catch(() => undefined);
+  }
+
+  /** Resolves when the reply shows the final state (or the session gave up sending). */
+  async settled(): Promise<void> {
+    while (this.sending || this.dirty || this.throttle) {
+      await (this.sending ?? new Promise((r) => setTimeout(r, 20)));
+    }
+  }
+
+  private current(): RenderedReply {
+    if (this.state.phase === 'refused') {
+      return { content: this.state.text, files: [], components: [], allowedMentions: { parse: [], repliedUser: false } };
+    }
+    return render(this.state, this.id);
+  }
+
+  private refreshRunning(force: boolean): void {
+    if (this.state.phase !== 'running') return;
+    this.update({ phase: 'running', elapsedMs: performance.now() - this.runStartedAt, output: this.transcript }, force);
+  }
+
+  private update(state: ReplyState, phaseChange: boolean): void {
+    this.state = state;
+    this.dirty = true;
+    if (phaseChange) {
+      if (this.throttle) clearTimeout(this.throttle);
+      this.throttle = null;
+      this.flush();
+      return;
+    }
+    if (this.throttle) return;
+    const wait = Math.max(0, this.lastSentAt + this.deps.editIntervalMs - performance.now());
+    this.throttle = setTimeout(() => {
+      this.throttle = null;
+      this.flush();
+    }, wait);
+  }
+
+  /** Sends the newest state, one edit at a time; states reached meanwhile collapse into the next edit. */
+  private flush(): void {
+    if (!this.reply || this.sending || !this.dirty || this.deleted) return;
+    this.dirty = false;
+    const payload = this.current();
+    const final = this.done;
+    const reply = this.reply;
+    this.lastSentAt = performance.now();
+    this.sending = editReply(this.deps.rest, reply, payload)
+      .catch((err: unknown) => this.deps.log.warn('could not edit a reply', { session: this.id, err: String(err) }))
+      .then(async () => {
+        if (final && !this.dirty) await this.deps.inflight.delete(this.id).catch(() => undefined);
+      })
+      .finally(() => {
+        this.sending = null;
+        this.flush();
+      });
+  }
+
+  private stopTicker(): void {
+    if (this.ticker) clearInterval(this.ticker);
+    this.ticker = null;
+  }
+}
