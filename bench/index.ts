@@ -6,6 +6,7 @@
 //   (e) sustained throughput with every slot busy: Hello World, and a CPU-heavy program
 //   (f) resident memory of the service and of the compile server, idle and under load
 //   (g) the first run after start (cold)
+//   (h) Discord: trigger → first reply against the Discord fake
 // and the ratios round trip / floor and seed method / round trip.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +17,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { LocalBackend } from '../src/runner/backends/local/index.js';
 import { createRunner, type Runner, type RunResult } from '../src/runner/index.js';
+import { firstReplyLatency } from './discord.js';
 import { mb, ms, percentile, rssOf, run } from './stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -25,7 +27,7 @@ const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 40);
 
 const lines: string[] = [];
 function report(label: string, value: string): void {
-  const line = `${label.padEnd(58)} ${value}`;
+  const line = `${label.padEnd(72)} ${value}`;
   lines.push(line);
   console.log(line);
 }
@@ -96,6 +98,9 @@ async function main(): Promise<void> {
     report('(e) throughput, CPU-heavy (primes < 300k), all slots busy (20 runs)', `${cpuRate.toFixed(1)} runs/s`);
     report('(f) service RSS idle / under load', `${mb(idleService)} / ${mb(peakService)}`);
     report('(f) compile server RSS idle / under load', `${mb(idleCompiler)} / ${mb(peakCompiler)}`);
+    // Discord: trigger → first reply, against the fake
+    const discord = await firstReplyLatency(runner, work, 30);
+    report('(h) Discord: trigger → first reply (pending), against the fake, n=30', `p50 ${ms(discord.p50)} · p95 ${ms(discord.p95)}`);
     await runner.stop(0);
 
     // (b) the CLI
@@ -146,6 +151,7 @@ async function main(): Promise<void> {
     report('ratio round trip p50 / floor p50 (target ≤ 1.0)', `${(tripP50 / floorP50).toFixed(2)}`);
     report('ratio seed method / round trip p50 (target ≥ 30)', `${(seedP50 / tripP50).toFixed(0)}`);
     report('targets: ≥ 10 Hello World runs/s', helloRate >= 10 ? 'met' : 'NOT met');
+    report('targets: Discord first reply p50 ≤ 100 ms', discord.p50 <= 100 ? 'met' : 'NOT met');
     report('targets: service ≤ 150 MB, compile server ≤ 400 MB idle', idleService <= 150e6 && (idleCompiler ?? Infinity) <= 400e6 ? 'met' : 'NOT met');
   } finally {
     await rm(work, { recursive: true, force: true });

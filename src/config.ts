@@ -53,6 +53,8 @@ export interface DiscordConfig {
   guildId: string | null;
   /** Channels where every C# block runs without a ▶️. */
   autorunChannels: readonly string[];
+  /** Request the privileged Message Content intent (it must be enabled in the Developer Portal too). */
+  messageContent: boolean;
   /** Add ▶️ to messages with a C# block elsewhere, and run when the author (or a trigger role) clicks it. */
   reactionTrigger: boolean;
   /** Roles whose members may trigger anyone's code with ▶️. */
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
       apiUrl: r.url('DISCORD_API_URL', 'https://discord.com/api'),
       guildId: r.snowflakes('DISCORD_GUILD_ID')[0] ?? null,
       autorunChannels: r.snowflakes('BOT_AUTORUN_CHANNELS'),
+      messageContent: r.oneOf('BOT_MESSAGE_CONTENT', ['on', 'off'] as const, 'on') === 'on',
       reactionTrigger: r.oneOf('BOT_REACTION_TRIGGER', ['on', 'off'] as const, 'on') === 'on',
       triggerRoles: r.snowflakes('BOT_TRIGGER_ROLES'),
       editIntervalMs: r.int('BOT_EDIT_INTERVAL_MS', 1500, 200, 60_000),

@@ -33,6 +33,7 @@ import { RunSession, type SessionDeps } from './session.js';
 export const RUN_EMOJI = '▶️';
 const MAX_SESSIONS = 2000;
 const ATTACHMENT_FETCH_MS = 10_000;
+const READY_TIMEOUT_MS = 60_000;
 const DM_HELP = 'Send me C# in a code block that starts with ```cs and I will run it. `/run` works too.';
 
 export interface Bot {
@@ -48,7 +49,15 @@ export async function startBot(config: Config, runner: Runner, log: Logger): Pro
   const { discord } = config;
   if (!discord.token) throw new Error('startBot needs DISCORD_TOKEN');
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages, GatewayIntentBits.GuildMessageReactions, GatewayIntentBits.MessageContent, GatewayIntentBits.DirectMessages],
+    // Message Content is privileged: without it (BOT_MESSAGE_CONTENT=off) guild code blocks are invisible,
+    // but DMs, mentions, /run, the modal, files and the context menu all still work.
+    intents: [
+      GatewayIntentBits.Guilds,
+      GatewayIntentBits.GuildMessages,
+      GatewayIntentBits.GuildMessageReactions,
+      GatewayIntentBits.DirectMessages,
+      ...(discord.messageContent ? [GatewayIntentBits.MessageContent] : []),
+    ],
     // Messages sent before start-up (or evicted from the cache) still trigger on edit, delete and ▶️.
     partials: [Partials.Message, Partials.Channel, Partials.Reaction],
     rest: { api: discord.apiUrl },
@@ -233,12 +242,23 @@ export async function startBot(config: Config, runner: Runner, log: Logger): Pro
   client.on(Events.MessageDelete, guard('messageDelete', onMessageDelete));
   client.on(Events.InteractionCreate, guard('interactionCreate', onInteraction));
   client.on(Events.ShardResume, (shard) => log.info('gateway resumed', { shard }));
-  client.on(Events.ShardDisconnect, (event, shard) => log.warn('gateway disconnected', { shard, code: event.code }));
+  client.on(Events.ShardDisconnect, (event, shard) => {
+    if (event.code === 4014) log.error('Discord refused the privileged Message Content intent: enable it in the Developer Portal (Bot → Privileged Gateway Intents) or set BOT_MESSAGE_CONTENT=off');
+    else if (event.code === 4004) log.error('Discord refused DISCORD_TOKEN (authentication failed)');
+    else log.warn('gateway disconnected', { shard, code: event.code });
+  });
   client.on(Events.Error, (err) => log.error('discord client error', { err: err.message }));
 
   const ready = new Promise<void>((resolve) => client.once(Events.ClientReady, () => resolve()));
   await client.login(discord.token);
-  await ready;
+  // A refused intent or token closes the gateway for good; do not wait forever for READY.
+  let readyTimer: NodeJS.Timeout | undefined;
+  const readyOrTimeout = await Promise.race([ready.then(() => true), new Promise<false>((r) => (readyTimer = setTimeout(() => r(false), READY_TIMEOUT_MS)))]);
+  clearTimeout(readyTimer);
+  if (!readyOrTimeout) {
+    await client.destroy();
+    throw new Error(`Discord did not get ready within ${READY_TIMEOUT_MS / 1000} s (see the log for why)`);
+  }
   const appId = client.application?.id ?? client.user?.id;
   if (!appId) throw new Error('Discord sent no application id in READY');
   const definitions = commandDefinitions(config.limits.sourceBytes);

@@ -28,6 +28,17 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the bot settings and never needs a token to load', () => {
+    const c = loadConfig({ DISCORD_TOKEN: 'abc.def', BOT_AUTORUN_CHANNELS: '123456789012345678, 223456789012345678', BOT_REACTION_TRIGGER: 'off', DISCORD_API_URL: 'http://127.0.0.1:9/api/' });
+    assert.equal(c.discord.token, 'abc.def');
+    assert.deepEqual(c.discord.autorunChannels, ['123456789012345678', '223456789012345678']);
+    assert.equal(c.discord.reactionTrigger, false);
+    assert.equal(c.discord.apiUrl, 'http://127.0.0.1:9/api');
+    assert.equal(loadConfig({}).discord.token, null);
+    assert.equal(loadConfig({}).discord.apiUrl, 'https://discord.com/api');
+    assert.throws(() => loadConfig({ DISCORD_API_URL: 'ftp://x', BOT_AUTORUN_CHANNELS: 'general' }), /DISCORD_API_URL: expected an http\(s\) URL[\s\S]*BOT_AUTORUN_CHANNELS: expected comma-separated Discord ids, got 'general'/);
+  });
+
   it('reads overrides', () => {
     const c = loadConfig({ RUN_TIMEOUT_MS: '1500', SANDBOX_SLOTS: '4', SANDBOX_CGROUP: 'off' });
     assert.equal(c.limits.timeoutMs, 1500);
