@@ -40,7 +40,8 @@ export function snowflake(): string {
 
 const INTENT_MESSAGE_CONTENT = 1 << 15;
 
-export const ALL_PERMISSIONS = '2248473465835073';
+/** Every permission bit (Administrator, Manage Messages…). */
+export const ALL_PERMISSIONS = String((1n << 50n) - 1n);
 /** View, send, read history, add reactions, but not Manage Messages. */
 export const MEMBER_PERMISSIONS = String((1 << 10) | (1 << 11) | (1 << 16) | (1 << 6));
 

@@ -8,7 +8,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { FakeDiscord, type LoggedRequest } from '../fakes/discord.js';
+import { ALL_PERMISSIONS, FakeDiscord, type LoggedRequest } from '../fakes/discord.js';
 import { ServiceProcess } from '../support/botProcess.js';
 
 let fake: FakeDiscord;
@@ -235,6 +235,27 @@ describe('the Discord bot', () => {
     const flow = await messageFlow(since, msg.id);
     assert.match(flow.final, /^🛑 \*\*Cancelled\*\* · cancelled\n/);
     assert.match(flow.final, /sleeping/);
+  });
+
+  it('runs again into the same reply, and deletes it, from the buttons of a finished run', async () => {
+    let since = fake.requests.length;
+    const msg = fake.post(fake.channels.autorun, fake.users.alice, code('Console.WriteLine(Guid.NewGuid());'));
+    const flow = await messageFlow(since, msg.id);
+    const replyId = flow.create.messageId as string;
+    const reply = fake.messages.get(replyId);
+    assert.ok(reply);
+    const [rerun, del] = (reply.components?.[0] as { components: { custom_id: string }[] }).components.map((c) => c.custom_id);
+    since = fake.requests.length;
+    fake.click(fake.users.alice, reply, rerun as string);
+    const rerunEdits = await fake.waitFor(() => {
+      const e = fake.requests.slice(since).filter((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${replyId}`));
+      return e.length > 0 && phase(contentOf(e.at(-1) as LoggedRequest)) === 3 ? e : undefined;
+    }, 20_000, 'the re-run');
+    assert.notEqual(contentOf(rerunEdits.at(-1) as LoggedRequest), flow.final, 'a new run, a new Guid');
+    assert.ok(!fake.requests.slice(since).some((r) => r.method === 'POST' && r.path.endsWith('/messages')), 'no new message');
+    since = fake.requests.length;
+    fake.click(fake.users.mod, reply, del as string, ALL_PERMISSIONS); // a moderator (Manage Messages) may delete
+    await fake.waitFor(() => fake.requests.slice(since).find((r) => r.method === 'DELETE' && r.path.endsWith(`/messages/${replyId}`)), 10_000, 'the delete');
   });
 
   it('shows compile errors as line:col id message', async () => {
