@@ -40,8 +40,19 @@ export interface Config {
     cgroup: CgroupMode;
     stateDir: string;
   };
+  fairUse: FairUseConfig;
   discord: DiscordConfig;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export interface FairUseConfig {
+  /** memory:// (default), sqlite://PATH, redis://HOST:PORT */
+  storeUrl: string;
+  userRunsPerMinute: number;
+  userConcurrentRuns: number;
+  guildRunsPerMinute: number;
+  /** Runs queued or running at once across every process sharing the store. */
+  globalInFlight: number;
 }
 
 export interface DiscordConfig {
@@ -131,6 +142,16 @@ class Reader {
     }
   }
 
+  storeUrl(name: string, fallback: string): string {
+    const raw = this.env[name]?.trim();
+    if (!raw) return fallback;
+    if (!/^(memory:\/\/|sqlite:\/\/.+|rediss?:\/\/.+)$/.test(raw)) {
+      this.problems.push(`${name}: expected memory://, sqlite://PATH or redis://HOST:PORT, got '${raw.replace(/\/\/[^@/]*@/, '//…@')}'`);
+      return fallback;
+    }
+    return raw;
+  }
+
   secret(name: string): string | null {
     const raw = this.env[name]?.trim();
     if (!raw) return null;
@@ -180,6 +201,13 @@ export function loadConfig(env: Env = process.env): Config {
       // Machine-wide: every sharpbox service on this machine must use the same one, so that their
       // sandbox uid claims see each other.
       stateDir: r.path('SANDBOX_STATE_DIR', '/run/sharpbox'),
+    },
+    fairUse: {
+      storeUrl: r.storeUrl('STORE_URL', 'memory://'),
+      userRunsPerMinute: r.int('USER_RUNS_PER_MINUTE', 10, 1, 10_000),
+      userConcurrentRuns: r.int('USER_CONCURRENT_RUNS', 2, 1, 1000),
+      guildRunsPerMinute: r.int('GUILD_RUNS_PER_MINUTE', 60, 1, 100_000),
+      globalInFlight: r.int('GLOBAL_MAX_IN_FLIGHT', 200, 1, 1_000_000),
     },
     discord: {
       token: r.secret('DISCORD_TOKEN'),

@@ -55,7 +55,7 @@ export type RunEvent =
   | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'done'; result: RunResult };
 
-export type RefusalCode = 'QUEUE_FULL' | 'SOURCE_EMPTY' | 'SOURCE_TOO_LARGE' | 'STDIN_TOO_LARGE' | 'INVALID_INPUT' | 'SHUTTING_DOWN';
+export type RefusalCode = 'RATE_LIMITED' | 'QUEUE_FULL' | 'SOURCE_EMPTY' | 'SOURCE_TOO_LARGE' | 'STDIN_TOO_LARGE' | 'INVALID_INPUT' | 'SHUTTING_DOWN';
 
 /** An expected refusal: a value with a stable code; only front-ends turn codes into words. */
 export interface Refusal {

@@ -1,0 +1,22 @@
+// A Runner stand-in that accepts every run and never finishes it, so concurrency places stay taken.
+import type { Runner, RunHandle } from '../../src/runner/index.js';
+
+export function heldRunner(): Runner {
+  let n = 0;
+  return {
+    backend: { name: 'held', capacity: 1, start: async () => undefined, execute: () => new Promise(() => undefined), stop: async () => undefined },
+    submit: () => {
+      const handle: RunHandle = {
+        id: String(++n),
+        events: async function* () {},
+        on: () => () => undefined,
+        result: new Promise(() => undefined),
+        queuePosition: () => 1,
+        cancel: () => undefined,
+      };
+      return { ok: true, handle };
+    },
+    stats: () => ({ running: 0, queued: 0, capacity: 1 }),
+    stop: async () => undefined,
+  };
+}
