@@ -2,6 +2,9 @@
 // fake dispatching a DM with a code block to the bot's reply (pending) arriving at the fake's REST API.
 import { join } from 'node:path';
 import { startBot } from '../src/bot/index.js';
+import { GuildSettingsStore } from '../src/bot/settings.js';
+import { FairRunner } from '../src/runner/limits.js';
+import { openStore } from '../src/runner/store.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import type { Runner } from '../src/runner/index.js';
@@ -11,7 +14,8 @@ import { percentile } from './stats.js';
 export async function firstReplyLatency(runner: Runner, workDir: string, count: number): Promise<{ p50: number; p95: number }> {
   const fake = await FakeDiscord.start();
   const config = loadConfig({ ...process.env, DISCORD_TOKEN: 'bench-token', DISCORD_API_URL: fake.apiUrl, BOT_STATE_FILE: join(workDir, 'inflight.json'), LOG_LEVEL: 'error' });
-  const bot = await startBot(config, runner, createLogger('error'));
+  const store = await openStore('memory://');
+  const bot = await startBot(config, new FairRunner(runner, store.admissions, { ...config.fairUse, userRunsPerMinute: 10_000 }), new GuildSettingsStore(store.keyv), createLogger('error'));
   try {
     const samples: number[] = [];
     for (let i = 0; i < count; i++) {

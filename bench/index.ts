@@ -7,6 +7,7 @@
 //   (f) resident memory of the service and of the compile server, idle and under load
 //   (g) the first run after start (cold)
 //   (h) Discord: trigger → first reply against the Discord fake
+//   (i) fair use under load: 200 submissions from 50 users within 10 s
 // and the ratios round trip / floor and seed method / round trip.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { createLogger } from '../src/log.js';
 import { LocalBackend } from '../src/runner/backends/local/index.js';
 import { createRunner, type Runner, type RunResult } from '../src/runner/index.js';
 import { firstReplyLatency } from './discord.js';
+import { fairUseLoad } from './load.js';
 import { mb, ms, percentile, rssOf, run } from './stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -98,6 +100,12 @@ async function main(): Promise<void> {
     report('(e) throughput, CPU-heavy (primes < 300k), all slots busy (20 runs)', `${cpuRate.toFixed(1)} runs/s`);
     report('(f) service RSS idle / under load', `${mb(idleService)} / ${mb(peakService)}`);
     report('(f) compile server RSS idle / under load', `${mb(idleCompiler)} / ${mb(peakCompiler)}`);
+    // Fair use under load
+    await backend.idle();
+    const load = await fairUseLoad(runner, config);
+    report('(i) fair use: 200 submissions from 50 users in 10 s', `answered ${load.answered}/200 (ran ${load.ran}, refused ${load.refused}, failed ${load.failed}) in ${load.seconds.toFixed(1)} s`);
+    report('(i) service RSS before / after the load', `${mb(load.rssBefore)} / ${mb(load.rssAfter)}`);
+
     // Discord: trigger → first reply, against the fake
     const discord = await firstReplyLatency(runner, work, 30);
     report('(h) Discord: trigger → first reply (pending), against the fake, n=30', `p50 ${ms(discord.p50)} · p95 ${ms(discord.p95)}`);

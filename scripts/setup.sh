@@ -12,6 +12,7 @@ declare -A needs=(
   [prlimit]=util-linux # rlimits
   [setpriv]=util-linux # drop to the slot's uid
   [kill]=procps        # the end-of-run sweep
+  [redis-server]=redis-server # the shared store (STORE_URL=redis://…), and the tests of it
 )
 missing=()
 for cmd in "${!needs[@]}"; do

@@ -4,19 +4,24 @@
 import { startBot, type Bot } from './bot/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
+import { GuildSettingsStore } from './bot/settings.js';
 import { createRunner } from './runner/index.js';
+import { FairRunner } from './runner/limits.js';
+import { openStore } from './runner/store.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
+  const store = await openStore(config.fairUse.storeUrl);
   const runner = await createRunner(config, { log });
+  const fair = new FairRunner(runner, store.admissions, config.fairUse);
   let bot: Bot | null = null;
   if (config.discord.token) {
-    bot = await startBot(config, runner, log.child({ component: 'bot' }));
+    bot = await startBot(config, fair, new GuildSettingsStore(store.keyv), log.child({ component: 'bot' }));
   } else {
     log.warn('DISCORD_TOKEN is not set: running without the Discord bot (the runner is up; set DISCORD_TOKEN to connect)');
   }
-  log.info('sharpbox is up', { backend: config.backend, slots: config.slots, bot: Boolean(bot) });
+  log.info('sharpbox is up', { backend: config.backend, slots: config.slots, store: store.kind, bot: Boolean(bot) });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -27,6 +32,7 @@ async function main(): Promise<void> {
     await runner.stop(config.discord.shutdownGraceMs);
     await bot?.flush(10_000);
     await bot?.destroy();
+    await store.close();
     log.info('stopped');
   };
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -2,6 +2,9 @@
 // globally or (for development) to one guild.
 
 export const RUN_COMMAND = 'run';
+export const SETTINGS_COMMAND = 'sharpbox';
+/** Manage Server: Discord hides the command from everyone else, and the bot checks again. */
+export const MANAGE_GUILD = 1 << 5;
 export const RUN_MESSAGE_COMMAND = 'Run C#';
 export const MODAL_ID = 'sb:modal';
 export const MODAL_CODE = 'code';
@@ -24,6 +27,30 @@ export function commandDefinitions(sourceLimit: number): Record<string, unknown>
       ...everywhere,
     },
     { name: RUN_MESSAGE_COMMAND, type: 3, ...everywhere },
+    {
+      name: SETTINGS_COMMAND,
+      type: 1,
+      description: 'sharpbox settings for this server',
+      default_member_permissions: String(MANAGE_GUILD),
+      contexts: [0],
+      integration_types: [0],
+      options: [
+        {
+          type: 1,
+          name: 'settings',
+          description: 'Show or change the settings (no options: show them)',
+          options: [
+            { type: 7, name: 'autorun_channel', description: 'A channel where every C# block runs', required: false, channel_types: [0, 5, 11, 12] },
+            { type: 5, name: 'autorun', description: 'Turn auto-run on or off for that channel', required: false },
+            { type: 5, name: 'reactions', description: 'Add ▶️ to C# blocks elsewhere and run on click', required: false },
+            { type: 8, name: 'trigger_role', description: 'A role whose members may ▶️ anyone\'s code', required: false },
+            { type: 5, name: 'trigger', description: 'Grant or revoke that role', required: false },
+            { type: 4, name: 'user_runs_per_minute', description: 'Runs one member may start per minute', required: false, min_value: 1, max_value: 1000 },
+            { type: 4, name: 'guild_runs_per_minute', description: 'Runs this server may start per minute', required: false, min_value: 1, max_value: 100000 },
+          ],
+        },
+      ],
+    },
   ];
 }
 

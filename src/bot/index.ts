@@ -22,13 +22,14 @@ import {
 } from 'discord.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
-import type { Runner } from '../runner/index.js';
-import { commandDefinitions, MODAL_CODE, MODAL_ID, MODAL_STDIN, RUN_COMMAND, RUN_MESSAGE_COMMAND, runModal } from './commands.js';
+import type { FairRunner } from '../runner/limits.js';
+import { commandDefinitions, MODAL_CODE, MODAL_ID, MODAL_STDIN, RUN_COMMAND, RUN_MESSAGE_COMMAND, runModal, SETTINGS_COMMAND } from './commands.js';
 import { extractCode, hasCode } from './extract.js';
 import { InflightStore } from './inflight.js';
 import { refusalText } from './render.js';
 import { acknowledge, ephemeral, replyToInteraction, replyToMessage } from './reply.js';
 import { RunSession, type SessionDeps } from './session.js';
+import { applyChange, describeSettings, type GuildSettingsStore, type SettingsChange } from './settings.js';
 
 export const RUN_EMOJI = '▶️';
 const MAX_SESSIONS = 2000;
@@ -45,7 +46,7 @@ export interface Bot {
   destroy(): Promise<void>;
 }
 
-export async function startBot(config: Config, runner: Runner, log: Logger): Promise<Bot> {
+export async function startBot(config: Config, fair: FairRunner, settings: GuildSettingsStore, log: Logger): Promise<Bot> {
   const { discord } = config;
   if (!discord.token) throw new Error('startBot needs DISCORD_TOKEN');
   const client = new Client({
@@ -65,7 +66,20 @@ export async function startBot(config: Config, runner: Runner, log: Logger): Pro
   });
   const rest = client.rest;
   const inflight = new InflightStore(discord.stateFile);
-  const deps: SessionDeps = { rest, runner, inflight, log, editIntervalMs: discord.editIntervalMs, outputCapBytes: config.limits.outputBytes };
+  const submit: SessionDeps['submit'] = async (request, who) => {
+    const s = await settings.get(who.guild);
+    return fair.submit(request, who, { userRunsPerMinute: s.userRunsPerMinute, guildRunsPerMinute: s.guildRunsPerMinute });
+  };
+  const deps: SessionDeps = { rest, submit, inflight, log, editIntervalMs: discord.editIntervalMs, outputCapBytes: config.limits.outputBytes };
+  /** Where code runs without ▶️, and whether ▶️ is offered elsewhere: the service's settings and the guild's. */
+  const placeRules = async (guildId: string | null, channelId: string) => {
+    const s = await settings.get(guildId);
+    return {
+      autorun: !guildId || discord.autorunChannels.includes(channelId) || s.autorunChannels.includes(channelId),
+      reactions: s.reactionTrigger ?? discord.reactionTrigger,
+      triggerRoles: [...discord.triggerRoles, ...s.triggerRoles],
+    };
+  };
   const sessions = new Map<string, RunSession>();
   const bySource = new Map<string, string>();
   let stopping = false;
@@ -85,19 +99,19 @@ export async function startBot(config: Config, runner: Runner, log: Logger): Pro
     sessions.delete(id);
     if (s?.source && bySource.get(s.source.messageId) === id) bySource.delete(s.source.messageId);
   };
-  const newSession = (userId: string, code: string, stdin: string, source: RunSession['source']): RunSession =>
-    register(new RunSession(deps, { id: randomBytes(6).toString('hex'), userId, code, stdin, source }));
+  const newSession = (userId: string, guildId: string | null, code: string, stdin: string, source: RunSession['source']): RunSession =>
+    register(new RunSession(deps, { id: randomBytes(6).toString('hex'), userId, guildId, code, stdin, source }));
 
   const startFromMessage = async (message: Message, code: { code: string; stdin: string }): Promise<void> => {
-    const session = newSession(message.author.id, code.code, code.stdin, { channelId: message.channelId, messageId: message.id });
-    const ref = await replyToMessage(rest, message.channelId, message.id, session.start());
+    const session = newSession(message.author.id, message.guildId, code.code, code.stdin, { channelId: message.channelId, messageId: message.id });
+    const ref = await replyToMessage(rest, message.channelId, message.id, await session.start());
     await session.attach(ref);
   };
 
   const startFromInteraction = async (interaction: Interaction & { token: string }, code: string, stdin: string, source: RunSession['source']): Promise<void> => {
     if (stopping) return ephemeral(rest, interaction, refusalText('SHUTTING_DOWN', ''));
-    const session = newSession(interaction.user.id, code, stdin, source);
-    const first = session.start();
+    const session = newSession(interaction.user.id, interaction.guildId, code, stdin, source);
+    const first = await session.start();
     if (session.done) {
       forget(session.id);
       return ephemeral(rest, interaction, first.content); // refusals are for the caller's eyes only
@@ -106,31 +120,32 @@ export async function startBot(config: Config, runner: Runner, log: Logger): Pro
     await session.attach(ref);
   };
 
-  const canTriggerWithReaction = async (message: Message, user: User | PartialUser): Promise<boolean> => {
+  const canTriggerWithReaction = async (message: Message, user: User | PartialUser, triggerRoles: string[]): Promise<boolean> => {
     if (user.id === message.author.id) return true;
-    if (discord.triggerRoles.length === 0 || !message.guild) return false;
+    if (triggerRoles.length === 0 || !message.guild) return false;
     const member = message.guild.members.cache.get(user.id) ?? (await message.guild.members.fetch(user.id).catch(() => null));
-    return member?.roles.cache.hasAny(...discord.triggerRoles) ?? false;
+    return member?.roles.cache.hasAny(...triggerRoles) ?? false;
   };
 
   const onMessageCreate = async (message: Message): Promise<void> => {
     if (stopping || message.author.bot || message.webhookId) return;
-    const runsHere = !message.guildId || discord.autorunChannels.includes(message.channelId);
-    if (runsHere) {
+    const place = await placeRules(message.guildId, message.channelId);
+    if (place.autorun) {
       const code = extractCode(message.content);
       if (code) return startFromMessage(message, code);
       if (!message.guildId && message.content.trim().length > 0) await replyToMessage(rest, message.channelId, message.id, { content: DM_HELP, files: [], components: [], allowedMentions: { parse: [], repliedUser: false } });
       return;
     }
-    if (discord.reactionTrigger && hasCode(message.content)) await message.react(RUN_EMOJI);
+    if (place.reactions && hasCode(message.content)) await message.react(RUN_EMOJI);
   };
 
   const onReaction = async (partialReaction: MessageReaction | PartialMessageReaction, user: User | PartialUser): Promise<void> => {
-    if (stopping || user.bot || partialReaction.emoji.name !== RUN_EMOJI || !discord.reactionTrigger) return;
+    if (stopping || user.bot || partialReaction.emoji.name !== RUN_EMOJI) return;
     const reaction = partialReaction.partial ? await partialReaction.fetch() : partialReaction;
     const message = reaction.message.partial ? await reaction.message.fetch() : reaction.message;
     if (message.author.bot || bySource.has(message.id)) return; // already has a reply: Run again is on it
-    if (!(await canTriggerWithReaction(message, user))) return;
+    const place = await placeRules(message.guildId, message.channelId);
+    if (!place.reactions || !(await canTriggerWithReaction(message, user, place.triggerRoles))) return;
     const code = extractCode(message.content);
     if (code) await startFromMessage(message, code);
   };
@@ -148,7 +163,7 @@ export async function startBot(config: Config, runner: Runner, log: Logger): Pro
       if (code.code !== session.code || code.stdin !== session.stdin) await session.rerun(code.code, code.stdin);
       return;
     }
-    if (code && (!message.guildId || discord.autorunChannels.includes(message.channelId))) await startFromMessage(message, code);
+    if (code && (await placeRules(message.guildId, message.channelId)).autorun) await startFromMessage(message, code);
   };
 
   const onMessageDelete = async (deleted: Message | PartialMessage): Promise<void> => {
@@ -228,6 +243,28 @@ export async function startBot(config: Config, runner: Runner, log: Logger): Pro
       return startFromInteraction(interaction, code.code, code.stdin, { channelId: target.channelId, messageId: target.id });
     }
     if (interaction.isButton() && interaction.customId.startsWith('sb:')) return onButton(interaction);
+    if (interaction.isChatInputCommand() && interaction.commandName === SETTINGS_COMMAND) return onSettings(interaction);
+  };
+
+  const onSettings = async (interaction: ChatInputCommandInteraction): Promise<void> => {
+    if (!interaction.guildId || !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
+      return ephemeral(rest, interaction, '🔒 Only members who can manage this server can change sharpbox\'s settings.');
+    }
+    const o = interaction.options;
+    const change: SettingsChange = {};
+    const channel = o.getChannel('autorun_channel');
+    if (channel) change.autorunChannel = { channelId: channel.id, on: o.getBoolean('autorun') ?? true };
+    const reactions = o.getBoolean('reactions');
+    if (reactions !== null) change.reactionTrigger = reactions;
+    const role = o.getRole('trigger_role');
+    if (role) change.triggerRole = { roleId: role.id, on: o.getBoolean('trigger') ?? true };
+    const userRate = o.getInteger('user_runs_per_minute');
+    if (userRate !== null) change.userRunsPerMinute = userRate;
+    const guildRate = o.getInteger('guild_runs_per_minute');
+    if (guildRate !== null) change.guildRunsPerMinute = guildRate;
+    const caps = { userRunsPerMinute: config.fairUse.userRunsPerMinute, guildRunsPerMinute: config.fairUse.guildRunsPerMinute };
+    const current = Object.keys(change).length === 0 ? await settings.get(interaction.guildId) : await settings.update(interaction.guildId, (s) => applyChange(s, change, caps));
+    return ephemeral(rest, interaction, describeSettings(current, { reactionTrigger: discord.reactionTrigger, ...caps }));
   };
 
   // Every handler is guarded: one failing trigger is logged, never an unhandled rejection.
@@ -266,7 +303,7 @@ export async function startBot(config: Config, runner: Runner, log: Logger): Pro
 
   // Replies of runs a previous process left in flight (it crashed or was killed) say so now.
   for (const record of await inflight.takeLeftovers()) {
-    const session = register(new RunSession(deps, { id: record.session, userId: record.userId, code: record.code, stdin: record.stdin, source: record.source }));
+    const session = register(new RunSession(deps, { id: record.session, userId: record.userId, guildId: record.guildId ?? null, code: record.code, stdin: record.stdin, source: record.source }));
     session.interrupted(record.reply);
   }
   log.info('discord bot ready', { user: client.user?.tag, commands: discord.guildId ? `guild ${discord.guildId}` : 'global', autorunChannels: discord.autorunChannels.length });

@@ -9,6 +9,7 @@ export interface InflightRecord {
   session: string;
   reply: ReplyRef;
   userId: string;
+  guildId?: string | null;
   code: string;
   stdin: string;
   /** The message the code came from, when it came from one. */

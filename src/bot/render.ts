@@ -190,7 +190,8 @@ export function refusalText(code: string, message: string, retryAfterMs?: number
     case 'NO_CODE':
       return '🤔 I found no C# code block. Put the code in a block that starts with ```cs';
     case 'RATE_LIMITED':
-      return `🐢 You are running code too fast.${retry}`;
+      // The limiter says which limit (per user, per server, everyone's): say it as it is.
+      return `🐢 ${sanitizeInline(message.charAt(0).toUpperCase() + message.slice(1))}.${retry}`;
     case 'SHUTTING_DOWN':
       return '🔧 The bot is restarting. Try again in a minute.';
     default:

@@ -4,15 +4,16 @@
 // reply; cancel and delete act on the run in flight.
 import type { REST } from 'discord.js';
 import type { Logger } from '../log.js';
-import type { Runner } from '../runner/index.js';
-import type { RunHandle } from '../runner/index.js';
+import type { RunHandle, SubmitResult } from '../runner/index.js';
+import type { RunRequest } from '../runner/types.js';
 import type { InflightStore } from './inflight.js';
 import { refusalText, render, type RenderedReply, type ReplyState } from './render.js';
 import { deleteReply, editReply, type ReplyRef } from './reply.js';
 
 export interface SessionDeps {
   rest: REST;
-  runner: Runner;
+  /** Admits (fair use) and submits a run for this user in this guild. */
+  submit: (request: RunRequest, who: { user: string; guild: string | null }) => Promise<SubmitResult>;
   inflight: InflightStore;
   log: Logger;
   editIntervalMs: number;
@@ -23,6 +24,7 @@ export interface SessionDeps {
 export interface SessionInput {
   id: string;
   userId: string;
+  guildId: string | null;
   code: string;
   stdin: string;
   source: { channelId: string; messageId: string } | null;
@@ -36,6 +38,7 @@ export interface Shown {
 export class RunSession {
   readonly id: string;
   readonly userId: string;
+  readonly guildId: string | null;
   code: string;
   stdin: string;
   readonly source: SessionInput['source'];
@@ -58,6 +61,7 @@ export class RunSession {
   ) {
     this.id = input.id;
     this.userId = input.userId;
+    this.guildId = input.guildId;
     this.code = input.code;
     this.stdin = input.stdin;
     this.source = input.source;
@@ -75,11 +79,15 @@ export class RunSession {
    * Submits the run. Returns the first reply to send (pending, or a refusal); the caller creates the
    * reply with it and then calls attach().
    */
-  start(): RenderedReply {
+  async start(): Promise<RenderedReply> {
     this.generation += 1;
     const generation = this.generation;
     this.transcript = '';
-    const submitted = this.deps.runner.submit({ source: this.code, stdin: this.stdin, labels: { user: this.userId, session: this.id } });
+    const submitted = await this.deps.submit({ source: this.code, stdin: this.stdin, labels: { session: this.id } }, { user: this.userId, guild: this.guildId });
+    if (generation !== this.generation) {
+      if (submitted.ok) submitted.handle.cancel(); // superseded while being admitted
+      return this.current();
+    }
     if (!submitted.ok) {
       this.handle = null;
       this.state = { phase: 'refused', text: refusalText(submitted.code, submitted.message, submitted.retryAfterMs) };
@@ -120,7 +128,7 @@ export class RunSession {
     this.lastSentAt = performance.now();
     if (this.running) {
       await this.deps.inflight
-        .put({ session: this.id, reply, userId: this.userId, code: this.code, stdin: this.stdin, source: this.source, startedAt: new Date().toISOString() })
+        .put({ session: this.id, reply, userId: this.userId, guildId: this.guildId, code: this.code, stdin: this.stdin, source: this.source, startedAt: new Date().toISOString() })
         .catch((err: unknown) => this.deps.log.warn('could not record an in-flight run', { err: String(err) }));
     }
     this.dirty = true;
@@ -145,8 +153,8 @@ export class RunSession {
     this.stdin = stdin;
     const old = this.handle;
     this.stopTicker();
-    this.start();
     old?.cancel();
+    await this.start();
     if (this.reply) await this.attach(this.reply);
   }
 

@@ -62,7 +62,8 @@ export class FairRunner {
 
 function describe(rule: Rule): string {
   if (rule.key.startsWith('rl:global')) return `sharpbox is running ${rule.limit} programs already`;
-  if (rule.key.startsWith('rl:guild')) return `this server can start ${rule.limit} runs a minute`;
-  if (rule.kind === 'concurrent') return `you can have ${rule.limit} run${rule.limit === 1 ? '' : 's'} going at once`;
-  return `you can start ${rule.limit} runs a minute`;
+  const runs = `${rule.limit} run${rule.limit === 1 ? '' : 's'}`;
+  if (rule.key.startsWith('rl:guild')) return `this server can start ${runs} a minute`;
+  if (rule.kind === 'concurrent') return `you can have ${runs} going at once`;
+  return `you can start ${runs} a minute`;
 }

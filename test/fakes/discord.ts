@@ -352,6 +352,18 @@ export class FakeDiscord {
     return this.interaction(2, user, { id: snowflake(), name: 'run', type: 1, options, ...(resolved ? { resolved } : {}) });
   }
 
+  /** /sharpbox settings with the given options (channel and role options are resolved as Discord does). */
+  settingsCommand(user: APIUser, options: { name: string; type: number; value: string | number | boolean }[], permissions = MEMBER_PERMISSIONS): { id: string; token: string } {
+    const channels: Record<string, unknown> = {};
+    const roles: Record<string, unknown> = {};
+    for (const o of options) {
+      if (o.type === 7) channels[String(o.value)] = { id: o.value, type: 0, name: 'channel', permissions: ALL_PERMISSIONS };
+      if (o.type === 8) roles[String(o.value)] = { id: o.value, name: 'role', permissions: MEMBER_PERMISSIONS, position: 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
+    }
+    const data = { id: snowflake(), name: 'sharpbox', type: 1, options: [{ name: 'settings', type: 1, options }], resolved: { channels, roles } };
+    return this.interaction(2, user, data, {}, { permissions });
+  }
+
   messageCommand(user: APIUser, target: StoredMessage): { id: string; token: string } {
     return this.interaction(2, user, { id: snowflake(), name: 'Run C#', type: 3, target_id: target.id, resolved: { messages: { [target.id]: target } } });
   }

@@ -25,6 +25,9 @@ function env(): Record<string, string> {
     SHUTDOWN_GRACE_MS: '10000',
     BOT_STATE_FILE: join(stateDir, 'bot-inflight.json'),
     SANDBOX_SLOTS: '2',
+    // The scenarios run far more than a person would; fair use has its own scenario below.
+    USER_RUNS_PER_MINUTE: '1000',
+    USER_CONCURRENT_RUNS: '20',
     LOG_LEVEL: 'info',
   };
 }
@@ -105,7 +108,7 @@ const code = (source: string, stdin?: string) => `\`\`\`cs\n${source}\n\`\`\`${s
 describe('the Discord bot', () => {
   it('registers /run and the Run C# context menu at start-up', () => {
     const registered = fake.commands.at(-1)?.body as { name: string; type: number }[];
-    assert.deepEqual(registered.map((c) => [c.name, c.type]), [['run', 1], ['Run C#', 3]]);
+    assert.deepEqual(registered.map((c) => [c.name, c.type]), [['run', 1], ['Run C#', 3], ['sharpbox', 1]]);
   });
 
   it('runs a code block sent in a DM and edits one reply from pending to done', async () => {
@@ -203,7 +206,8 @@ describe('the Discord bot', () => {
     fake.edit(msg.id, code('Console.WriteLine("second");'));
     const edits = await fake.waitFor(() => {
       const e = fake.requests.slice(since).filter((r) => r.method === 'PATCH' && r.path.endsWith(`/messages/${first.create.messageId}`));
-      return e.length > 0 && /second/.test(contentOf(e.at(-1) as LoggedRequest)) ? e : undefined;
+      const last = e.at(-1);
+      return last && phase(contentOf(last)) === 3 && /second/.test(contentOf(last)) ? e : undefined;
     }, 20_000, 'the re-run');
     assert.ok(!fake.requests.slice(since).some((r) => r.method === 'POST' && r.path.endsWith('/messages')), 'no new message');
     assert.match(contentOf(edits.at(-1) as LoggedRequest), /^✅/);
@@ -312,6 +316,49 @@ describe('the Discord bot', () => {
     await fake.waitFor(() => fake.gatewayOps.filter((o) => o.op === 6).length > resumesBefore, 15_000, 'a RESUME');
     const flow = await messageFlow(since, msg.id);
     assert.match(flow.final, /before\nafter/);
+  });
+});
+
+describe('guild settings and fair use', () => {
+  const answerTo = (token: string, since: number) => fake.waitFor(() => fake.requests.slice(since).find((r) => r.path.includes(`/${token}/callback`)), 10_000, 'the answer');
+
+  it('refuses /sharpbox settings to members who cannot manage the server', async () => {
+    const since = fake.requests.length;
+    const { token } = fake.settingsCommand(fake.users.bob, [{ name: 'reactions', type: 5, value: false }]);
+    const data = (await answerTo(token, since)).body?.data as { content: string; flags: number };
+    assert.equal(data.flags, 64);
+    assert.match(data.content, /Only members who can manage this server/);
+  });
+
+  it('turns a channel into an auto-run channel with /sharpbox settings, and the bot follows it', async () => {
+    let since = fake.requests.length;
+    const { token } = fake.settingsCommand(fake.users.mod, [{ name: 'autorun_channel', type: 7, value: fake.channels.general }, { name: 'autorun', type: 5, value: true }], ALL_PERMISSIONS);
+    const data = (await answerTo(token, since)).body?.data as { content: string };
+    assert.match(data.content, new RegExp(`auto-run channels: <#${fake.channels.general}>`));
+    since = fake.requests.length;
+    const msg = fake.post(fake.channels.general, fake.users.bob, code('Console.WriteLine("now automatic");'));
+    const flow = await messageFlow(since, msg.id);
+    assert.match(flow.final, /now automatic/);
+    assert.ok(!fake.requests.slice(since).some((r) => r.method === 'PUT' && r.path.includes('/reactions/')), 'no ▶️ needed');
+    // And back.
+    since = fake.requests.length;
+    const off = fake.settingsCommand(fake.users.mod, [{ name: 'autorun_channel', type: 7, value: fake.channels.general }, { name: 'autorun', type: 5, value: false }], ALL_PERMISSIONS);
+    await answerTo(off.token, since);
+  });
+
+  it('applies a guild\'s own lower limit and says when to retry', async () => {
+    let since = fake.requests.length;
+    const { token } = fake.settingsCommand(fake.users.mod, [{ name: 'user_runs_per_minute', type: 4, value: 1 }], ALL_PERMISSIONS);
+    assert.match(((await answerTo(token, since)).body?.data as { content: string }).content, /runs per user per minute: 1/);
+    since = fake.requests.length;
+    const first = fake.post(fake.channels.autorun, fake.users.mod, code('Console.WriteLine("one");'));
+    await messageFlow(since, first.id);
+    since = fake.requests.length;
+    const second = fake.post(fake.channels.autorun, fake.users.mod, code('Console.WriteLine("two");'));
+    const refusal = await fake.waitFor(() => fake.requests.slice(since).find((r) => r.method === 'POST' && (r.body?.message_reference as { message_id?: string } | undefined)?.message_id === second.id), 10_000, 'the refusal');
+    assert.match(contentOf(refusal), /^🐢 You can start 1 run a minute\. Try again in \d+ s\.$/);
+    const reset = fake.settingsCommand(fake.users.mod, [{ name: 'user_runs_per_minute', type: 4, value: 1000 }], ALL_PERMISSIONS);
+    await answerTo(reset.token, fake.requests.length - 1);
   });
 });
 

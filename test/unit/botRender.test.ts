@@ -142,7 +142,7 @@ describe('rendering the reply', () => {
   });
 
   it('words refusals with when to retry', () => {
-    assert.equal(refusalText('RATE_LIMITED', '', 12_300), '🐢 You are running code too fast. Try again in 13 s.');
+    assert.equal(refusalText('RATE_LIMITED', 'you can start 10 runs a minute', 12_300), '🐢 You can start 10 runs a minute. Try again in 13 s.');
     assert.match(refusalText('QUEUE_FULL', 'full', 5000), /Try again in 5 s/);
   });
 });
