@@ -1,10 +1,10 @@
 // The only reader of process.env. Everything is parsed and validated once, at start-up, and every
 // problem is reported together, naming the variable and what it accepts.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const BACKENDS = ['local'] as const;
+export const BACKENDS = ['local', 'aci'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export const CGROUP_MODES = ['auto', 'v1', 'off'] as const;
 export type CgroupMode = (typeof CGROUP_MODES)[number];
@@ -40,9 +40,34 @@ export interface Config {
     cgroup: CgroupMode;
     stateDir: string;
   };
+  aci: AciConfig;
   fairUse: FairUseConfig;
   discord: DiscordConfig;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+}
+
+export interface AciConfig {
+  subscriptionId: string;
+  resourceGroup: string;
+  location: string;
+  image: string;
+  cpu: number;
+  memoryGb: number;
+  /** Subnets for the groups, so operators can block egress (a group without an IP still reaches out). */
+  subnetIds: string[];
+  registry: { server: string; username: string; password: string } | null;
+  /** Container groups at once (ACI's quota is 100 per region by default). */
+  concurrency: number;
+  /** How long a group may take to start, on top of the run's own limits. */
+  startupAllowanceMs: number;
+  armEndpoint: string;
+  storage: { connectionString: string | null; accountUrl: string | null; container: string };
+  sasTtlMinutes: number;
+  sweepIntervalMs: number;
+  /** Extra time past a run's deadline before the sweeper may call its group and blobs orphans. */
+  sweepGraceMs: number;
+  /** Tagged on every group, so operators can tell which instance made it. */
+  instance: string;
 }
 
 export interface FairUseConfig {
@@ -202,6 +227,30 @@ export function loadConfig(env: Env = process.env): Config {
       // sandbox uid claims see each other.
       stateDir: r.path('SANDBOX_STATE_DIR', '/run/sharpbox'),
     },
+    aci: {
+      subscriptionId: env.AZURE_SUBSCRIPTION_ID?.trim() ?? '',
+      resourceGroup: env.AZURE_RESOURCE_GROUP?.trim() ?? '',
+      location: env.AZURE_LOCATION?.trim() ?? '',
+      image: env.ACI_IMAGE?.trim() ?? '',
+      cpu: r.int('ACI_CPU', 1, 1, 4),
+      memoryGb: r.int('ACI_MEMORY_MB', 1536, 512, 16_384) / 1024,
+      subnetIds: (env.ACI_SUBNET_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      registry: env.ACI_REGISTRY_SERVER?.trim()
+        ? { server: env.ACI_REGISTRY_SERVER.trim(), username: env.ACI_REGISTRY_USERNAME?.trim() ?? '', password: r.secret('ACI_REGISTRY_PASSWORD') ?? '' }
+        : null,
+      concurrency: r.int('ACI_CONCURRENCY', 20, 1, 1000),
+      startupAllowanceMs: r.int('ACI_STARTUP_ALLOWANCE_MS', 120_000, 1000, 1_800_000),
+      armEndpoint: r.url('AZURE_ARM_ENDPOINT', 'https://management.azure.com'),
+      storage: {
+        connectionString: r.secret('AZURE_STORAGE_CONNECTION_STRING'),
+        accountUrl: env.AZURE_STORAGE_ACCOUNT_URL?.trim() || null,
+        container: env.AZURE_STORAGE_CONTAINER?.trim() || 'sharpbox-runs',
+      },
+      sasTtlMinutes: r.int('SAS_TTL_MINUTES', 5, 1, 60),
+      sweepIntervalMs: r.int('ACI_SWEEP_INTERVAL_MS', 300_000, 1000, 86_400_000),
+      sweepGraceMs: r.int('ACI_SWEEP_GRACE_MS', 60_000, 0, 86_400_000),
+      instance: env.SHARPBOX_INSTANCE?.trim() || `${hostname()}-${process.pid}`,
+    },
     fairUse: {
       storeUrl: r.storeUrl('STORE_URL', 'memory://'),
       userRunsPerMinute: r.int('USER_RUNS_PER_MINUTE', 10, 1, 10_000),
@@ -223,6 +272,13 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: r.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
   };
+  if (config.backend === 'aci') {
+    const a = config.aci;
+    for (const [name, value] of [['AZURE_SUBSCRIPTION_ID', a.subscriptionId], ['AZURE_RESOURCE_GROUP', a.resourceGroup], ['AZURE_LOCATION', a.location], ['ACI_IMAGE', a.image]] as const) {
+      if (!value) r.problems.push(`${name}: required with SHARPBOX_BACKEND=aci`);
+    }
+    if (!a.storage.connectionString && !a.storage.accountUrl) r.problems.push('AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL: one is required with SHARPBOX_BACKEND=aci');
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);
 }

@@ -19,12 +19,20 @@ namespace Sharpbox.Host;
 internal static class Executor
 {
     [StackTraceHidden]
-    public static int Run(int controlFd, int statusFd)
+    public static int Run(int controlFd, int statusFd) =>
+        Run(() => new FileStream(new SafeFileHandle(controlFd, ownsHandle: true), FileAccess.Read, 1), StatusChannel.Open(statusFd));
+
+    /// <summary>The same with files instead of inherited fds (one-shot mode, where .NET's Process cannot pass fds).</summary>
+    [StackTraceHidden]
+    public static int RunFromFiles(string programPath, string notesPath) =>
+        Run(() => File.OpenRead(programPath), StatusChannel.OpenFile(notesPath));
+
+    [StackTraceHidden]
+    private static int Run(Func<Stream> openControl, StatusChannel status)
     {
-        var status = StatusChannel.Open(statusFd);
         byte[] pe, pdb;
         Prewarm();
-        using (var control = new FileStream(new SafeFileHandle(controlFd, ownsHandle: true), FileAccess.Read, 1))
+        using (var control = openControl())
         {
             status.Send("{\"e\":\"ready\"}");
             pe = ReadFrame(control) ?? throw new InvalidDataException("no assembly on the control fd");
@@ -135,6 +143,18 @@ internal sealed class StatusChannel
     private readonly Lock _lock = new();
 
     private StatusChannel(FileStream? stream) => _stream = stream;
+
+    public static StatusChannel OpenFile(string path)
+    {
+        try
+        {
+            return new StatusChannel(new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1));
+        }
+        catch (Exception)
+        {
+            return new StatusChannel(null);
+        }
+    }
 
     public static StatusChannel Open(int fd)
     {

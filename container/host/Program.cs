@@ -3,7 +3,9 @@
 //   compile-server  the same, one request per line, for as long as stdin stays open (a warm compiler);
 //                   it answers {"id":"ready"} once loaded (and warmed, unless --no-warmup)
 //   exec            read an assembly from fd 3, then run it with the process's own stdin/stdout/stderr;
-//                   lifecycle notes go to fd 4 (see Executor.cs)
+//                   lifecycle notes go to fd 4 (see Executor.cs); `exec PROGRAM NOTES` uses files instead
+//   oneshot         the container entry (ACI): download, compile, run in a child process under the
+//                   in-container limits, upload the facts (see OneShot.cs)
 // Exit codes of the host itself: 2 = bad usage, 70 = internal failure (never the user program's).
 using System.Diagnostics;
 
@@ -18,13 +20,15 @@ internal static class Program
     {
         "compile" => CompileMode.RunOnce(Console.OpenStandardInput(), Console.OpenStandardOutput()),
         "compile-server" => CompileMode.Serve(Console.OpenStandardInput(), Console.OpenStandardOutput(), warmup: !args.Contains("--no-warmup")),
+        "exec" when args.Length == 3 => Executor.RunFromFiles(programPath: args[1], notesPath: args[2]),
         "exec" => Executor.Run(controlFd: 3, statusFd: 4),
+        "oneshot" => OneShot.Run().GetAwaiter().GetResult(),
         _ => Usage(),
     };
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server [--no-warmup] | exec");
+        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server [--no-warmup] | exec [PROGRAM NOTES] | oneshot");
         return 2;
     }
 }

@@ -21,7 +21,7 @@ describe('configuration', () => {
         assert.ok(err instanceof ConfigError);
         assert.equal(err.problems.length, 3);
         assert.match(err.message, /RUN_TIMEOUT_MS: expected a whole number from 100 to 600000, got 'soon'/);
-        assert.match(err.message, /SHARPBOX_BACKEND: expected one of local, got 'docker'/);
+        assert.match(err.message, /SHARPBOX_BACKEND: expected one of local, aci, got 'docker'/);
         assert.match(err.message, /RUN_MEMORY_MB: expected a whole number from 64 to 16384, got 1/);
         return true;
       },

@@ -1,0 +1,67 @@
+// The facts the container uploads (container/host/OneShot.cs), turned into a RunResult with the same
+// classification the local backend uses.
+import { classifyExec, formatSeconds, type ExecLimits } from '../../classify.js';
+import { emptyResult, type Diagnostic, type RunResult } from '../../types.js';
+import { parseHostNotes } from '../local/hostProtocol.js';
+
+export interface ContainerFacts {
+  compile?: { ok: boolean; diagnostics: Diagnostic[]; error?: string };
+  compileTimedOut?: boolean;
+  compileMs: number;
+  exec?: { exitCode: number; timedOut: boolean; outputExceeded: boolean; stdout: string; stderr: string; notes: string; wallMs: number };
+}
+
+export function parseFacts(text: string): ContainerFacts | null {
+  try {
+    const v = JSON.parse(text) as ContainerFacts;
+    return typeof v === 'object' && v !== null && typeof v.compileMs === 'number' ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+export function resultFromFacts(f: ContainerFacts, limits: ExecLimits & { compileTimeoutMs: number }): RunResult {
+  const compileMs = Math.round(f.compileMs);
+  const at = { severity: 'error' as const, line: 0, column: 0, endLine: 0, endColumn: 0 };
+  if (f.compileTimedOut) {
+    const d: Diagnostic = { ...at, id: 'SB0001', message: `compilation took longer than ${formatSeconds(limits.compileTimeoutMs)}` };
+    return { ...emptyResult('compile_error', d.message), diagnostics: [d], compileMs };
+  }
+  const compile = f.compile;
+  if (!compile) return emptyResult('internal_error', 'the sandbox reported nothing about the compile');
+  if (!compile.ok || !f.exec) {
+    const errors = compile.diagnostics.filter((d) => d.severity === 'error').length;
+    return { ...emptyResult('compile_error', `${errors} compile error${errors === 1 ? '' : 's'}`), diagnostics: compile.diagnostics, compileMs };
+  }
+  const e = f.exec;
+  const notes = parseHostNotes(e.notes);
+  const exitNote = notes.filter((n) => n.e === 'exit').at(-1);
+  const unhandled = notes.filter((n) => n.e === 'unhandled').at(-1);
+  const verdict = classifyExec(
+    {
+      exitCode: e.exitCode,
+      killedBy: null,
+      timedOut: e.timedOut,
+      cancelled: false,
+      outputExceeded: e.outputExceeded,
+      sawReady: notes.some((n) => n.e === 'ready'),
+      sawStart: notes.some((n) => n.e === 'start'),
+      noteExitCode: exitNote?.e === 'exit' ? exitNote.code : null,
+      unhandledType: unhandled?.e === 'unhandled' ? unhandled.type : null,
+      stderrHead: e.stderr.slice(0, 4096),
+      oomKills: 0,
+      taskLimitHits: 0,
+    },
+    limits,
+  );
+  return {
+    ...verdict,
+    stdout: e.stdout,
+    stderr: verdict.status === 'internal_error' ? '' : e.stderr,
+    truncated: e.outputExceeded,
+    diagnostics: compile.diagnostics,
+    compileMs,
+    runMs: Math.round(e.wallMs),
+    peakMemoryBytes: null,
+  };
+}
