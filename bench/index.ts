@@ -8,6 +8,7 @@
 //   (g) the first run after start (cold)
 //   (h) Discord: trigger → first reply against the Discord fake
 //   (i) fair use under load: 200 submissions from 50 users within 10 s
+//   (j) the aci backend against Azurite and the ARM fake with a 30 s container start-up: our overhead
 // and the ratios round trip / floor and seed method / round trip.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +19,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { LocalBackend } from '../src/runner/backends/local/index.js';
 import { createRunner, type Runner, type RunResult } from '../src/runner/index.js';
+import { aciOverhead } from './aci.js';
 import { firstReplyLatency } from './discord.js';
 import { fairUseLoad } from './load.js';
 import { mb, ms, percentile, rssOf, run } from './stats.js';
@@ -155,11 +157,16 @@ async function main(): Promise<void> {
     const seedP50 = percentile(seed, 50);
     report('(d) seed method: new console project, dotnet build + dotnet run', `${ms(seedP50)} (median of ${seed.length})`);
 
+    // (j) the aci backend in simulation, with a 30 s container start-up
+    const aci = await aciOverhead(30_000);
+    report('(j) aci (simulated, 30 s start-up): end to end / container / ours', `${ms(aci.totalMs)} / ${ms(aci.containerMs)} / ${ms(aci.overheadMs)} (${aci.status})`);
+
     console.log('');
     report('ratio round trip p50 / floor p50 (target ≤ 1.0)', `${(tripP50 / floorP50).toFixed(2)}`);
     report('ratio seed method / round trip p50 (target ≥ 30)', `${(seedP50 / tripP50).toFixed(0)}`);
     report('targets: ≥ 10 Hello World runs/s', helloRate >= 10 ? 'met' : 'NOT met');
     report('targets: Discord first reply p50 ≤ 100 ms', discord.p50 <= 100 ? 'met' : 'NOT met');
+    report('targets: aci overhead beyond container time ≤ 1 s', aci.overheadMs <= 1000 ? 'met' : 'NOT met');
     report('targets: service ≤ 150 MB, compile server ≤ 400 MB idle', idleService <= 150e6 && (idleCompiler ?? Infinity) <= 400e6 ? 'met' : 'NOT met');
   } finally {
     await rm(work, { recursive: true, force: true });

@@ -23,6 +23,7 @@ interface Group {
   process: ChildProcess | null;
   timer: NodeJS.Timeout | null;
   opPolls: number;
+  span: { created: number; exited: number };
 }
 
 export interface ArmScenario {
@@ -62,6 +63,14 @@ export class FakeArm {
     for (const g of this.groups.values()) this.halt(g);
     this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
+  private spans: { created: number; exited: number }[] = [];
+
+  /** The last container's own time, from its create request to its exit (start-up delay included). */
+  containerSpanMs(): number {
+    const last = this.spans.at(-1);
+    return last ? last.exited - last.created : NaN;
   }
 
   /** The PUT bodies as the SDK sent them (with the secure values: the SAS URLs). */
@@ -140,7 +149,9 @@ export class FakeArm {
           return reply(429, { error: { code: 'TooManyRequests', message: 'fake: throttled' } }, { 'Retry-After': '0' });
         }
         const op = randomUUID();
-        const group: Group = { name, body: { ...(body ?? {}), __op: op }, provisioningState: 'Pending', container: { state: 'Waiting' }, logs: '', process: null, timer: null, opPolls: 0 };
+        const span = { created: performance.now(), exited: NaN };
+        this.spans.push(span);
+        const group: Group = { name, body: { ...(body ?? {}), __op: op }, provisioningState: 'Pending', container: { state: 'Waiting' }, logs: '', process: null, timer: null, opPolls: 0, span };
         this.groups.set(name, group);
         this.notFoundLeft.set(name, this.scenario.notFoundAfterCreate ?? 0);
         if (!this.scenario.neverStarts && !this.scenario.lroFails) group.timer = setTimeout(() => this.run(group), this.scenario.startupDelayMs ?? 0);
@@ -180,6 +191,7 @@ export class FakeArm {
     child.stderr?.on('data', collect);
     child.on('exit', (code, signal) => {
       g.process = null;
+      g.span.exited = performance.now();
       g.container = { ...g.container, state: 'Terminated', exitCode: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), finishTime: new Date().toISOString() };
     });
   }

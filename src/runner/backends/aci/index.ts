@@ -12,6 +12,7 @@ import { parseFacts, resultFromFacts } from './facts.js';
 
 export const APP_TAG = 'sharpbox';
 export const CONTAINER_NAME = 'runner';
+const RUNNING_POLL_MS = 250;
 
 export class AciBackend implements SandboxBackend {
   readonly name = 'aci';
@@ -63,8 +64,10 @@ export class AciBackend implements SandboxBackend {
     try {
       run.onPhase('compiling');
       const metadata = { expiresat: expiresAt };
-      await blobs.source.upload(run.source, Buffer.byteLength(run.source), { metadata, blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' } });
-      await blobs.stdin.upload(run.stdin, Buffer.byteLength(run.stdin), { metadata });
+      await Promise.all([
+        blobs.source.upload(run.source, Buffer.byteLength(run.source), { metadata, blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' } }),
+        blobs.stdin.upload(run.stdin, Buffer.byteLength(run.stdin), { metadata }),
+      ]);
       const [sourceUrl, stdinUrl, resultUrl] = await Promise.all([
         clients.sasUrl(blobs.source, 'r', cfg.sasTtlMinutes),
         clients.sasUrl(blobs.stdin, 'r', cfg.sasTtlMinutes),
@@ -156,8 +159,9 @@ export class AciBackend implements SandboxBackend {
         if (state?.state === 'Running' && !started) started = true;
         if (state?.state === 'Terminated') return { exitCode: state.exitCode ?? null };
       }
-      await sleep(Math.min(delay, Math.max(0, deadline - Date.now())), run.signal);
-      // Back off to 1 s, not more: every second of polling delay is latency the user sees.
+      await sleep(Math.min(started ? RUNNING_POLL_MS : delay, Math.max(0, deadline - Date.now())), run.signal);
+      // While the group starts (tens of seconds), back off to 1 s; once the program runs (seconds),
+      // poll often: every moment between its exit and our next look is latency the user sees.
       delay = Math.min(1000, Math.round(delay * 1.5));
     }
   }
@@ -178,10 +182,14 @@ export class AciBackend implements SandboxBackend {
         }
       }
     };
-    if (groupCreated) await attempt('container group', () => aci.containerGroups.beginDeleteAndWait(rg, group));
-    await attempt('run blobs', async () => {
-      for await (const b of container.listBlobsFlat({ prefix })) await container.deleteBlob(b.name, { deleteSnapshots: 'include' }).catch(ignore404);
-    });
+    await Promise.all([
+      groupCreated ? attempt('container group', () => aci.containerGroups.beginDeleteAndWait(rg, group)) : undefined,
+      attempt('run blobs', async () => {
+        const names: string[] = [];
+        for await (const b of container.listBlobsFlat({ prefix })) names.push(b.name);
+        await Promise.all(names.map((n) => container.deleteBlob(n, { deleteSnapshots: 'include' }).catch(ignore404)));
+      }),
+    ]);
   }
 
   /** Deletes tagged groups and run blobs past their expiry (what a killed service left behind). */
@@ -223,7 +231,12 @@ function ignore404(err: unknown): void {
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+    const done = (): void => {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
   });
 }

@@ -1,0 +1,41 @@
+// The aci backend in simulation: Azurite and the ARM fake with a container start-up delay, so what we
+// add beyond the container's own time (upload, SAS, create, polling, result, clean-up) is measured.
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { createRunner } from '../src/runner/index.js';
+import { FakeArm } from '../test/fakes/arm.js';
+import { startAzurite } from '../test/support/azurite.js';
+
+export async function aciOverhead(startupDelayMs: number): Promise<{ totalMs: number; containerMs: number; overheadMs: number; status: string }> {
+  const azurite = await startAzurite();
+  const arm = await FakeArm.start();
+  arm.scenario = { startupDelayMs };
+  const config = loadConfig({
+    ...process.env,
+    SHARPBOX_BACKEND: 'aci',
+    AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
+    AZURE_RESOURCE_GROUP: 'bench',
+    AZURE_LOCATION: 'westeurope',
+    ACI_IMAGE: 'example.azurecr.io/sharpbox-sandbox:1',
+    AZURE_ARM_ENDPOINT: arm.endpoint,
+    AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
+    ACI_STARTUP_ALLOWANCE_MS: String(startupDelayMs + 30_000),
+    LOG_LEVEL: 'silent',
+  });
+  const runner = await createRunner(config, { log: createLogger('silent') });
+  try {
+    const started = performance.now();
+    const submitted = runner.submit({ source: 'Console.WriteLine("Hello, World!");' });
+    if (!submitted.ok) throw new Error(submitted.message);
+    const result = await submitted.handle.result;
+    const totalMs = performance.now() - started;
+    // The container's own time: from the create request to its exit, as the fake saw it.
+    const put = arm.log.find((l) => l.method === 'PUT' && l.status === 201);
+    const containerMs = put ? arm.containerSpanMs() : NaN;
+    return { totalMs, containerMs, overheadMs: totalMs - containerMs, status: result.status };
+  } finally {
+    await runner.stop(0);
+    await arm.stop();
+    await azurite.stop();
+  }
+}
