@@ -2,15 +2,25 @@
 // add beyond the container's own time (upload, SAS, create, polling, result, clean-up) is measured.
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
+import { AciBackend } from '../src/runner/backends/aci/index.js';
 import { createRunner } from '../src/runner/index.js';
 import { FakeArm } from '../test/fakes/arm.js';
 import { startAzurite } from '../test/support/azurite.js';
 
-export async function aciOverhead(startupDelayMs: number): Promise<{ totalMs: number; containerMs: number; overheadMs: number; status: string }> {
+export interface AciFigures {
+  totalMs: number;
+  containerMs: number;
+  overheadMs: number;
+  status: string;
+}
+
+/** One Hello World on the aci backend; with `pool`, on a warm pool group once the pool is ready. */
+export async function aciRun(startupDelayMs: number, pool: boolean): Promise<AciFigures> {
   const azurite = await startAzurite();
   const arm = await FakeArm.start();
   arm.scenario = { startupDelayMs };
   const config = loadConfig({
+    ...(pool ? { ACI_WARM_POOL: '1' } : {}),
     ...process.env,
     SHARPBOX_BACKEND: 'aci',
     AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
@@ -24,6 +34,7 @@ export async function aciOverhead(startupDelayMs: number): Promise<{ totalMs: nu
   });
   const runner = await createRunner(config, { log: createLogger('silent') });
   try {
+    if (pool && runner.backend instanceof AciBackend) await runner.backend.poolReady(startupDelayMs + 60_000);
     const started = performance.now();
     const submitted = runner.submit({ source: 'Console.WriteLine("Hello, World!");' });
     if (!submitted.ok) throw new Error(submitted.message);

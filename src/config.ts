@@ -66,6 +66,10 @@ export interface AciConfig {
   sweepIntervalMs: number;
   /** Extra time past a run's deadline before the sweeper may call its group and blobs orphans. */
   sweepGraceMs: number;
+  /** Container groups kept started, each waiting for one run, to hide ACI's start-up time. */
+  warmPool: number;
+  /** How long a pool group waits for its run before it exits and is replaced (also its SAS lifetime). */
+  poolIdleMs: number;
   /** Tagged on every group, so operators can tell which instance made it. */
   instance: string;
 }
@@ -249,6 +253,8 @@ export function loadConfig(env: Env = process.env): Config {
       sasTtlMinutes: r.int('SAS_TTL_MINUTES', 5, 1, 60),
       sweepIntervalMs: r.int('ACI_SWEEP_INTERVAL_MS', 300_000, 1000, 86_400_000),
       sweepGraceMs: r.int('ACI_SWEEP_GRACE_MS', 60_000, 0, 86_400_000),
+      warmPool: r.int('ACI_WARM_POOL', 0, 0, 100),
+      poolIdleMs: r.int('ACI_POOL_IDLE_MS', 600_000, 10_000, 3_600_000),
       instance: env.SHARPBOX_INSTANCE?.trim() || `${hostname()}-${process.pid}`,
     },
     fairUse: {

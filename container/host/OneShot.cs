@@ -20,12 +20,28 @@ internal static class OneShot
 
     public static async Task<int> Run()
     {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        Compiler? warmCompiler = null;
+        // A warm-pool container: it waits for its one assignment (a blob the service writes), warming the
+        // compiler meanwhile; the assignment carries what a cold container gets in its environment.
+        if (Environment.GetEnvironmentVariable("SHARPBOX_ASSIGNMENT_URL") is { Length: > 0 } assignmentUrl)
+        {
+            var warming = Task.Run(() =>
+            {
+                var c = new Compiler(Compiler.DefaultReferenceDir());
+                c.Compile(new CompileRequest("Console.WriteLine(1);"));
+                return c;
+            });
+            var assignment = await WaitForAssignment(http, assignmentUrl, int.Parse(Env("SHARPBOX_WAIT_MS", "600000")));
+            if (assignment is null) return 0; // never assigned: the service lets it expire and starts another
+            foreach (var (key, value) in assignment) Environment.SetEnvironmentVariable(key, value);
+            warmCompiler = await warming;
+        }
         var resultUrl = Env("SHARPBOX_RESULT_URL");
         var timeoutMs = int.Parse(Env("SHARPBOX_TIMEOUT_MS", "5000"));
         var compileTimeoutMs = int.Parse(Env("SHARPBOX_COMPILE_TIMEOUT_MS", "10000"));
         var outputCap = int.Parse(Env("SHARPBOX_OUTPUT_BYTES", "1048576"));
         var memoryBytes = long.Parse(Env("SHARPBOX_MEMORY_BYTES", "268435456"));
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
 
         var source = await http.GetStringAsync(Env("SHARPBOX_SOURCE_URL"));
         var stdinUrl = Environment.GetEnvironmentVariable("SHARPBOX_STDIN_URL");
@@ -33,7 +49,7 @@ internal static class OneShot
 
         var facts = new RunFacts();
         var clock = Stopwatch.StartNew();
-        var compile = Task.Run(() => new Compiler(Compiler.DefaultReferenceDir()).Compile(new CompileRequest(source)));
+        var compile = Task.Run(() => (warmCompiler ?? new Compiler(Compiler.DefaultReferenceDir())).Compile(new CompileRequest(source)));
         if (!compile.Wait(compileTimeoutMs))
         {
             facts.CompileTimedOut = true;
@@ -55,6 +71,26 @@ internal static class OneShot
         }
         await Upload(http, resultUrl, facts);
         return 0;
+    }
+
+    private static async Task<Dictionary<string, string>?> WaitForAssignment(HttpClient http, string url, int waitMs)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.ElapsedMilliseconds < waitMs)
+        {
+            try
+            {
+                using var response = await http.GetAsync(url);
+                if (response.IsSuccessStatusCode)
+                    return JsonSerializer.Deserialize(await response.Content.ReadAsStringAsync(), OneShotJson.Default.DictionaryStringString);
+            }
+            catch (HttpRequestException)
+            {
+                // storage hiccup: keep waiting
+            }
+            await Task.Delay(100);
+        }
+        return null;
     }
 
     private static byte[] Frames(byte[] pe, byte[] pdb)
@@ -183,4 +219,5 @@ public sealed class ExecFacts
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(RunFacts))]
+[JsonSerializable(typeof(Dictionary<string, string>))]
 internal sealed partial class OneShotJson : JsonSerializerContext;

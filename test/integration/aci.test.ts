@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BlobServiceClient } from '@azure/storage-blob';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
+import { AciBackend } from '../../src/runner/backends/aci/index.js';
 import { createRunner, type Runner, type RunResult } from '../../src/runner/index.js';
 import { FakeArm } from '../fakes/arm.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
@@ -167,6 +168,23 @@ describe('the aci backend', () => {
     assert.ok((await blobsLeft()).length > 0, 'the orphaned blobs');
     await new Promise((r) => setTimeout(r, 2500)); // past the orphan's expiry (2 s deadline + 0 grace)
     await aciRunner(short); // start-up sweeps
+  });
+
+  it('runs on a warm pool group when one is waiting, and refills the pool', async () => {
+    const runner = await aciRunner({ ACI_WARM_POOL: '1' });
+    const backend = runner.backend;
+    assert.ok(backend instanceof AciBackend);
+    await backend.poolReady();
+    const poolGroup = [...arm.groups.keys()][0];
+    const putsBefore = arm.creates().length;
+    const r = await run(runner, 'Console.WriteLine("warm");');
+    assert.equal(r.status, 'ok', show(r));
+    assert.equal(r.stdout, 'warm\n');
+    assert.ok(!arm.groups.has(poolGroup as string), 'the pool group ran the program and was deleted');
+    assert.equal(arm.creates().length, putsBefore + 1, 'one new group: the refill, not a cold run');
+    await backend.poolReady();
+    await runner.stop(0); // stopping deletes the waiting pool group too
+    runners.splice(runners.indexOf(runner), 1);
   });
 
   it('runs `sharpbox run FILE --backend aci` against the fakes', async () => {

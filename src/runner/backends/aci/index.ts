@@ -2,6 +2,7 @@
 // lifecycle of shared/seeds/000: upload the code to Blob Storage, short read-only SAS, create the group,
 // poll it, fetch the result, delete the group and the blobs. Nothing is left behind on any path
 // (success, failure, timeout, cancel); a sweeper removes what a killed service left.
+import { randomUUID } from 'node:crypto';
 import type { ContainerGroup } from '@azure/arm-containerinstance';
 import type { Config } from '../../../config.js';
 import type { Logger } from '../../../log.js';
@@ -19,6 +20,8 @@ export class AciBackend implements SandboxBackend {
   readonly capacity: number;
   private clients: AciClients | null = null;
   private sweeper: NodeJS.Timeout | null = null;
+  private readonly pool = new Set<PoolMember>();
+  private stopping = false;
 
   constructor(
     private readonly config: Config,
@@ -34,12 +37,98 @@ export class AciBackend implements SandboxBackend {
     await this.sweep();
     this.sweeper = setInterval(() => void this.sweep(), this.config.aci.sweepIntervalMs);
     this.sweeper.unref();
+    this.fillPool();
     this.log.info('aci backend ready', { resourceGroup: this.config.aci.resourceGroup, location: this.config.aci.location, capacity: this.capacity });
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
+    await Promise.all([...this.pool].map((m) => this.retire(m)));
+  }
+
+  /** Resolves when the warm pool is full and every member is waiting (for tests and the bench). */
+  async poolReady(timeoutMs = 120_000): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while ([...this.pool].filter((m) => m.ready).length < this.config.aci.warmPool) {
+      if (Date.now() > until) throw new Error('the warm pool did not fill in time');
+      await sleep(100);
+    }
+  }
+
+  /** Starts members until the pool has its size again; each runs in the background. */
+  private fillPool(): void {
+    while (!this.stopping && this.pool.size < this.config.aci.warmPool) {
+      const member: PoolMember = { id: randomUUID(), group: '', prefix: '', ready: false, taken: false, retireTimer: null };
+      member.group = groupName(member.id);
+      member.prefix = `pool/${member.id}/`;
+      this.pool.add(member);
+      void this.startMember(member).catch((err: unknown) => {
+        this.log.error('could not start a warm pool group', { group: member.group, err: (err as Error).message });
+        void this.retire(member).then(() => setTimeout(() => this.fillPool(), 5000).unref());
+      });
+    }
+  }
+
+  private async startMember(m: PoolMember): Promise<void> {
+    const { aci: cfg } = this.config;
+    const clients = this.clients as AciClients;
+    const assignment = clients.container.getBlockBlobClient(`${m.prefix}assignment.json`);
+    const assignmentUrl = await clients.sasUrl(assignment, 'r', Math.ceil(cfg.poolIdleMs / 60_000));
+    const expiresAt = new Date(Date.now() + cfg.poolIdleMs + cfg.startupAllowanceMs + cfg.sweepGraceMs).toISOString();
+    await this.createGroup(m.group, { app: APP_TAG, pool: 'true', runId: m.id, createdAt: new Date().toISOString(), expiresAt, instance: cfg.instance }, [
+      { name: 'SHARPBOX_ASSIGNMENT_URL', secureValue: assignmentUrl },
+      { name: 'SHARPBOX_WAIT_MS', value: String(cfg.poolIdleMs) },
+    ]);
+    // Ready once its container runs (and waits for the assignment).
+    const until = Date.now() + cfg.startupAllowanceMs;
+    let delay = 200;
+    while (!m.taken && !this.stopping) {
+      const g = await clients.aci.containerGroups.get(cfg.resourceGroup, m.group).catch((err: { statusCode?: number }) => (err.statusCode === 404 ? null : Promise.reject(err)));
+      const state = g?.containers[0]?.instanceView?.currentState?.state;
+      if (state === 'Running') break;
+      if (state === 'Terminated' || g?.provisioningState === 'Failed' || Date.now() > until) throw new Error(`the group did not start (${state ?? g?.provisioningState ?? 'unknown'})`);
+      await sleep(delay);
+      delay = Math.min(1000, Math.round(delay * 1.5));
+    }
+    m.ready = true;
+    // Shortly before it would stop waiting, replace it.
+    m.retireTimer = setTimeout(() => void this.retire(m).then(() => this.fillPool()), Math.max(1000, cfg.poolIdleMs - 30_000));
+    m.retireTimer.unref();
+  }
+
+  /** Deletes a pool member that was not (or no longer) needed, with its blobs. */
+  private async retire(m: PoolMember): Promise<void> {
+    if (m.retireTimer) clearTimeout(m.retireTimer);
+    this.pool.delete(m);
+    if (m.taken) return;
+    m.taken = true;
+    await this.cleanUp(m.id, m.group, true, m.prefix);
+  }
+
+  private takeMember(): PoolMember | null {
+    const m = [...this.pool].find((x) => x.ready && !x.taken);
+    if (!m) return null;
+    m.taken = true;
+    if (m.retireTimer) clearTimeout(m.retireTimer);
+    this.pool.delete(m);
+    this.fillPool();
+    return m;
+  }
+
+  private async createGroup(name: string, tags: Record<string, string>, env: { name: string; value?: string; secureValue?: string }[], signal?: AbortSignal): Promise<void> {
+    const { aci: cfg } = this.config;
+    await (this.clients as AciClients).aci.containerGroups.beginCreateOrUpdate(cfg.resourceGroup, name, {
+      location: cfg.location,
+      osType: 'Linux',
+      restartPolicy: 'Never',
+      tags,
+      containers: [{ name: CONTAINER_NAME, image: cfg.image, resources: { requests: { cpu: cfg.cpu, memoryInGB: cfg.memoryGb } }, environmentVariables: env }],
+      // No ipAddress: nothing can connect in. Outbound is open unless the subnet's NSG closes it.
+      ...(cfg.subnetIds.length > 0 ? { subnetIds: cfg.subnetIds.map((id) => ({ id })) } : {}),
+      ...(cfg.registry ? { imageRegistryCredentials: [cfg.registry] } : {}),
+    }, { abortSignal: signal });
   }
 
   /** The whole life of one run, from first upload to last delete. */
@@ -51,7 +140,8 @@ export class AciBackend implements SandboxBackend {
     const clients = this.clients;
     if (!clients) throw new Error('the aci backend was not started');
     const { aci: cfg, limits } = this.config;
-    const group = groupName(run.id);
+    let group = groupName(run.id);
+    let member: PoolMember | null = null;
     const prefix = `runs/${new Date().toISOString().slice(0, 10)}/${run.id}/`;
     const created = Date.now();
     const expiresAt = new Date(created + this.deadlineMs(run) + cfg.sweepGraceMs).toISOString();
@@ -76,36 +166,32 @@ export class AciBackend implements SandboxBackend {
       if (run.signal.aborted) return emptyResult('cancelled', 'cancelled');
 
       // Secure values: ACI never echoes them back, and we never log them.
-      const secure = (name: string, value: string) => ({ name, secureValue: value });
-      const plain = (name: string, value: string) => ({ name, value });
-      groupCreated = true;
-      await clients.aci.containerGroups.beginCreateOrUpdate(cfg.resourceGroup, group, {
-        location: cfg.location,
-        osType: 'Linux',
-        restartPolicy: 'Never',
-        tags: { app: APP_TAG, runId: run.id, createdAt: new Date(created).toISOString(), expiresAt, instance: cfg.instance },
-        containers: [
-          {
-            name: CONTAINER_NAME,
-            image: cfg.image,
-            resources: { requests: { cpu: cfg.cpu, memoryInGB: cfg.memoryGb } },
-            environmentVariables: [
-              secure('SHARPBOX_SOURCE_URL', sourceUrl),
-              secure('SHARPBOX_STDIN_URL', stdinUrl),
-              secure('SHARPBOX_RESULT_URL', resultUrl),
-              plain('SHARPBOX_TIMEOUT_MS', String(run.timeoutMs)),
-              plain('SHARPBOX_COMPILE_TIMEOUT_MS', String(limits.compileTimeoutMs)),
-              plain('SHARPBOX_OUTPUT_BYTES', String(limits.outputBytes)),
-              plain('SHARPBOX_MEMORY_BYTES', String(limits.memoryBytes)),
-            ],
-          },
-        ],
-        // No ipAddress: nothing can connect in. Outbound is open unless the subnet's NSG closes it.
-        ...(cfg.subnetIds.length > 0 ? { subnetIds: cfg.subnetIds.map((id) => ({ id })) } : {}),
-        ...(cfg.registry ? { imageRegistryCredentials: [cfg.registry] } : {}),
-      }, { abortSignal: run.signal });
+      const runEnv: Record<string, string> = {
+        SHARPBOX_SOURCE_URL: sourceUrl,
+        SHARPBOX_STDIN_URL: stdinUrl,
+        SHARPBOX_RESULT_URL: resultUrl,
+        SHARPBOX_TIMEOUT_MS: String(run.timeoutMs),
+        SHARPBOX_COMPILE_TIMEOUT_MS: String(limits.compileTimeoutMs),
+        SHARPBOX_OUTPUT_BYTES: String(limits.outputBytes),
+        SHARPBOX_MEMORY_BYTES: String(limits.memoryBytes),
+      };
+      member = this.takeMember();
+      if (member) {
+        // A warm group is waiting: its assignment is the run's environment.
+        group = member.group;
+        const assignment = JSON.stringify(runEnv);
+        await clients.container.getBlockBlobClient(`${member.prefix}assignment.json`).upload(assignment, Buffer.byteLength(assignment), { metadata });
+      } else {
+        groupCreated = true;
+        await this.createGroup(
+          group,
+          { app: APP_TAG, runId: run.id, createdAt: new Date(created).toISOString(), expiresAt, instance: cfg.instance },
+          Object.entries(runEnv).map(([name, value]) => (name.endsWith('_URL') ? { name, secureValue: value } : { name, value })),
+          run.signal,
+        );
+      }
 
-      const outcome = await this.waitForExit(run, group, created + this.deadlineMs(run));
+      const outcome = await this.waitForExit(run, group, created + this.deadlineMs(run), member !== null);
       if (outcome === 'cancelled') return emptyResult('cancelled', 'cancelled');
       if (outcome === 'deadline-before-start') return emptyResult('internal_error', 'the sandbox did not start in time');
       if (outcome === 'failed') return emptyResult('internal_error', 'the sandbox could not be created');
@@ -133,15 +219,16 @@ export class AciBackend implements SandboxBackend {
       }
       throw err;
     } finally {
-      await this.cleanUp(run.id, group, groupCreated, prefix);
+      await this.cleanUp(run.id, group, groupCreated || member !== null, prefix);
+      if (member) await this.cleanUp(member.id, member.group, false, member.prefix);
     }
   }
 
   /** Polls the group (fast at first, then backing off) until its container terminates or time is up. */
-  private async waitForExit(run: BackendRun, group: string, deadline: number): Promise<{ exitCode: number | null } | 'cancelled' | 'deadline' | 'deadline-before-start' | 'failed'> {
+  private async waitForExit(run: BackendRun, group: string, deadline: number, alreadyRunning: boolean): Promise<{ exitCode: number | null } | 'cancelled' | 'deadline' | 'deadline-before-start' | 'failed'> {
     const { aci } = this.clients as AciClients;
     let delay = 200;
-    let started = false;
+    let started = alreadyRunning;
     for (;;) {
       if (run.signal.aborted) return 'cancelled';
       if (Date.now() > deadline) return started ? 'deadline' : 'deadline-before-start';
@@ -207,7 +294,7 @@ export class AciBackend implements SandboxBackend {
         removed++;
         this.log.warn('swept an orphaned container group', { group: g.name, runId: g.tags.runId, instance: g.tags.instance });
       }
-      for await (const b of container.listBlobsFlat({ prefix: 'runs/', includeMetadata: true })) {
+      for await (const b of container.listBlobsFlat({ includeMetadata: true })) {
         const expires = Date.parse(b.metadata?.expiresat ?? '');
         if (!Number.isNaN(expires) && expires > now) continue;
         await container.deleteBlob(b.name, { deleteSnapshots: 'include' }).catch(ignore404);
@@ -218,6 +305,16 @@ export class AciBackend implements SandboxBackend {
     }
     return removed;
   }
+}
+
+interface PoolMember {
+  id: string;
+  group: string;
+  /** Blob prefix of its assignment. */
+  prefix: string;
+  ready: boolean;
+  taken: boolean;
+  retireTimer: NodeJS.Timeout | null;
 }
 
 /** A valid ARM name (lowercase letters, digits, dashes; ≤ 63) from the run id. */
