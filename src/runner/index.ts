@@ -39,7 +39,7 @@ export interface RunnerOptions {
 
 export async function createRunner(config: Config, options: RunnerOptions = {}): Promise<Runner> {
   const log = options.log ?? createLogger(config.logLevel);
-  const backend = options.backend ?? backendFromConfig(config, log);
+  const backend = options.backend ?? (await backendFromConfig(config, log));
   await backend.start();
   return new QueueRunner(config, backend, log);
 }

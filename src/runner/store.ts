@@ -1,8 +1,6 @@
 // The shared store, chosen by one URL (STORE_URL): memory:// (the default), sqlite://PATH (a file that
 // survives restarts) or redis://HOST:PORT (shared by several processes or shards), each through Keyv's
 // own adapter. It holds rate-limit state and guild settings.
-import KeyvRedis from '@keyv/redis';
-import KeyvSqlite from '@keyv/sqlite';
 import Keyv from 'keyv';
 import { LocalAdmissionStore, RedisAdmissionStore, type AdmissionStore, type RedisLike } from './admission.js';
 
@@ -22,12 +20,15 @@ export async function openStore(url: string): Promise<Store> {
     return { keyv, admissions: new LocalAdmissionStore(keyv), kind: 'memory', close: async () => undefined };
   }
   if (scheme === 'sqlite') {
+    // Adapters load only when chosen (the SQLite one brings a native module).
+    const { default: KeyvSqlite } = await import('@keyv/sqlite');
     const adapter = new KeyvSqlite({ uri: url, busyTimeout: 5000 });
     const keyv = new Keyv({ store: adapter, namespace: NAMESPACE });
     await keyv.get('probe'); // fail at start-up, not on the first run, if the file cannot be opened
     return { keyv, admissions: new LocalAdmissionStore(keyv), kind: 'sqlite', close: () => keyv.disconnect() };
   }
   if (scheme === 'redis' || scheme === 'rediss') {
+    const { default: KeyvRedis } = await import('@keyv/redis');
     const adapter = new KeyvRedis(url, { throwOnConnectError: true, connectionTimeout: 5000 });
     const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false });
     await keyv.get('probe');
