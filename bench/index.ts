@@ -19,8 +19,6 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { LocalBackend } from '../src/runner/backends/local/index.js';
 import { createRunner, type Runner, type RunResult } from '../src/runner/index.js';
-import { aciRun } from './aci.js';
-import { firstReplyLatency } from './discord.js';
 import { fairUseLoad } from './load.js';
 import { mb, ms, percentile, rssOf, run } from './stats.js';
 
@@ -106,9 +104,11 @@ async function main(): Promise<void> {
     await backend.idle();
     const load = await fairUseLoad(runner, config);
     report('(i) fair use: 200 submissions from 50 users in 10 s', `answered ${load.answered}/200 (ran ${load.ran}, refused ${load.refused}, failed ${load.failed}) in ${load.seconds.toFixed(1)} s`);
-    report('(i) service RSS before / after the load', `${mb(load.rssBefore)} / ${mb(load.rssAfter)}`);
+    report('(i) RSS before / after the load; JS heap in use before / after (after GC)', `${mb(load.rssBefore)} / ${mb(load.rssAfter)}; ${mb(load.heapBefore)} / ${mb(load.heapAfter)}`);
 
     // Discord: trigger → first reply, against the fake
+    // Loaded here, not at the top: the memory figures above are of the runner alone (as in a service).
+    const { firstReplyLatency } = await import('./discord.js');
     const discord = await firstReplyLatency(runner, work, 30);
     report('(h) Discord: trigger → first reply (pending), against the fake, n=30', `p50 ${ms(discord.p50)} · p95 ${ms(discord.p95)}`);
     await runner.stop(0);
@@ -158,6 +158,7 @@ async function main(): Promise<void> {
     report('(d) seed method: new console project, dotnet build + dotnet run', `${ms(seedP50)} (median of ${seed.length})`);
 
     // (j) the aci backend in simulation, with a 30 s container start-up
+    const { aciRun } = await import('./aci.js');
     const aci = await aciRun(30_000, false);
     report('(j) aci (simulated, 30 s start-up): end to end / container / ours', `${ms(aci.totalMs)} / ${ms(aci.containerMs)} / ${ms(aci.overheadMs)} (${aci.status})`);
     const warm = await aciRun(30_000, true);

@@ -13,6 +13,9 @@ export interface LoadOutcome {
   seconds: number;
   rssBefore: number;
   rssAfter: number;
+  /** The JS heap in use, after a full GC: what would grow if anything leaked. */
+  heapBefore: number;
+  heapAfter: number;
 }
 
 export async function fairUseLoad(runner: Runner, config: Config): Promise<LoadOutcome> {
@@ -20,6 +23,7 @@ export async function fairUseLoad(runner: Runner, config: Config): Promise<LoadO
   const fair = new FairRunner(runner, store.admissions, config.fairUse);
   global.gc?.();
   const rssBefore = process.memoryUsage().rss;
+  const heapBefore = process.memoryUsage().heapUsed;
   const started = performance.now();
   const answers: Promise<'ran' | 'refused' | 'failed'>[] = [];
   for (let i = 0; i < 200; i++) {
@@ -39,7 +43,9 @@ export async function fairUseLoad(runner: Runner, config: Config): Promise<LoadO
   const seconds = (performance.now() - started) / 1000;
   global.gc?.();
   await new Promise((r) => setTimeout(r, 500));
+  global.gc?.();
   const rssAfter = process.memoryUsage().rss;
+  const heapAfter = process.memoryUsage().heapUsed;
   await store.close();
   return {
     answered: outcomes.length,
@@ -49,5 +55,7 @@ export async function fairUseLoad(runner: Runner, config: Config): Promise<LoadO
     seconds,
     rssBefore,
     rssAfter,
+    heapBefore,
+    heapAfter,
   };
 }
