@@ -124,13 +124,14 @@ export class RunSession {
 
   /** The reply exists now: later states become edits of it. */
   async attach(reply: ReplyRef): Promise<void> {
-    this.reply = reply;
-    this.lastSentAt = performance.now();
+    // On record before any edit goes out: a reply that shows a run in flight is always recoverable.
     if (this.running) {
       await this.deps.inflight
         .put({ session: this.id, reply, userId: this.userId, guildId: this.guildId, code: this.code, stdin: this.stdin, source: this.source, startedAt: new Date().toISOString() })
         .catch((err: unknown) => this.deps.log.warn('could not record an in-flight run', { err: String(err) }));
     }
+    this.reply = reply;
+    this.lastSentAt = performance.now();
     this.dirty = true;
     this.flush();
   }
