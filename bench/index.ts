@@ -8,6 +8,7 @@
 //   (g) the first run after start (cold)
 //   (h) Discord: trigger → first reply against the Discord fake
 //   (i) fair use under load: 200 submissions from 50 users within 10 s
+//   (k) the admin feed: 100 clients while 20 runs/s flow for 30 s, then with a slow client added
 //   (j) the aci backend against Azurite and the ARM fake with a 30 s container start-up: our overhead
 // and the ratios round trip / floor and seed method / round trip.
 import assert from 'node:assert/strict';
@@ -106,6 +107,13 @@ async function main(): Promise<void> {
     report('(i) fair use: 200 submissions from 50 users in 10 s', `answered ${load.answered}/200 (ran ${load.ran}, refused ${load.refused}, failed ${load.failed}) in ${load.seconds.toFixed(1)} s`);
     report('(i) RSS before / after the load; JS heap in use before / after (after GC)', `${mb(load.rssBefore)} / ${mb(load.rssAfter)}; ${mb(load.heapBefore)} / ${mb(load.heapAfter)}`);
 
+    // (k) the admin feed under load
+    await backend.idle();
+    const { feedUnderLoad } = await import('./feed.js');
+    const feed = await feedUnderLoad(runner, 30, 10);
+    report('(k) feed: 100 clients, 20 runs/s for 30 s: event delay p50 / p99', `${ms(feed.p50)} / ${ms(feed.p99)} (${feed.events} events, ${feed.runs} runs)`);
+    report('(k) feed: the same with one client that never reads: p99', `${ms(feed.p99WithSlow)} (slow client dropped: ${feed.slowDropped})`);
+
     // Discord: trigger → first reply, against the fake
     // Loaded here, not at the top: the memory figures above are of the runner alone (as in a service).
     const { firstReplyLatency } = await import('./discord.js');
@@ -169,6 +177,7 @@ async function main(): Promise<void> {
     report('ratio seed method / round trip p50 (target ≥ 30)', `${(seedP50 / tripP50).toFixed(0)}`);
     report('targets: ≥ 10 Hello World runs/s', helloRate >= 10 ? 'met' : 'NOT met');
     report('targets: Discord first reply p50 ≤ 100 ms', discord.p50 <= 100 ? 'met' : 'NOT met');
+    report('targets: feed p99 event delay ≤ 50 ms, with and without a slow client', feed.p99 <= 50 && feed.p99WithSlow <= 50 ? 'met' : 'NOT met');
     report('targets: aci overhead beyond container time ≤ 1 s', aci.overheadMs <= 1000 ? 'met' : 'NOT met');
     report('targets: aci with the warm pool, end to end ≤ 3 s', warm.totalMs <= 3000 ? 'met' : 'NOT met');
     report('targets: service ≤ 150 MB, compile server ≤ 400 MB idle', idleService <= 150e6 && (idleCompiler ?? Infinity) <= 400e6 ? 'met' : 'NOT met');

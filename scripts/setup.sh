@@ -13,6 +13,7 @@ declare -A needs=(
   [setpriv]=util-linux # drop to the slot's uid
   [kill]=procps        # the end-of-run sweep
   [redis-server]=redis-server # the shared store (STORE_URL=redis://…), and the tests of it
+  [chromium]=chromium  # the dashboard's tests drive Debian's Chromium (never a downloaded browser)
 )
 missing=()
 for cmd in "${!needs[@]}"; do

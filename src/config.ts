@@ -43,6 +43,7 @@ export interface Config {
   aci: AciConfig;
   fairUse: FairUseConfig;
   discord: DiscordConfig;
+  http: HttpConfig;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -82,6 +83,24 @@ export interface FairUseConfig {
   guildRunsPerMinute: number;
   /** Runs queued or running at once across every process sharing the store. */
   globalInFlight: number;
+}
+
+export interface HttpConfig {
+  host: string;
+  /** 0: any free port (tests). */
+  port: number;
+  /** The admin's token: the feed, the dashboard and the whole API. Unset: only /healthz and /metrics. */
+  adminToken: string | null;
+  /** Tokens for programs using POST /api/runs; each sees only its own runs and has its own limits. */
+  apiTokens: readonly string[];
+  /** Origins allowed to open the feed from a browser (besides the server's own). */
+  allowedOrigins: readonly string[];
+  feedMaxClients: number;
+  feedHeartbeatMs: number;
+  /** A client whose unsent data passes this is closed (it cannot slow the others down). */
+  feedMaxBufferBytes: number;
+  /** Largest request body accepted (POST /api/runs). */
+  maxBodyBytes: number;
 }
 
 export interface DiscordConfig {
@@ -276,8 +295,20 @@ export function loadConfig(env: Env = process.env): Config {
       shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
       stateFile: r.path('BOT_STATE_FILE', '/var/lib/sharpbox/bot-inflight.json'),
     },
+    http: {
+      host: env.HOST?.trim() || '127.0.0.1',
+      port: r.int('PORT', 8080, 0, 65535),
+      adminToken: r.secret('ADMIN_TOKEN'),
+      apiTokens: (env.API_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+      allowedOrigins: (env.ADMIN_ORIGINS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+      feedMaxClients: r.int('FEED_MAX_CLIENTS', 200, 1, 100_000),
+      feedHeartbeatMs: r.int('FEED_HEARTBEAT_MS', 15_000, 100, 600_000),
+      feedMaxBufferBytes: r.int('FEED_MAX_BUFFER_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
+      maxBodyBytes: r.int('HTTP_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    },
     logLevel: r.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
   };
+  if (config.http.adminToken && config.http.adminToken.length < 16) r.problems.push('ADMIN_TOKEN: use at least 16 characters (it guards code and output of every run)');
   if (config.backend === 'aci') {
     const a = config.aci;
     for (const [name, value] of [['AZURE_SUBSCRIPTION_ID', a.subscriptionId], ['AZURE_RESOURCE_GROUP', a.resourceGroup], ['AZURE_LOCATION', a.location], ['ACI_IMAGE', a.image]] as const) {

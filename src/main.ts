@@ -8,6 +8,9 @@ import { GuildSettingsStore } from './bot/settings.js';
 import { createRunner } from './runner/index.js';
 import { FairRunner } from './runner/limits.js';
 import { openStore } from './runner/store.js';
+import { RunHub } from './stream/hub.js';
+import { createMetrics } from './stream/metrics.js';
+import { startHttp } from './stream/server.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,13 +18,15 @@ async function main(): Promise<void> {
   const store = await openStore(config.fairUse.storeUrl);
   const runner = await createRunner(config, { log });
   const fair = new FairRunner(runner, store.admissions, config.fairUse);
+  const hub = new RunHub(runner);
+  const http = await startHttp(config.http, { fair, hub, metrics: createMetrics(runner), log: log.child({ component: 'http' }) });
   let bot: Bot | null = null;
   if (config.discord.token) {
     bot = await startBot(config, fair, new GuildSettingsStore(store.keyv), log.child({ component: 'bot' }));
   } else {
     log.warn('DISCORD_TOKEN is not set: running without the Discord bot (the runner is up; set DISCORD_TOKEN to connect)');
   }
-  log.info('sharpbox is up', { backend: config.backend, slots: config.slots, store: store.kind, bot: Boolean(bot) });
+  log.info('sharpbox is up', { backend: config.backend, slots: config.slots, store: store.kind, bot: Boolean(bot), http: http.url });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {
@@ -32,6 +37,8 @@ async function main(): Promise<void> {
     await runner.stop(config.discord.shutdownGraceMs);
     await bot?.flush(10_000);
     await bot?.destroy();
+    await http.close();
+    hub.stop();
     await store.close();
     log.info('stopped');
   };

@@ -23,11 +23,20 @@ export interface RunHandle {
 
 export type SubmitResult = { ok: true; handle: RunHandle } | Refusal;
 
+/** Sees every run submitted and every refusal (the admin feed, metrics). */
+export interface RunObserver {
+  submitted?(handle: RunHandle, request: RunRequest): void;
+  refused?(refusal: Refusal, request: RunRequest): void;
+}
+
 export interface Runner {
   readonly backend: SandboxBackend;
   submit(request: RunRequest): SubmitResult;
   /** Runs executing and waiting. */
   stats(): { running: number; queued: number; capacity: number };
+  observe(observer: RunObserver): () => void;
+  /** Reports a refusal made in front of the runner (fair use), so observers see every refusal. */
+  reportRefusal(refusal: Refusal, request: RunRequest): void;
   /** Refuses new runs, cancels queued ones, waits for running ones (cancelling them after graceMs). */
   stop(graceMs?: number): Promise<void>;
 }
@@ -119,6 +128,7 @@ class QueueRunner implements Runner {
   private running = 0;
   private stopping = false;
   private readonly inFlight = new Set<Run>();
+  private readonly observers = new Set<RunObserver>();
 
   constructor(
     private readonly config: Config,
@@ -126,7 +136,28 @@ class QueueRunner implements Runner {
     private readonly log: Logger,
   ) {}
 
+  observe(observer: RunObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  reportRefusal(refusal: Refusal, request: RunRequest): void {
+    for (const o of this.observers) {
+      try {
+        o.refused?.(refusal, request);
+      } catch {
+        // an observer's bug must not refuse or break runs
+      }
+    }
+  }
+
   submit(request: RunRequest): SubmitResult {
+    const result = this.admit(request);
+    if (!result.ok) this.reportRefusal(result, request);
+    return result;
+  }
+
+  private admit(request: RunRequest): SubmitResult {
     const refusal = this.validate(request);
     if (refusal) return refusal;
     const { limits } = this.config;
@@ -137,6 +168,13 @@ class QueueRunner implements Runner {
     const run = new Run({ source: request.source, stdin: request.stdin ?? '', timeoutMs }, (r) => this.cancelled(r));
     this.queue.push(run);
     run.emit({ type: 'queued', position: this.queue.length });
+    for (const o of this.observers) {
+      try {
+        o.submitted?.(run, request);
+      } catch {
+        // as above
+      }
+    }
     this.pump();
     return { ok: true, handle: run };
   }

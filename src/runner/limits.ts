@@ -48,7 +48,9 @@ export class FairRunner {
     const decision = await this.admissions.admit(rules, member);
     if (!decision.ok) {
       const rule = rules[decision.rule] as Rule;
-      return { ok: false, code: 'RATE_LIMITED', message: describe(rule), retryAfterMs: decision.retryAfterMs };
+      const refusal = { ok: false as const, code: 'RATE_LIMITED' as const, message: describe(rule), retryAfterMs: decision.retryAfterMs };
+      this.runner.reportRefusal(refusal, { ...request, labels: { ...request.labels, user: who.user, ...(who.guild ? { guild: who.guild } : {}) } });
+      return refusal;
     }
     const submitted = this.runner.submit({ ...request, labels: { ...request.labels, user: who.user, ...(who.guild ? { guild: who.guild } : {}) } });
     if (!submitted.ok) {

@@ -527,7 +527,7 @@ async function parseBody(req: IncomingMessage, raw: Buffer): Promise<{ body: Rec
   if (type.startsWith('application/json')) return { body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>, files: [] };
   if (type.startsWith('multipart/form-data')) {
     // undici (Node's fetch) parses multipart for us.
-    const form = await new Request('http://127.0.0.1/', { method: 'POST', headers: { 'content-type': type }, body: raw }).formData();
+    const form = await new Request('http://127.0.0.1/', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(raw) }).formData();
     const files: { name: string; data: Buffer }[] = [];
     let body: Record<string, unknown> | null = null;
     for (const [key, value] of form.entries()) {

@@ -25,6 +25,7 @@ function env(): Record<string, string> {
     SHUTDOWN_GRACE_MS: '10000',
     BOT_STATE_FILE: join(stateDir, 'bot-inflight.json'),
     SANDBOX_SLOTS: '2',
+    PORT: '0',
     // The scenarios run far more than a person would; fair use has its own scenario below.
     USER_RUNS_PER_MINUTE: '1000',
     USER_CONCURRENT_RUNS: '20',

@@ -5,7 +5,7 @@ import { ServiceProcess } from '../support/botProcess.js';
 
 describe('the service without DISCORD_TOKEN', () => {
   it('starts the runner, says clearly that the bot is off, and stops cleanly on SIGTERM', async () => {
-    const service = new ServiceProcess({ DISCORD_TOKEN: '', LOG_LEVEL: 'info', SANDBOX_SLOTS: '1' });
+    const service = new ServiceProcess({ DISCORD_TOKEN: '', LOG_LEVEL: 'info', SANDBOX_SLOTS: '1', PORT: '0' });
     const warning = await service.waitForLog('DISCORD_TOKEN is not set: running without the Discord bot (the runner is up; set DISCORD_TOKEN to connect)');
     assert.equal(warning.level, 'warn');
     const up = await service.waitForLog('sharpbox is up');
@@ -15,7 +15,7 @@ describe('the service without DISCORD_TOKEN', () => {
   });
 
   it('refuses to start on a bad setting, naming it', async () => {
-    const service = new ServiceProcess({ DISCORD_API_URL: 'ftp://nope', BOT_AUTORUN_CHANNELS: '12,abc' });
+    const service = new ServiceProcess({ DISCORD_API_URL: 'ftp://nope', BOT_AUTORUN_CHANNELS: '12,abc', PORT: '0' });
     assert.equal(await service.exited, 2);
   });
 });

@@ -17,6 +17,8 @@ export function heldRunner(): Runner {
       return { ok: true, handle };
     },
     stats: () => ({ running: 0, queued: 0, capacity: 1 }),
+    observe: () => () => undefined,
+    reportRefusal: () => undefined,
     stop: async () => undefined,
   };
 }

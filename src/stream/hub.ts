@@ -1,0 +1,145 @@
+// Everything the admin view and the HTTP API know about runs: the runs in flight (with their live
+// output), the recent ones, counters, throughput and latency, and the feed of events to subscribers.
+// It observes the runner, so runs from the bot, the API and anything else all appear.
+import type { Runner, RunHandle } from '../runner/index.js';
+import type { Refusal, RunRequest, RunResult } from '../runner/types.js';
+import { FEED_PROTOCOL_VERSION, type BackendHealth, type Counters, type FeedMessage, type RunSummary, type Stats } from './protocol.js';
+
+const RECENT = 200;
+/** Live output kept per run in flight, for a dashboard that opens it mid-run. */
+const LIVE_OUTPUT_CAP = 64 * 1024;
+const LATENCY_WINDOW_MS = 5 * 60_000;
+const THROUGHPUT_WINDOW_MS = 60_000;
+
+interface Tracked {
+  summary: RunSummary;
+  handle: RunHandle;
+  output: string;
+  result: RunResult | null;
+}
+
+export class RunHub {
+  private readonly runs = new Map<string, Tracked>();
+  private readonly recent: string[] = [];
+  private readonly listeners = new Set<(m: FeedMessage) => void>();
+  private readonly finishes: { at: number; latencyMs: number }[] = [];
+  private readonly counters: Counters = { submitted: 0, finished: 0, refused: 0, byStatus: {} };
+  private health: BackendHealth;
+  private ticker: NodeJS.Timeout;
+
+  constructor(private readonly runner: Runner) {
+    this.health = { name: runner.backend.name, ok: true, detail: 'ready' };
+    runner.observe({ submitted: (handle, request) => this.track(handle, request), refused: (refusal, request) => this.refused(refusal, request) });
+    // Counters and stats for the dashboard's gauges, every 2 s.
+    this.ticker = setInterval(() => this.broadcast({ type: 'counters', at: Date.now(), counters: this.counters, stats: this.stats() }), 2000);
+    this.ticker.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.ticker);
+  }
+
+  subscribe(listener: (m: FeedMessage) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  snapshot(): FeedMessage {
+    const inFlight = [...this.runs.values()].filter((t) => t.summary.state !== 'done').map((t) => t.summary);
+    const recent = this.recent.map((id) => this.runs.get(id)?.summary).filter((s): s is RunSummary => Boolean(s));
+    return { type: 'snapshot', version: FEED_PROTOCOL_VERSION, at: Date.now(), inFlight, recent, counters: this.counters, stats: this.stats(), backend: this.health };
+  }
+
+  get(id: string): { summary: RunSummary; output: string; result: RunResult | null } | null {
+    const t = this.runs.get(id);
+    return t ? { summary: t.summary, output: t.output, result: t.result } : null;
+  }
+
+  cancel(id: string): boolean {
+    const t = this.runs.get(id);
+    if (!t || t.summary.state === 'done') return false;
+    t.handle.cancel();
+    return true;
+  }
+
+  setHealth(health: BackendHealth): void {
+    this.health = health;
+    this.broadcast({ type: 'backend.health', at: Date.now(), backend: health });
+  }
+
+  stats(): Stats {
+    const now = Date.now();
+    while (this.finishes.length > 0 && (this.finishes[0]?.at ?? now) < now - LATENCY_WINDOW_MS) this.finishes.shift();
+    const latencies = this.finishes.map((f) => f.latencyMs).sort((a, b) => a - b);
+    const pick = (p: number): number | null => (latencies.length === 0 ? null : (latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? null));
+    const lastMinute = this.finishes.filter((f) => f.at >= now - THROUGHPUT_WINDOW_MS).length;
+    return { ...this.runner.stats(), throughputPerSecond: lastMinute / (THROUGHPUT_WINDOW_MS / 1000), latencyP50Ms: pick(50), latencyP95Ms: pick(95) };
+  }
+
+  private broadcast(m: FeedMessage): void {
+    for (const l of this.listeners) {
+      try {
+        l(m);
+      } catch {
+        // one subscriber's failure is its own
+      }
+    }
+  }
+
+  private track(handle: RunHandle, request: RunRequest): void {
+    const summary: RunSummary = {
+      id: handle.id,
+      labels: { ...request.labels },
+      backend: this.runner.backend.name,
+      code: request.source,
+      state: 'queued',
+      status: null,
+      reason: null,
+      submittedAt: Date.now(),
+      startedAt: null,
+      finishedAt: null,
+      compileMs: null,
+      runMs: null,
+      peakMemoryBytes: null,
+    };
+    const tracked: Tracked = { summary, handle, output: '', result: null };
+    this.runs.set(handle.id, tracked);
+    this.counters.submitted += 1;
+    this.broadcast({ type: 'run.queued', at: Date.now(), run: summary, position: handle.queuePosition() ?? 1 });
+    handle.on((event) => {
+      const at = Date.now();
+      switch (event.type) {
+        case 'compiling':
+          summary.state = 'compiling';
+          return this.broadcast({ type: 'run.compiling', at, id: summary.id });
+        case 'running':
+          summary.state = 'running';
+          summary.startedAt = at;
+          return this.broadcast({ type: 'run.started', at, id: summary.id });
+        case 'output':
+          if (tracked.output.length < LIVE_OUTPUT_CAP) tracked.output += event.text.slice(0, LIVE_OUTPUT_CAP - tracked.output.length);
+          return this.broadcast({ type: 'run.output', at, id: summary.id, stream: event.stream, text: event.text });
+        case 'done': {
+          const r = event.result;
+          Object.assign(summary, { state: 'done', status: r.status, reason: r.reason, finishedAt: at, compileMs: r.compileMs, runMs: r.runMs, peakMemoryBytes: r.peakMemoryBytes });
+          tracked.result = r;
+          this.counters.finished += 1;
+          this.counters.byStatus[r.status] = (this.counters.byStatus[r.status] ?? 0) + 1;
+          this.finishes.push({ at, latencyMs: at - summary.submittedAt });
+          this.remember(summary.id);
+          return this.broadcast({ type: 'run.done', at, run: summary, result: r });
+        }
+      }
+    });
+  }
+
+  private remember(id: string): void {
+    this.recent.unshift(id);
+    for (const old of this.recent.splice(RECENT)) this.runs.delete(old);
+  }
+
+  private refused(refusal: Refusal, request: RunRequest): void {
+    this.counters.refused += 1;
+    this.broadcast({ type: 'refusal', at: Date.now(), code: refusal.code, message: refusal.message, labels: { ...request.labels } });
+  }
+}

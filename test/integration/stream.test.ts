@@ -1,0 +1,228 @@
+// The admin feed, the HTTP API and the dashboard, over real sockets: a real ws client, fetch, and the
+// dashboard in real headless Chromium (Debian's, driven by playwright-core), all against the real runner.
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import WebSocket from 'ws';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { createRunner, type Runner } from '../../src/runner/index.js';
+import { FairRunner } from '../../src/runner/limits.js';
+import { openStore, type Store } from '../../src/runner/store.js';
+import { RunHub } from '../../src/stream/hub.js';
+import { createMetrics } from '../../src/stream/metrics.js';
+import type { FeedMessage } from '../../src/stream/protocol.js';
+import { startHttp, type HttpService } from '../../src/stream/server.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const ADMIN = 'admin-token-for-tests-0123456789';
+const API_A = 'api-token-a-0123456789';
+const API_B = 'api-token-b-0123456789';
+
+let runner: Runner;
+let store: Store;
+let hub: RunHub;
+let http: HttpService;
+
+before(async () => {
+  const config = loadConfig({
+    ...process.env,
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    ADMIN_TOKEN: ADMIN,
+    API_TOKENS: `${API_A},${API_B}`,
+    FEED_HEARTBEAT_MS: '300',
+    FEED_MAX_BUFFER_BYTES: '4096',
+    USER_RUNS_PER_MINUTE: '1000',
+    USER_CONCURRENT_RUNS: '50',
+  });
+  runner = await createRunner(config, { log: createLogger('silent') });
+  store = await openStore('memory://');
+  hub = new RunHub(runner);
+  http = await startHttp(config.http, { fair: new FairRunner(runner, store.admissions, config.fairUse), hub, metrics: createMetrics(runner), log: createLogger('silent') });
+});
+after(async () => {
+  await http?.close();
+  hub?.stop();
+  await runner?.stop(0);
+  await store?.close();
+});
+
+const api = (path: string, init: RequestInit & { token?: string } = {}) =>
+  fetch(`${http.url}${path}`, { ...init, headers: { ...(init.token ? { Authorization: `Bearer ${init.token}` } : {}), ...(init.body ? { 'Content-Type': 'application/json' } : {}), ...init.headers } });
+
+async function submit(code: string, token = ADMIN): Promise<string> {
+  const r = await api('/api/runs', { method: 'POST', token, body: JSON.stringify({ code }) });
+  assert.equal(r.status, 202, await r.clone().text());
+  return ((await r.json()) as { id: string }).id;
+}
+
+async function waitDone(id: string, token = ADMIN): Promise<{ state: string; status: string; result: { stdout: string } }> {
+  for (let i = 0; i < 400; i++) {
+    const body = (await (await api(`/api/runs/${id}`, { token })).json()) as { state: string; status: string; result: { stdout: string } };
+    if (body.state === 'done') return body;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the run did not finish');
+}
+
+/** Opens the feed; resolves with the socket and the messages it receives, or rejects with the HTTP status. */
+function openFeed(options: { headers?: Record<string, string>; ticket?: string } = {}): Promise<{ ws: WebSocket; messages: FeedMessage[] }> {
+  return new Promise((resolvePromise, reject) => {
+    const url = `${http.url.replace('http', 'ws')}/feed${options.ticket ? `?ticket=${options.ticket}` : ''}`;
+    const ws = new WebSocket(url, { headers: options.headers ?? {} });
+    const messages: FeedMessage[] = [];
+    ws.on('message', (d) => messages.push(JSON.parse(String(d)) as FeedMessage));
+    ws.on('open', () => resolvePromise({ ws, messages }));
+    ws.on('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+    ws.on('error', (e) => reject(e));
+  });
+}
+
+const until = async (check: () => boolean, ms = 15_000, what = 'condition'): Promise<void> => {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+describe('the admin feed', () => {
+  it('refuses unauthenticated, wrong, API-token, foreign-origin and reused-ticket connections before the upgrade', async () => {
+    const status = (p: Promise<unknown>) => p.then(() => 101, (e: { status?: number }) => e.status);
+    assert.equal(await status(openFeed()), 401);
+    assert.equal(await status(openFeed({ headers: { Authorization: 'Bearer nope' } })), 401);
+    assert.equal(await status(openFeed({ headers: { Authorization: `Bearer ${API_A}` } })), 401);
+    assert.equal(await status(openFeed({ headers: { Authorization: `Bearer ${ADMIN}`, Origin: 'https://evil.example' } })), 403);
+    const { ticket } = (await (await api('/api/feed-tickets', { method: 'POST', token: ADMIN })).json()) as { ticket: string };
+    const first = await openFeed({ ticket });
+    first.ws.close();
+    assert.equal(await status(openFeed({ ticket })), 401, 'a ticket opens one connection only');
+    assert.equal((await api('/api/feed-tickets', { method: 'POST', token: API_A })).status, 403);
+  });
+
+  it('sends a snapshot first, then a run\'s events in order', async () => {
+    const { ws, messages } = await openFeed({ headers: { Authorization: `Bearer ${ADMIN}` } });
+    await until(() => messages.length > 0);
+    assert.equal(messages[0]?.type, 'snapshot');
+    const id = await submit('Console.WriteLine("one"); Console.WriteLine("two");');
+    await until(() => messages.some((m) => m.type === 'run.done' && m.run.id === id), 15_000, 'run.done');
+    const mine = messages.filter((m) => ('id' in m && m.id === id) || ('run' in m && m.run.id === id)).map((m) => m.type);
+    const distinct = mine.filter((t, i) => t !== mine[i - 1]);
+    assert.deepEqual(distinct, ['run.queued', 'run.compiling', 'run.started', 'run.output', 'run.done']);
+    const done = messages.find((m) => m.type === 'run.done' && m.run.id === id);
+    assert.ok(done?.type === 'run.done');
+    assert.equal(done.result.stdout, 'one\ntwo\n');
+    assert.equal(done.run.labels.api, 'admin');
+    assert.equal(done.run.code, 'Console.WriteLine("one"); Console.WriteLine("two");');
+    ws.close();
+  });
+
+  it('closes a slow consumer without slowing the others', async () => {
+    // A server of its own with slow heartbeats, so only the buffer cap can drop the reader.
+    const config = loadConfig({ ...process.env, PORT: '0', ADMIN_TOKEN: ADMIN, FEED_HEARTBEAT_MS: '600000', FEED_MAX_BUFFER_BYTES: '65536', USER_RUNS_PER_MINUTE: '1000', USER_CONCURRENT_RUNS: '50' });
+    const second = await startHttp(config.http, { fair: new FairRunner(runner, store.admissions, config.fairUse), hub, metrics: createMetrics(runner), log: createLogger('silent') });
+    try {
+      const open = (): Promise<{ ws: WebSocket; messages: FeedMessage[] }> =>
+        new Promise((ok, fail) => {
+          const ws = new WebSocket(`${second.url.replace('http', 'ws')}/feed`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+          const messages: FeedMessage[] = [];
+          ws.on('message', (d) => messages.push(JSON.parse(String(d)) as FeedMessage));
+          ws.on('open', () => ok({ ws, messages }));
+          ws.on('error', fail);
+        });
+      const slow = await open();
+      const fast = await open();
+      (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // it stops reading
+      // About 8 MiB of output events: more than the kernel's socket buffers hold for the paused reader.
+      const ids = await Promise.all(Array.from({ length: 8 }, () => submit('var line = new string(\'x\', 200); while (true) Console.WriteLine(line);')));
+      await until(() => ids.every((id) => fast.messages.some((m) => m.type === 'run.done' && m.run.id === id)), 60_000, 'the fast reader to see every run end');
+      const health = (await (await fetch(`${second.url}/healthz`)).json()) as { feedDropped: { slowConsumer: number }; feedClients: number };
+      assert.equal(health.feedDropped.slowConsumer, 1, 'the slow reader was dropped');
+      assert.equal(health.feedClients, 1, 'the fast one stays');
+      assert.equal(fast.ws.readyState, WebSocket.OPEN);
+      fast.ws.close();
+      slow.ws.terminate();
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('drops a peer that stops answering heartbeats', async () => {
+    type Health = { feedClients: number; feedDropped: { heartbeat: number } };
+    const before = (await (await api('/healthz')).json()) as Health;
+    const dead = await openFeed({ headers: { Authorization: `Bearer ${ADMIN}` } });
+    (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // no reads, so no pongs
+    await new Promise((r) => setTimeout(r, 1200)); // a few 300 ms heartbeats
+    const after = (await (await api('/healthz')).json()) as Health;
+    assert.equal(after.feedClients, before.feedClients, 'the silent peer is gone');
+    assert.equal(after.feedDropped.heartbeat, before.feedDropped.heartbeat + 1, 'dropped for its heartbeat');
+    dead.ws.terminate();
+  });
+});
+
+describe('the HTTP API', () => {
+  it('answers 202 with a Location, then the status and the RunResult when done', async () => {
+    const r = await api('/api/runs', { method: 'POST', token: API_A, body: JSON.stringify({ code: 'Console.WriteLine(Console.ReadLine());', stdin: 'echo' }) });
+    assert.equal(r.status, 202);
+    const location = r.headers.get('location') as string;
+    assert.match(location, /^\/api\/runs\/[0-9a-f-]{36}$/);
+    const id = location.split('/').at(-1) as string;
+    const done = await waitDone(id, API_A);
+    assert.equal(done.status, 'ok');
+    assert.equal(done.result.stdout, 'echo\n');
+    assert.equal((await api(`/api/runs/${id}`, { token: API_B })).status, 404, 'another token does not see it');
+    assert.equal((await api(`/api/runs/${id}`, { token: ADMIN })).status, 200, 'the admin does');
+  });
+
+  it('says 401, 400, 413, 415 and 404 where they apply', async () => {
+    assert.equal((await api('/api/runs', { method: 'POST', body: JSON.stringify({ code: 'x' }) })).status, 401);
+    assert.equal((await api('/api/runs', { method: 'POST', token: 'wrong', body: JSON.stringify({ code: 'x' }) })).status, 401);
+    assert.equal((await api('/api/runs', { method: 'POST', token: ADMIN, body: '{"code": ' })).status, 400);
+    assert.equal((await api('/api/runs', { method: 'POST', token: ADMIN, body: JSON.stringify({ code: 42 }) })).status, 400);
+    assert.equal((await api('/api/runs', { method: 'POST', token: ADMIN, body: JSON.stringify({ code: 'x'.repeat(300 * 1024) }) })).status, 413);
+    assert.equal((await api('/api/runs', { method: 'POST', token: ADMIN, body: 'code', headers: { 'Content-Type': 'text/plain' } })).status, 415);
+    assert.equal((await api('/api/runs/00000000-0000-0000-0000-000000000000', { token: ADMIN })).status, 404);
+    assert.equal((await api('/api/nothing', { token: ADMIN })).status, 404);
+  });
+
+  it('serves /healthz and Prometheus /metrics', async () => {
+    const health = (await (await api('/healthz')).json()) as { ok: boolean; backend: string };
+    assert.equal(health.ok, true);
+    assert.equal(health.backend, 'local');
+    const metrics = await (await api('/metrics')).text();
+    assert.match(metrics, /sharpbox_runs_finished_total\{status="ok"\} \d+/);
+    assert.match(metrics, /sharpbox_run_latency_seconds_bucket/);
+  });
+});
+
+describe('the dashboard', () => {
+  it('shows a run appear and finish live in real Chromium, its code on click, and takes a screenshot', async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+      await page.goto(`${http.url}/admin`);
+      await page.fill('#token', ADMIN);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#connection.on');
+      const id = await submit('Console.WriteLine("hello from the dashboard test"); Thread.Sleep(1500); Console.WriteLine("done");');
+      const row = `tr[data-id="${id}"]`;
+      await page.waitForSelector(`${row}[data-state="running"]`, { timeout: 15_000 });
+      await page.waitForSelector(`${row}[data-state="done"]`, { timeout: 15_000 });
+      assert.equal(await page.textContent(`${row} td:nth-child(4)`), 'ok');
+      await page.click(row);
+      assert.match((await page.textContent('#detail-code')) ?? '', /hello from the dashboard test/);
+      assert.match((await page.textContent('#detail-output')) ?? '', /hello from the dashboard test\ndone/);
+      await mkdir(join(root, '.artifacts'), { recursive: true });
+      await page.screenshot({ path: join(root, '.artifacts', 'admin-dashboard.png') });
+    } finally {
+      await browser.close();
+    }
+  });
+});
