@@ -1,4 +1,5 @@
-# The sharpbox service: Node 20, the .NET 10 runtime, the runner host and bubblewrap.
+# The sharpbox service: Node 20, the .NET 10 runtime, the runner host and bubblewrap (local backend; the
+# aci backend needs none of the sandbox parts but they do no harm).
 #   docker build -t sharpbox .
 #   docker run --rm --privileged -e DISCORD_TOKEN=… sharpbox
 # See README "Running in Docker" for the privileges bubblewrap needs and the narrower alternatives.
@@ -8,14 +9,16 @@ WORKDIR /src
 COPY container/host/ container/host/
 RUN dotnet build container/host -c Release -o /out/host --nologo -v q
 
-FROM node:20-bookworm-slim AS app
+# The full Node image: npm ci builds the SQLite binding (@keyv/sqlite → sqlite3) with its compilers.
+FROM node:20-bookworm AS app
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src/ src/
 COPY test/ test/
-RUN npx tsc -p tsconfig.json && npm prune --omit=dev
+COPY bench/ bench/
+RUN npm run build && npm prune --omit=dev
 
 FROM mcr.microsoft.com/dotnet/runtime:10.0-bookworm-slim
 RUN apt-get update \
