@@ -123,6 +123,13 @@ describe('the aci backend', () => {
     assert.ok(arm.log.slice(since).some((l) => l.method === 'PUT' && l.status === 429));
   });
 
+  it('turns a create that stays throttled into a clear internal_error, with the cause in the log', async () => {
+    arm.scenario = { throttleCreates: 100 };
+    const r = await run(await aciRunner(), 'Console.WriteLine(1);');
+    assert.equal(r.status, 'internal_error', show(r));
+    assert.equal(r.reason, 'the cloud sandbox is at capacity; try again in a few minutes');
+  });
+
   it('treats a 404 right after create as pending', async () => {
     arm.scenario = { notFoundAfterCreate: 2 };
     const r = await run(await aciRunner(), 'Console.WriteLine("found");');
