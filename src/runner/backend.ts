@@ -23,6 +23,8 @@ export interface SandboxBackend {
   start(): Promise<void>;
   execute(run: BackendRun): Promise<RunResult>;
   stop(): Promise<void>;
+  /** A one-line view of the backend's own state, for the admin feed and /healthz. */
+  health?(): { ok: boolean; detail: string };
 }
 
 export type { Diagnostic };

@@ -28,10 +28,14 @@ export class RunHub {
   private ticker: NodeJS.Timeout;
 
   constructor(private readonly runner: Runner) {
-    this.health = { name: runner.backend.name, ok: true, detail: 'ready' };
+    this.health = this.readHealth();
     runner.observe({ submitted: (handle, request) => this.track(handle, request), refused: (refusal, request) => this.refused(refusal, request) });
-    // Counters and stats for the dashboard's gauges, every 2 s.
-    this.ticker = setInterval(() => this.broadcast({ type: 'counters', at: Date.now(), counters: this.counters, stats: this.stats() }), 2000);
+    // Counters and stats for the dashboard's gauges every 2 s, and the backend's health when it changes.
+    this.ticker = setInterval(() => {
+      this.broadcast({ type: 'counters', at: Date.now(), counters: this.counters, stats: this.stats() });
+      const health = this.readHealth();
+      if (health.ok !== this.health.ok || health.detail !== this.health.detail) this.setHealth(health);
+    }, 2000);
     this.ticker.unref();
   }
 
@@ -60,6 +64,11 @@ export class RunHub {
     if (!t || t.summary.state === 'done') return false;
     t.handle.cancel();
     return true;
+  }
+
+  private readHealth(): BackendHealth {
+    const backend = this.runner.backend;
+    return { name: backend.name, ...(backend.health?.() ?? { ok: true, detail: 'ready' }) };
   }
 
   setHealth(health: BackendHealth): void {

@@ -80,7 +80,8 @@ export async function startHttp(config: HttpConfig, deps: { fair: FairRunner; hu
     const path = url.pathname;
     if (method === 'GET' && path === '/healthz') {
       const stats = fair.runner.stats();
-      return json(res, 200, { ok: true, backend: fair.runner.backend.name, ...stats, feedClients: clients.size, feedDropped: dropped });
+      const backend = fair.runner.backend.health?.() ?? { ok: true, detail: 'ready' };
+      return json(res, backend.ok ? 200 : 503, { ok: backend.ok, backend: fair.runner.backend.name, detail: backend.detail, ...stats, feedClients: clients.size, feedDropped: dropped });
     }
     if (method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'Content-Type': metrics.contentType });

@@ -190,9 +190,10 @@ describe('the HTTP API', () => {
   });
 
   it('serves /healthz and Prometheus /metrics', async () => {
-    const health = (await (await api('/healthz')).json()) as { ok: boolean; backend: string };
+    const health = (await (await api('/healthz')).json()) as { ok: boolean; backend: string; detail: string };
     assert.equal(health.ok, true);
     assert.equal(health.backend, 'local');
+    assert.match(health.detail, /slots free, compile server up/);
     const metrics = await (await api('/metrics')).text();
     assert.match(metrics, /sharpbox_runs_finished_total\{status="ok"\} \d+/);
     assert.match(metrics, /sharpbox_run_latency_seconds_bucket/);

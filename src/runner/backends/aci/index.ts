@@ -48,6 +48,11 @@ export class AciBackend implements SandboxBackend {
     await Promise.all([...this.pool].map((m) => this.retire(m)));
   }
 
+  health(): { ok: boolean; detail: string } {
+    const ready = [...this.pool].filter((m) => m.ready).length;
+    return { ok: this.clients !== null, detail: `${this.config.aci.resourceGroup} in ${this.config.aci.location}, warm pool ${ready}/${this.config.aci.warmPool}` };
+  }
+
   /** Resolves when the warm pool is full and every member is waiting (for tests and the bench). */
   async poolReady(timeoutMs = 120_000): Promise<void> {
     const until = Date.now() + timeoutMs;

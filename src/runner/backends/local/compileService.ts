@@ -66,6 +66,11 @@ export class CompileService {
     await this.ensureServer();
   }
 
+  /** A server is up (or none is needed yet: it starts on the next compile). */
+  get running(): boolean {
+    return !this.stopped && (this.server !== null || this.starting !== null || this.restarts > 0);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     for (const p of this.queue.splice(0)) p.resolve({ kind: 'cancelled' });

@@ -109,6 +109,15 @@ export class LocalBackend implements SandboxBackend {
     return this.claim?.uids ?? [];
   }
 
+  health(): { ok: boolean; detail: string } {
+    const compiler = this.compiler;
+    const up = compiler?.running ?? false;
+    return {
+      ok: up,
+      detail: `${this.freeSlots.length}/${this.capacity} slots free, compile server ${up ? 'up' : 'down'} (started ${compiler?.restarts ?? 0}×), cgroups ${this.cgroups ? 'v1' : 'off'}`,
+    };
+  }
+
   /** Resolves when every used sandbox has been torn down and each slot's next one is waiting, warm. */
   async idle(): Promise<void> {
     while (this.recycling.size > 0) await Promise.allSettled([...this.recycling]);
