@@ -124,6 +124,8 @@ export interface DiscordConfig {
   shutdownGraceMs: number;
   /** Where replies of runs in flight are recorded, to be marked interrupted after a crash. */
   stateFile: string;
+  /** Which gateway shards this process runs: all in one process ('auto'), or some of a fixed count. */
+  shards: 'auto' | { ids: number[]; count: number } | null;
 }
 
 export class ConfigError extends Error {
@@ -188,6 +190,21 @@ class Reader {
       this.problems.push(`${name}: expected an http(s) URL, got '${raw}'`);
       return fallback;
     }
+  }
+
+  /** 'auto', or "IDS/COUNT" such as "0,1/4" (this process runs shards 0 and 1 of 4). */
+  shards(name: string): 'auto' | { ids: number[]; count: number } | null {
+    const raw = this.env[name]?.trim();
+    if (!raw) return null;
+    if (raw === 'auto') return 'auto';
+    const m = /^(\d+(?:,\d+)*)\/(\d+)$/.exec(raw);
+    const ids = m?.[1]?.split(',').map(Number) ?? [];
+    const count = Number(m?.[2] ?? 0);
+    if (!m || count < 1 || ids.some((id) => id >= count)) {
+      this.problems.push(`${name}: expected 'auto' or shard ids and a count like '0,1/4', got '${raw}'`);
+      return null;
+    }
+    return { ids, count };
   }
 
   storeUrl(name: string, fallback: string): string {
@@ -294,6 +311,7 @@ export function loadConfig(env: Env = process.env): Config {
       editIntervalMs: r.int('BOT_EDIT_INTERVAL_MS', 1500, 200, 60_000),
       shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
       stateFile: r.path('BOT_STATE_FILE', '/var/lib/sharpbox/bot-inflight.json'),
+      shards: r.shards('DISCORD_SHARDS'),
     },
     http: {
       host: env.HOST?.trim() || '127.0.0.1',

@@ -63,6 +63,9 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
     partials: [Partials.Message, Partials.Channel, Partials.Reaction],
     rest: { api: discord.apiUrl },
     allowedMentions: { parse: [], repliedUser: false },
+    // Several processes can share the gateway: each runs some shards (DISCORD_SHARDS=0,1/4), and they
+    // share fair use and guild settings through the store (STORE_URL=redis://…).
+    ...(discord.shards === 'auto' ? { shards: 'auto' as const } : discord.shards ? { shards: discord.shards.ids, shardCount: discord.shards.count } : {}),
   });
   const rest = client.rest;
   const inflight = new InflightStore(discord.stateFile);
@@ -306,7 +309,7 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
     const session = register(new RunSession(deps, { id: record.session, userId: record.userId, guildId: record.guildId ?? null, code: record.code, stdin: record.stdin, source: record.source }));
     session.interrupted(record.reply);
   }
-  log.info('discord bot ready', { user: client.user?.tag, commands: discord.guildId ? `guild ${discord.guildId}` : 'global', autorunChannels: discord.autorunChannels.length });
+  log.info('discord bot ready', { user: client.user?.tag, shards: client.ws.shards.map((s) => s.id), commands: discord.guildId ? `guild ${discord.guildId}` : 'global', autorunChannels: discord.autorunChannels.length });
 
   return {
     client,

@@ -65,6 +65,8 @@ export class FakeDiscord {
   private readonly interactions = new Map<string, { original: string | null; followUps: string[] }>();
   private readonly failures: Failure[] = [];
   private sockets = new Set<WebSocket>();
+  /** Each identified connection's shard [id, count], for routing dispatches as Discord does. */
+  private readonly shardOf = new Map<WebSocket, [number, number]>();
   private seq = 0;
   private intents = 0;
   private readonly sessionId = randomBytes(8).toString('hex');
@@ -149,7 +151,10 @@ export class FakeDiscord {
 
   private onSocket(ws: WebSocket): void {
     this.sockets.add(ws);
-    ws.on('close', () => this.sockets.delete(ws));
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      this.shardOf.delete(ws);
+    });
     this.send(ws, { op: 10, d: { heartbeat_interval: 45_000 } });
     ws.on('message', (raw) => {
       const msg = JSON.parse(String(raw)) as { op: number; d: Record<string, unknown> };
@@ -157,18 +162,26 @@ export class FakeDiscord {
       if (msg.op === 1) this.send(ws, { op: 11 });
       if (msg.op === 2) {
         this.intents = Number(msg.d.intents);
+        const shard = (msg.d.shard as [number, number] | undefined) ?? [0, 1];
+        this.shardOf.set(ws, shard);
+        const mine = this.guildShard(shard[1]) === shard[0];
         this.dispatchTo(ws, 'READY', {
           v: 10,
           user: this.bot,
-          guilds: [{ id: this.guildId, unavailable: true }],
-          session_id: this.sessionId,
+          guilds: mine ? [{ id: this.guildId, unavailable: true }] : [],
+          session_id: `${this.sessionId}-${shard[0]}-${shard[1]}`,
           resume_gateway_url: `ws://127.0.0.1:${this.port}`,
           application: { id: this.applicationId, flags: 0 },
-          shard: [0, 1],
+          shard,
         });
-        this.dispatchTo(ws, 'GUILD_CREATE', this.guildPayload());
+        if (mine) this.dispatchTo(ws, 'GUILD_CREATE', this.guildPayload());
       }
-      if (msg.op === 6) this.dispatchTo(ws, 'RESUMED', {});
+      if (msg.op === 6) {
+        // A resumed session keeps its shard: the fake writes it into the session id.
+        const m = /-(\d+)-(\d+)$/.exec(String((msg.d as { session_id?: string }).session_id ?? ''));
+        this.shardOf.set(ws, m ? [Number(m[1]), Number(m[2])] : [0, 1]);
+        this.dispatchTo(ws, 'RESUMED', {});
+      }
       this.changed();
     });
   }
@@ -182,8 +195,19 @@ export class FakeDiscord {
     ws.send(JSON.stringify({ op: 0, t, s: this.seq, d } as unknown as GatewayReceivePayload));
   }
 
+  /** Which shard of `count` owns the test guild: (guild_id >> 22) % count, as Discord computes it. */
+  guildShard(count: number): number {
+    return Number((BigInt(this.guildId) >> 22n) % BigInt(count));
+  }
+
+  /** Sends an event to the connection that owns it: its guild's shard, or shard 0 for DMs. */
   dispatch(t: string, d: unknown): void {
-    for (const ws of this.sockets) this.dispatchTo(ws, t, d);
+    const guildId = (d as { guild_id?: string }).guild_id;
+    for (const ws of this.sockets) {
+      const [id, count] = this.shardOf.get(ws) ?? [0, 1];
+      const owner = guildId ? Number((BigInt(guildId) >> 22n) % BigInt(count)) : 0;
+      if (owner === id) this.dispatchTo(ws, t, d);
+    }
   }
 
   get identified(): boolean {
