@@ -137,8 +137,8 @@ describe('the admin feed', () => {
       const slow = await open();
       const fast = await open();
       (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // it stops reading
-      // About 8 MiB of output events: more than the kernel's socket buffers hold for the paused reader.
-      const ids = await Promise.all(Array.from({ length: 8 }, () => submit('var line = new string(\'x\', 200); while (true) Console.WriteLine(line);')));
+      // About 16 MiB of output events: far more than the kernel's socket buffers hold for a reader that never reads.
+      const ids = await Promise.all(Array.from({ length: 16 }, () => submit('var line = new string(\'x\', 200); while (true) Console.WriteLine(line);')));
       await until(() => ids.every((id) => fast.messages.some((m) => m.type === 'run.done' && m.run.id === id)), 60_000, 'the fast reader to see every run end');
       const health = (await (await fetch(`${second.url}/healthz`)).json()) as { feedDropped: { slowConsumer: number }; feedClients: number };
       assert.equal(health.feedDropped.slowConsumer, 1, 'the slow reader was dropped');
