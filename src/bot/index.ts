@@ -107,7 +107,15 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
 
   const startFromMessage = async (message: Message, code: { code: string; stdin: string }): Promise<void> => {
     const session = newSession(message.author.id, message.guildId, code.code, code.stdin, { channelId: message.channelId, messageId: message.id });
-    const ref = await replyToMessage(rest, message.channelId, message.id, await session.start());
+    let ref;
+    try {
+      ref = await replyToMessage(rest, message.channelId, message.id, await session.start());
+    } catch (err) {
+      // No reply (no permission to post there, say): nobody would see the run, so it does not go on.
+      session.cancel();
+      forget(session.id);
+      throw err;
+    }
     await session.attach(ref);
   };
 
@@ -119,7 +127,14 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
       forget(session.id);
       return ephemeral(rest, interaction, first.content); // refusals are for the caller's eyes only
     }
-    const ref = await replyToInteraction(rest, { id: interaction.id, token: interaction.token, applicationId: interaction.applicationId }, first);
+    let ref;
+    try {
+      ref = await replyToInteraction(rest, { id: interaction.id, token: interaction.token, applicationId: interaction.applicationId }, first);
+    } catch (err) {
+      session.cancel();
+      forget(session.id);
+      throw err;
+    }
     await session.attach(ref);
   };
 
