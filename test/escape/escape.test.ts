@@ -2,7 +2,7 @@
 // works and what "contained" means, and machine-readable expectations in its header:
 //   // expect-status: a, b        the run must end with one of these statuses
 //   // expect-stdout: TEXT        stdout must contain TEXT (the programs print CONTAINED when every attempt failed)
-//   // stdin: {{HOST_PORT}}       stdin, with placeholders filled in by this test
+//   // stdin: {{HOST_PORT}}       stdin, with placeholders filled in by this test ({{CANARY_FILE}}, {{PROJECT_ROOT}} too)
 //   // timeout-ms: N              a lower wall-clock limit for this run
 //   // runs: N                    run it N times in a row (persistence attacks)
 //   // concurrent-benign: true    run Hello World at the same time; it must still succeed (host responsive)
@@ -129,7 +129,7 @@ describe('hostile programs are contained', () => {
 
   for (const p of programs) {
     it(`${p.file}: ${p.attack}`, async () => {
-      const stdin = p.stdin.replace('{{HOST_PORT}}', String(hostPort)).replace('{{CANARY_FILE}}', canaryFiles[0] ?? '');
+      const stdin = p.stdin.replace('{{HOST_PORT}}', String(hostPort)).replace('{{CANARY_FILE}}', canaryFiles[0] ?? '').replace('{{PROJECT_ROOT}}', root);
       for (let i = 0; i < p.runs; i++) {
         const benign = p.concurrentBenign ? t.run('Console.WriteLine("benign ok");') : null;
         const r = await t.run(p.source, { stdin: stdin ? `${stdin}\n` : '', timeoutMs: p.timeoutMs });

@@ -21,6 +21,7 @@ import { encodeProgramFrames } from './hostProtocol.js';
 import { BWRAP_STATUS_FD, launchSandbox, SECCOMP_FD } from './launcher.js';
 import { multiarchFor, SANDBOX_DOTNET_ROOT, SANDBOX_HOST_DIR, sandboxLayout } from './layout.js';
 import { seccompFilter } from './seccomp.js';
+import { stageImage, type Staged } from './stage.js';
 import { resolveTools, type Tools } from './tools.js';
 import { claimUids, type UidClaim } from './uidSlots.js';
 
@@ -53,6 +54,7 @@ export class LocalBackend implements SandboxBackend {
   private cgroups: CgroupV1 | null = null;
   private claim: UidClaim | null = null;
   private seccomp: Buffer | null = null;
+  private staged: Staged | null = null;
   private compiler: CompileService | null = null;
   private slots: Slot[] = [];
   private readonly freeSlots: Slot[] = [];
@@ -74,7 +76,10 @@ export class LocalBackend implements SandboxBackend {
     }
     this.tools = await resolveTools();
     const { sandbox } = this.config;
-    this.layout = sandboxLayout({ dotnetRoot: sandbox.dotnetRoot, hostDir: sandbox.hostDir, etcDir: sandbox.etcDir, init: this.tools['tini-static'], multiarch: multiarchFor(arch()) });
+    // Checked in place first, for a clear error when the host is not built.
+    sandboxLayout({ dotnetRoot: sandbox.dotnetRoot, hostDir: sandbox.hostDir, etcDir: sandbox.etcDir, init: this.tools['tini-static'], multiarch: multiarchFor(arch()) });
+    this.staged = await stageImage(sandbox.stateDir, sandbox.hostDir, sandbox.etcDir);
+    this.layout = sandboxLayout({ dotnetRoot: sandbox.dotnetRoot, hostDir: this.staged.hostDir, etcDir: this.staged.etcDir, init: this.tools['tini-static'], multiarch: multiarchFor(arch()) });
     if (sandbox.cgroup !== 'off') {
       this.cgroups = await CgroupV1.detect();
       if (!this.cgroups && sandbox.cgroup === 'v1') {
@@ -142,6 +147,8 @@ export class LocalBackend implements SandboxBackend {
     );
     await this.claim?.release();
     this.claim = null;
+    await this.staged?.remove();
+    this.staged = null;
   }
 
   async execute(run: BackendRun): Promise<RunResult> {
