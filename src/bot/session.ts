@@ -30,11 +30,6 @@ export interface SessionInput {
   source: { channelId: string; messageId: string } | null;
 }
 
-/** A refusal already worded for Discord, shown in the reply instead of a run. */
-export interface Shown {
-  refused: string;
-}
-
 export class RunSession {
   readonly id: string;
   readonly userId: string;
