@@ -1,7 +1,7 @@
 // Renders the one reply a run gets, in each of its states, as a plain Discord message payload:
 // content (≤ 2000 characters), an output.txt attachment when the output had to be trimmed, buttons, and
 // allowed_mentions that parse nothing. Pure: the session sends what this returns.
-import { formatBytes } from '../runner/classify.js';
+import { statsParts } from '../runner/results.js';
 import type { Diagnostic, RunResult, RunStatus } from '../runner/types.js';
 import { sanitizeBlock, sanitizeInline } from './sanitize.js';
 
@@ -110,11 +110,7 @@ function renderDone(result: RunResult, output: string): Pick<RenderedReply, 'con
 }
 
 export function statsLine(result: RunResult): string {
-  const parts: string[] = [];
-  if (result.compileMs !== null) parts.push(`compile ${result.compileMs} ms`);
-  if (result.runMs !== null) parts.push(`run ${result.runMs} ms`);
-  if (result.peakMemoryBytes !== null) parts.push(`peak memory ${formatBytes(result.peakMemoryBytes)}`);
-  return parts.join(' · ');
+  return statsParts(result).join(' · ');
 }
 
 export function diagnosticLine(d: Diagnostic): string {

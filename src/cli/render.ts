@@ -1,6 +1,6 @@
 // How the CLI shows a run: the same lifecycle a Discord reply goes through (pending, compiling,
 // running, done), as lines on stderr, with the program's own output on stdout and stderr as it comes.
-import { formatBytes } from '../runner/classify.js';
+import { statsParts } from '../runner/results.js';
 import type { Diagnostic, RunResult, RunStatus } from '../runner/types.js';
 
 const ICON: Record<RunStatus, string> = {
@@ -19,12 +19,7 @@ export function statusLine(result: RunResult): string {
 }
 
 export function statsLine(result: RunResult): string {
-  const parts: string[] = [];
-  if (result.compileMs !== null) parts.push(`compile ${result.compileMs} ms`);
-  if (result.runMs !== null) parts.push(`run ${result.runMs} ms`);
-  if (result.peakMemoryBytes !== null) parts.push(`peak memory ${formatBytes(result.peakMemoryBytes)}`);
-  if (result.truncated) parts.push('output truncated');
-  return parts.join(' · ');
+  return [...statsParts(result), ...(result.truncated ? ['output truncated'] : [])].join(' · ');
 }
 
 export function diagnosticLine(d: Diagnostic): string {

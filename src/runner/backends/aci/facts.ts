@@ -1,6 +1,7 @@
 // The facts the container uploads (container/host/OneShot.cs), turned into a RunResult with the same
 // classification the local backend uses.
-import { classifyExec, formatSeconds, type ExecLimits } from '../../classify.js';
+import { classifyExec, type ExecLimits } from '../../classify.js';
+import { compileErrorsResult, compileFailedResult, compileTimeoutDiagnostic } from '../../results.js';
 import { emptyResult, type Diagnostic, type RunResult } from '../../types.js';
 import { parseHostNotes } from '../local/hostProtocol.js';
 
@@ -22,17 +23,10 @@ export function parseFacts(text: string): ContainerFacts | null {
 
 export function resultFromFacts(f: ContainerFacts, limits: ExecLimits & { compileTimeoutMs: number }): RunResult {
   const compileMs = Math.round(f.compileMs);
-  const at = { severity: 'error' as const, line: 0, column: 0, endLine: 0, endColumn: 0 };
-  if (f.compileTimedOut) {
-    const d: Diagnostic = { ...at, id: 'SB0001', message: `compilation took longer than ${formatSeconds(limits.compileTimeoutMs)}` };
-    return { ...emptyResult('compile_error', d.message), diagnostics: [d], compileMs };
-  }
+  if (f.compileTimedOut) return compileFailedResult(compileTimeoutDiagnostic(limits.compileTimeoutMs), compileMs);
   const compile = f.compile;
   if (!compile) return emptyResult('internal_error', 'the sandbox reported nothing about the compile');
-  if (!compile.ok || !f.exec) {
-    const errors = compile.diagnostics.filter((d) => d.severity === 'error').length;
-    return { ...emptyResult('compile_error', `${errors} compile error${errors === 1 ? '' : 's'}`), diagnostics: compile.diagnostics, compileMs };
-  }
+  if (!compile.ok || !f.exec) return compileErrorsResult(compile.diagnostics, compileMs);
   const e = f.exec;
   const notes = parseHostNotes(e.notes);
   const exitNote = notes.filter((n) => n.e === 'exit').at(-1);

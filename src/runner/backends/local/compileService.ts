@@ -4,7 +4,8 @@
 // that makes the server die (out of memory, a crash), is reported for that request alone; the server is
 // killed and comes back by itself, and the requests behind it carry on.
 import type { Logger } from '../../../log.js';
-import { formatBytes, formatSeconds } from '../../classify.js';
+import { formatBytes } from '../../classify.js';
+import { compileTimeoutDiagnostic, sharpboxDiagnostic } from '../../results.js';
 import type { Diagnostic } from '../../types.js';
 import { parseCompileResponse, type CompileResponse } from './hostProtocol.js';
 import type { LaunchedSandbox } from './launcher.js';
@@ -44,7 +45,6 @@ interface Pending {
   resolve: (o: CompileOutcome) => void;
 }
 
-const at = { severity: 'error' as const, line: 0, column: 0, endLine: 0, endColumn: 0 };
 
 export class CompileService {
   private server: CompileServer | null = null;
@@ -123,14 +123,14 @@ export class CompileService {
       server = await this.ensureServer();
     } catch (err) {
       this.opts.log.error('compile server failed to start', { err: String(err) });
-      return { kind: 'failed', diagnostic: { ...at, id: 'SB0004', message: 'the compiler is unavailable; try again shortly' }, ms: elapsed() };
+      return { kind: 'failed', diagnostic: sharpboxDiagnostic('SB0004', 'the compiler is unavailable; try again shortly'), ms: elapsed() };
     }
     server.sandbox.stdin.write(`${JSON.stringify({ id: p.id, source: p.source })}\n`);
     const line = await this.nextLine(p.timeoutMs);
     if (line === 'timeout') {
       this.opts.log.warn('compile timed out; restarting the compile server', { runId: p.id });
       await this.retire();
-      return { kind: 'failed', diagnostic: { ...at, id: 'SB0001', message: `compilation took longer than ${formatSeconds(p.timeoutMs)}` }, ms: elapsed() };
+      return { kind: 'failed', diagnostic: compileTimeoutDiagnostic(p.timeoutMs), ms: elapsed() };
     }
     if (line === null) {
       // Either the cgroup killed it, or Roslyn hit the managed heap limit and the runtime aborted.
@@ -138,7 +138,7 @@ export class CompileService {
       this.opts.log.warn('compile server died during a compile; restarting it', { runId: p.id, oom });
       await this.retire();
       const message = oom ? `compilation ran out of memory (${formatBytes(this.opts.compileMemoryBytes)})` : 'the compiler crashed on this source';
-      return { kind: 'failed', diagnostic: { ...at, id: oom ? 'SB0002' : 'SB0005', message }, ms: elapsed() };
+      return { kind: 'failed', diagnostic: sharpboxDiagnostic(oom ? 'SB0002' : 'SB0005', message), ms: elapsed() };
     }
     const response = parseCompileResponse(line);
     if (!response || response.id !== p.id) {

@@ -12,6 +12,7 @@ import type { Config } from '../../../config.js';
 import type { Logger } from '../../../log.js';
 import type { BackendRun, SandboxBackend } from '../../backend.js';
 import { classifyExec } from '../../classify.js';
+import { compileErrorsResult, compileFailedResult } from '../../results.js';
 import { emptyResult, type RunResult } from '../../types.js';
 import { buildBwrapArgs, buildLaunchArgv, type SandboxLayout } from './bwrapArgs.js';
 import { CgroupV1, type StepCgroup } from './cgroup.js';
@@ -160,15 +161,10 @@ export class LocalBackend implements SandboxBackend {
       run.onPhase('compiling');
       const compiled = await compiler.compile(run.id, run.source, this.config.limits.compileTimeoutMs, run.signal);
       if (compiled.kind === 'cancelled') return emptyResult('cancelled', 'cancelled');
-      if (compiled.kind === 'failed') {
-        return { ...emptyResult('compile_error', compiled.diagnostic.message), diagnostics: [compiled.diagnostic], compileMs: compiled.ms };
-      }
+      if (compiled.kind === 'failed') return compileFailedResult(compiled.diagnostic, compiled.ms);
       const { response } = compiled;
       if (response.error) throw new Error(`the compile server refused the request: ${response.error}`);
-      if (!response.ok || !response.assembly) {
-        const errors = response.diagnostics.filter((d) => d.severity === 'error').length;
-        return { ...emptyResult('compile_error', `${errors} compile error${errors === 1 ? '' : 's'}`), diagnostics: response.diagnostics, compileMs: compiled.ms };
-      }
+      if (!response.ok || !response.assembly) return compileErrorsResult(response.diagnostics, compiled.ms);
       if (run.signal.aborted) return { ...emptyResult('cancelled', 'cancelled'), compileMs: compiled.ms };
 
       run.onPhase('running');
