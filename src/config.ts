@@ -18,6 +18,8 @@ export interface RunLimits {
   outputBytes: number;
   /** Tasks (processes and threads) inside one sandbox. */
   maxProcesses: number;
+  /** CPU bandwidth of one sandbox, in cores (cgroup cpu quota). */
+  cpus: number;
   sourceBytes: number;
   stdinBytes: number;
   compileTimeoutMs: number;
@@ -31,6 +33,8 @@ export interface Config {
   queueMax: number;
   /** Warm the compile server up (JIT Roslyn's hot paths) before it takes requests. */
   compileWarmup: boolean;
+  /** Warm compile servers serving at once (local backend): one user's compile bomb holds only one. */
+  compileServers: number;
   limits: RunLimits;
   sandbox: {
     hostDir: string;
@@ -159,6 +163,17 @@ class Reader {
     return value;
   }
 
+  decimal(name: string, fallback: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw.trim() === '') return fallback;
+    const value = Number(raw.trim());
+    if (!/^\d+(\.\d+)?$/.test(raw.trim()) || value < min || value > max) {
+      this.problems.push(`${name}: expected a number from ${min} to ${max}, got '${raw}'`);
+      return fallback;
+    }
+    return value;
+  }
+
   oneOf<T extends string>(name: string, values: readonly T[], fallback: T): T {
     const raw = this.env[name];
     if (raw === undefined || raw.trim() === '') return fallback;
@@ -242,6 +257,7 @@ export function loadConfig(env: Env = process.env): Config {
     slots: r.int('SANDBOX_SLOTS', Math.max(1, availableParallelism()), 1, 64),
     queueMax: r.int('SANDBOX_QUEUE_MAX', 100, 0, 100_000),
     compileWarmup: r.oneOf('COMPILE_WARMUP', ['true', 'false'] as const, 'true') === 'true',
+    compileServers: r.int('COMPILE_SERVERS', 2, 1, 16),
     limits: {
       timeoutMs: r.int('RUN_TIMEOUT_MS', 5000, 100, 600_000),
       memoryBytes: r.int('RUN_MEMORY_MB', 256, 64, 16_384) * MiB,
@@ -249,6 +265,8 @@ export function loadConfig(env: Env = process.env): Config {
       // .NET starts 4 threads for Hello World and about 9 once the thread pool is busy on 2 cores;
       // 64 leaves room for real programs (Parallel.For, a few Tasks) and still stops a thread bomb.
       maxProcesses: r.int('RUN_MAX_PROCESSES', 64, 16, 4096),
+      // One core by default: a run may not take the machine from the other slots and the service.
+      cpus: r.decimal('RUN_CPUS', 1, 0.1, 64),
       sourceBytes: r.int('SOURCE_MAX_BYTES', 64 * 1024, 1, 16 * MiB),
       stdinBytes: r.int('STDIN_MAX_BYTES', 64 * 1024, 0, 16 * MiB),
       compileTimeoutMs: r.int('COMPILE_TIMEOUT_MS', 10_000, 500, 600_000),

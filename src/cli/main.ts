@@ -47,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
   // One run: one slot, and no compiler warm-up (the run's own compile is the first and only one).
   env.SANDBOX_SLOTS = process.env.SANDBOX_SLOTS ?? '1';
   env.COMPILE_WARMUP = process.env.COMPILE_WARMUP ?? 'false';
+  env.COMPILE_SERVERS = process.env.COMPILE_SERVERS ?? '1';
   const config = loadConfig(env);
 
   const source = decodeText(await readInput(file, 'the code', config.limits.sourceBytes + 1), file === '-' ? 'the code' : file, config.limits.sourceBytes, false);

@@ -4,27 +4,39 @@ import { constants } from 'node:os';
 import type { RunStatus } from './types.js';
 
 export interface ExecFacts {
+  // Facts the host observed itself. The program cannot forge these, and only these decide the status.
   /** Exit code of the sandbox; bwrap reports a program killed by signal N as 128 + N. */
   exitCode: number | null;
   /** Signal that ended the sandbox process itself (only our own SIGKILL does that). */
   killedBy: string | null;
   timedOut: boolean;
   cancelled: boolean;
+  /** stdout + stderr + notes went past the output cap, counted on the host. */
   outputExceeded: boolean;
-  /** Notes from the runner host inside the sandbox: hints, never trusted for isolation. */
+  /** The host stopped the run when its socket buffers reached their cap. */
+  socketMemoryExceeded: boolean;
+  /** From the cgroup, when there is one. */
+  oomKills: number;
+  /** The sandbox's memory reached its cap (memory.failcnt). */
+  memoryLimitHits: number;
+  taskLimitHits: number;
+  /** The sandbox's CPU time (cpuacct) reached RLIMIT_CPU. */
+  cpuLimitHit: boolean;
+  // The runner host's notes up to `start`: written before the user's assembly is loaded, so the host's.
   sawReady: boolean;
   sawStart: boolean;
+  hostFault: string | null;
+  // Written by the user's process or taken from its stderr: used for wording only, never for a status.
   noteExitCode: number | null;
   unhandledType: string | null;
   stderrHead: string;
-  /** From the cgroup, when there is one. */
-  oomKills: number;
-  taskLimitHits: number;
 }
 
 export interface ExecLimits {
   timeoutMs: number;
   memoryBytes: number;
+  /** The socket-buffer cap, where the host sets one. */
+  socketBytes?: number;
   maxProcesses: number;
   outputBytes: number;
 }
@@ -60,36 +72,40 @@ export function formatSeconds(ms: number): string {
 
 export function classifyExec(f: ExecFacts, limits: ExecLimits): Classified {
   const base = { exitCode: null, signal: null };
+  const memory = `ran out of memory (${formatBytes(limits.memoryBytes)})`;
   if (f.cancelled) return { ...base, status: 'cancelled', reason: 'cancelled' };
   if (f.outputExceeded) return { ...base, status: 'output_limit', reason: `output limit reached (${formatBytes(limits.outputBytes)})` };
+  if (f.socketMemoryExceeded) {
+    const cap = limits.socketBytes ? ` (${formatBytes(limits.socketBytes)})` : '';
+    return { ...base, status: 'memory_limit', reason: `ran out of memory: socket buffers reached their cap${cap}` };
+  }
   if (f.timedOut) return { ...base, status: 'timeout', reason: `timed out after ${formatSeconds(limits.timeoutMs)}` };
 
   const code = f.exitCode;
-  // A program that really exited with 134 told the host so (exit note) before it went; only
-  // otherwise does 128 + N mean "killed by signal N".
+  // A program that really exited with 134 said so (exit note) before it went; only otherwise does
+  // 128 + N read as "killed by signal N". Wording only: both are runtime errors.
   const bySignal = code !== null && code > 128 && code < 128 + 65 && f.noteExitCode !== code;
   const signal = f.killedBy ?? (bySignal && code !== null ? signalName(code - 128) : null);
   const exitCode = signal ? null : code;
-  const memory = formatBytes(limits.memoryBytes);
 
-  if (f.oomKills > 0) return { status: 'memory_limit', exitCode, signal, reason: `ran out of memory (${memory})` };
-  if (f.unhandledType === 'System.OutOfMemoryException') {
-    if (f.taskLimitHits > 0) {
-      return { status: 'runtime_error', exitCode, signal, reason: `could not start a thread: the limit of ${limits.maxProcesses} threads and processes was reached` };
-    }
-    return { status: 'memory_limit', exitCode, signal, reason: `ran out of memory (${memory})` };
-  }
-  if (code === LAUNCHER_FAILED && !f.sawReady) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox could not be set up' };
+  if (f.oomKills > 0) return { status: 'memory_limit', exitCode, signal, reason: memory };
+  if (code === LAUNCHER_FAILED && !f.sawStart) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox could not be set up' };
   if (!f.sawReady && code !== 0) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox failed to start' };
-  if (!f.sawStart && code !== 0) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the runner host could not load the program' };
-  if (signal === 'SIGXCPU') return { status: 'timeout', exitCode, signal, reason: 'CPU time limit reached' };
-
-  if (signal) {
-    if (f.unhandledType) return { status: 'runtime_error', exitCode, signal, reason: `unhandled exception ${f.unhandledType}` };
-    if (signal === 'SIGABRT' && /^Stack overflow\./m.test(f.stderrHead)) return { status: 'runtime_error', exitCode, signal, reason: 'stack overflow' };
-    return { status: 'runtime_error', exitCode, signal, reason: `killed by ${signal}` };
-  }
+  if (f.hostFault !== null) return { status: 'internal_error', exitCode: null, signal: null, reason: `the runner host failed: ${f.hostFault}` };
+  // `start` is written before the user's assembly is even loaded: without it no user code ran.
+  if (!f.sawStart && code !== 0) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the runner host stopped before the program started' };
   if (code === 0) return { status: 'ok', exitCode: 0, signal: null, reason: 'exited with code 0' };
-  if (f.unhandledType) return { status: 'runtime_error', exitCode, signal, reason: `unhandled exception ${f.unhandledType}` };
-  return { status: 'runtime_error', exitCode, signal, reason: `exited with code ${code}` };
+  // The cgroup saw memory at its cap and the program then died: out of memory, whatever it printed.
+  if (f.memoryLimitHits > 0) return { status: 'memory_limit', exitCode, signal, reason: memory };
+  if (signal === 'SIGXCPU' && f.cpuLimitHit) return { status: 'timeout', exitCode, signal, reason: 'CPU time limit reached' };
+
+  // From here on the status is runtime_error; the notes and stderr only choose the words.
+  const error = (reason: string): Classified => ({ status: 'runtime_error', exitCode, signal, reason });
+  if (f.taskLimitHits > 0 && f.unhandledType === 'System.OutOfMemoryException') {
+    return error(`could not start a thread: the limit of ${limits.maxProcesses} threads and processes was reached`);
+  }
+  if (f.unhandledType) return error(`unhandled exception ${f.unhandledType}`);
+  if (signal === 'SIGABRT' && /^Stack overflow\./m.test(f.stderrHead)) return error('stack overflow');
+  if (signal) return error(`killed by ${signal}`);
+  return error(`exited with code ${code}`);
 }

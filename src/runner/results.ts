@@ -16,9 +16,44 @@ export function compileFailedResult(diagnostic: Diagnostic, compileMs: number | 
   return { ...emptyResult('compile_error', diagnostic.message), diagnostics: [diagnostic], compileMs };
 }
 
+/** Diagnostics a result carries at most, and the characters of one message and of all of them. */
+export const DIAGNOSTICS_CAP = { count: 100, messageChars: 1000, totalChars: 64_000 } as const;
+
+/**
+ * Bounds the compiler's diagnostics, whatever the compiler sent: a 777-byte source once produced three
+ * 14.7-million-character messages (44 MB per result, kept by the hub and sent to every front end). The
+ * runner host caps them too (container/host/Compiler.cs); this is the service's own guard, and what it
+ * drops is said in one SB0006 diagnostic.
+ */
+export function capDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const kept: Diagnostic[] = [];
+  let chars = 0;
+  let dropped = 0;
+  let droppedErrors = false;
+  for (const d of diagnostics) {
+    if (kept.length >= DIAGNOSTICS_CAP.count || chars >= DIAGNOSTICS_CAP.totalChars) {
+      dropped++;
+      droppedErrors ||= d.severity === 'error';
+      continue;
+    }
+    const message = d.message.length > DIAGNOSTICS_CAP.messageChars ? `${cutUtf16(d.message, DIAGNOSTICS_CAP.messageChars - 1)}…` : d.message;
+    chars += message.length;
+    kept.push({ ...d, id: d.id.slice(0, 32), message });
+  }
+  if (dropped > 0) kept.push({ ...sharpboxDiagnostic('SB0006', `${dropped} more diagnostic${dropped === 1 ? '' : 's'} not shown`), severity: droppedErrors ? 'error' : 'warning' });
+  return kept;
+}
+
+/** The first `n` UTF-16 units of s, one fewer if that would split a surrogate pair. */
+function cutUtf16(s: string, n: number): string {
+  const code = s.charCodeAt(n - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);
+}
+
 /** compile_error with the compiler's own diagnostics. */
-export function compileErrorsResult(diagnostics: Diagnostic[], compileMs: number | null): RunResult {
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+export function compileErrorsResult(all: Diagnostic[], compileMs: number | null): RunResult {
+  const errors = all.filter((d) => d.severity === 'error').length;
+  const diagnostics = capDiagnostics(all);
   return { ...emptyResult('compile_error', `${errors} compile error${errors === 1 ? '' : 's'}`), diagnostics, compileMs };
 }
 

@@ -37,6 +37,8 @@ export interface RunResult {
   compileMs: number | null;
   runMs: number | null;
   peakMemoryBytes: number | null;
+  /** CPU time of the whole sandbox (all threads and processes), when the host measures it. */
+  cpuMs: number | null;
 }
 
 export interface RunRequest {
@@ -78,5 +80,6 @@ export function emptyResult(status: RunStatus, reason: string | null): RunResult
     compileMs: null,
     runMs: null,
     peakMemoryBytes: null,
+    cpuMs: null,
   };
 }

@@ -6,6 +6,11 @@ import type { Refusal, RunRequest, RunResult } from '../runner/types.js';
 import { FEED_PROTOCOL_VERSION, type BackendHealth, type Counters, type FeedMessage, type RunSummary, type Stats } from './protocol.js';
 
 const RECENT = 200;
+/**
+ * What the recent runs may hold in all (their code, output and diagnostics, in UTF-16 units): the oldest
+ * go first past it. 200 runs at the 1 MiB output cap would otherwise keep 200 MiB alive in the service.
+ */
+const RECENT_CHARS = 16 * 1024 * 1024;
 /** Live output kept per run in flight, for a dashboard that opens it mid-run. */
 const LIVE_OUTPUT_CAP = 64 * 1024;
 const LATENCY_WINDOW_MS = 5 * 60_000;
@@ -16,11 +21,14 @@ interface Tracked {
   handle: RunHandle;
   output: string;
   result: RunResult | null;
+  /** Characters it keeps alive once done. */
+  chars: number;
 }
 
 export class RunHub {
   private readonly runs = new Map<string, Tracked>();
   private readonly recent: string[] = [];
+  private recentChars = 0;
   private readonly listeners = new Set<(m: FeedMessage) => void>();
   private readonly finishes: { at: number; latencyMs: number }[] = [];
   private readonly counters: Counters = { submitted: 0, finished: 0, refused: 0, byStatus: {} };
@@ -111,7 +119,7 @@ export class RunHub {
       runMs: null,
       peakMemoryBytes: null,
     };
-    const tracked: Tracked = { summary, handle, output: '', result: null };
+    const tracked: Tracked = { summary, handle, output: '', result: null, chars: 0 };
     this.runs.set(handle.id, tracked);
     this.counters.submitted += 1;
     this.broadcast({ type: 'run.queued', at: Date.now(), run: summary, position: handle.queuePosition() ?? 1 });
@@ -132,6 +140,7 @@ export class RunHub {
           const r = event.result;
           Object.assign(summary, { state: 'done', status: r.status, reason: r.reason, finishedAt: at, compileMs: r.compileMs, runMs: r.runMs, peakMemoryBytes: r.peakMemoryBytes });
           tracked.result = r;
+          tracked.chars = summary.code.length + tracked.output.length + r.stdout.length + r.stderr.length + r.diagnostics.reduce((n, d) => n + d.message.length, 0);
           this.counters.finished += 1;
           this.counters.byStatus[r.status] = (this.counters.byStatus[r.status] ?? 0) + 1;
           this.finishes.push({ at, latencyMs: at - summary.submittedAt });
@@ -144,7 +153,13 @@ export class RunHub {
 
   private remember(id: string): void {
     this.recent.unshift(id);
-    for (const old of this.recent.splice(RECENT)) this.runs.delete(old);
+    this.recentChars += this.runs.get(id)?.chars ?? 0;
+    while (this.recent.length > RECENT || (this.recent.length > 1 && this.recentChars > RECENT_CHARS)) {
+      const old = this.recent.pop();
+      if (old === undefined) break;
+      this.recentChars -= this.runs.get(old)?.chars ?? 0;
+      this.runs.delete(old);
+    }
   }
 
   private refused(refusal: Refusal, request: RunRequest): void {

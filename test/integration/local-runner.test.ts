@@ -148,10 +148,19 @@ describe('limits', () => {
     assert.equal(r.stdout, 'going to sleep\n');
   });
 
-  it('ends a managed allocation spree with memory_limit', async () => {
-    const r = await t.run('var l = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; b[0] = 1; l.Add(b); }');
+  it('ends a managed allocation spree with memory_limit, from the cgroup', async () => {
+    const r = await t.run('var l = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; for (int i = 0; i < b.Length; i += 4096) b[i] = 1; l.Add(b); }');
     assert.equal(r.status, 'memory_limit', show(r));
     assert.equal(r.reason, 'ran out of memory (256 MiB)');
+    assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes > 250 * 1024 * 1024, `peak ${r.peakMemoryBytes}`);
+  });
+
+  it('reports memory the GC refused but the machine never gave (arrays never touched) as the exception it was', async () => {
+    // The GC counts 256 MiB committed while the cgroup sees a few MiB resident: only the program knows
+    // it ran out, and the program's word never decides memory_limit (a forged exception would pass).
+    const r = await t.run('var l = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; b[0] = 1; l.Add(b); }');
+    assert.equal(r.status, 'runtime_error', show(r));
+    assert.equal(r.reason, 'unhandled exception System.OutOfMemoryException');
   });
 
   it('ends an unmanaged allocation spree (NativeMemory) with memory_limit', async () => {
@@ -172,6 +181,27 @@ describe('limits', () => {
     const total = Buffer.byteLength(r.stdout) + Buffer.byteLength(r.stderr);
     assert.equal(total, t.config.limits.outputBytes);
     assert.match(r.stdout, /^flood flood/);
+  });
+
+  it('holds a run to one core however many threads spin (cpu cgroup), and reports its CPU time', async () => {
+    // 16 spinning threads on a 2-core machine would use 2 CPU-seconds per second without the quota.
+    const r = await t.run('for (var i = 0; i < 16; i++) new Thread(() => { while (true) { } }) { IsBackground = true }.Start(); Thread.Sleep(-1);', { timeoutMs: 2000 });
+    assert.equal(r.status, 'timeout', show(r));
+    assert.ok(r.cpuMs !== null && r.runMs !== null, show(r));
+    // The cgroup also counts the runtime's start-up before the hand-over (about 0.2 s): allow 0.5 s.
+    assert.ok(r.cpuMs <= r.runMs * 1.0 + 500, `cpu ${r.cpuMs} ms in ${r.runMs} ms of wall time`);
+    assert.ok(r.cpuMs >= r.runMs * 0.7, `the spinners should have had their core: cpu ${r.cpuMs} ms in ${r.runMs} ms`);
+  });
+
+  it('ends a run that parks memory in socket buffers with memory_limit, before its wall clock', async () => {
+    const r = await t.run(
+      'using System.Net; using System.Net.Sockets; var l = new TcpListener(IPAddress.Loopback, 0); l.Start(1000); var port = ((IPEndPoint)l.LocalEndpoint).Port; var keep = new List<Socket>(); var buf = new byte[1 << 16];\n' +
+        'for (var i = 0; i < 2000; i++) { var c = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { SendBufferSize = 4 << 20 }; c.Connect(IPAddress.Loopback, port); var s = l.AcceptSocket(); s.ReceiveBufferSize = 4 << 20; keep.Add(c); keep.Add(s); c.Blocking = false; try { while (true) c.Send(buf); } catch (SocketException) { } }\n' +
+        'Thread.Sleep(-1);',
+    );
+    assert.equal(r.status, 'memory_limit', show(r));
+    assert.equal(r.reason, 'ran out of memory: socket buffers reached their cap (64 MiB)');
+    assert.ok((r.runMs ?? Infinity) < 4000, `runMs ${r.runMs}`);
   });
 
   it('counts stderr against the same cap', async () => {

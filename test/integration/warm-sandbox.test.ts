@@ -37,6 +37,26 @@ describe('the warm compiler', () => {
     assert.ok(pidAfter !== null && pidAfter !== restartsBefore, 'a new compile server process');
   });
 
+  it('serves other users at normal speed while one compile bomb holds a compiler (a pool of two)', async () => {
+    await t.run('Console.WriteLine("warm");');
+    const bomb = t.run(slowToCompile);
+    await new Promise((r) => setTimeout(r, 300)); // the bomb has a compiler now
+    const normal = await t.run('Console.WriteLine("beside the bomb");');
+    assert.equal(normal.status, 'ok', show(normal));
+    // A warm compile takes tens of ms; waiting for the bomb's deadline would take 3 s.
+    assert.ok((normal.compileMs ?? Infinity) < 1500, `compileMs ${normal.compileMs}`);
+    assert.equal((await bomb).diagnostics[0]?.id, 'SB0001');
+  });
+
+  it('serves the next user at once when a compile kills its compiler (the other one takes over)', async () => {
+    await backend.idle();
+    const killed = await t.run(hugeToCompile);
+    assert.equal(killed.diagnostics[0]?.id, 'SB0002', show(killed));
+    const next = await t.run('Console.WriteLine("right after");');
+    assert.equal(next.status, 'ok', show(next));
+    assert.ok((next.compileMs ?? Infinity) < 1500, `compileMs ${next.compileMs}: it waited for a restart`);
+  });
+
   it('reports a compile that exhausts the compiler\'s memory, then carries on', async () => {
     const r = await t.run(hugeToCompile);
     assert.equal(r.status, 'compile_error', show(r));
@@ -84,8 +104,7 @@ describe('pre-started sandboxes', () => {
   it('starts a fresh sandbox when the waiting one died', async () => {
     await backend.idle();
     // Kill every waiting exec sandbox (not the compile server): what a crash or an OOM kill would do.
-    const [, ...slotUids] = backend.slotUids;
-    for (const uid of slotUids) {
+    for (const uid of backend.execUids) {
       spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', 'kill', '-KILL', '-1']);
     }
     await new Promise((r) => setTimeout(r, 200));

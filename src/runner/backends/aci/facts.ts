@@ -1,7 +1,7 @@
 // The facts the container uploads (container/host/OneShot.cs), turned into a RunResult with the same
 // classification the local backend uses.
 import { classifyExec, type ExecLimits } from '../../classify.js';
-import { compileErrorsResult, compileFailedResult, compileTimeoutDiagnostic } from '../../results.js';
+import { capDiagnostics, compileErrorsResult, compileFailedResult, compileTimeoutDiagnostic } from '../../results.js';
 import { emptyResult, type Diagnostic, type RunResult } from '../../types.js';
 import { parseHostNotes } from '../local/hostProtocol.js';
 
@@ -29,8 +29,6 @@ export function resultFromFacts(f: ContainerFacts, limits: ExecLimits & { compil
   if (!compile.ok || !f.exec) return compileErrorsResult(compile.diagnostics, compileMs);
   const e = f.exec;
   const notes = parseHostNotes(e.notes);
-  const exitNote = notes.filter((n) => n.e === 'exit').at(-1);
-  const unhandled = notes.filter((n) => n.e === 'unhandled').at(-1);
   const verdict = classifyExec(
     {
       exitCode: e.exitCode,
@@ -38,13 +36,18 @@ export function resultFromFacts(f: ContainerFacts, limits: ExecLimits & { compil
       timedOut: e.timedOut,
       cancelled: false,
       outputExceeded: e.outputExceeded,
-      sawReady: notes.some((n) => n.e === 'ready'),
-      sawStart: notes.some((n) => n.e === 'start'),
-      noteExitCode: exitNote?.e === 'exit' ? exitNote.code : null,
-      unhandledType: unhandled?.e === 'unhandled' ? unhandled.type : null,
-      stderrHead: e.stderr.slice(0, 4096),
+      socketMemoryExceeded: false,
+      // The container's own limits (a fresh VM per run) stand in for the cgroup: no counters come back.
       oomKills: 0,
+      memoryLimitHits: 0,
       taskLimitHits: 0,
+      cpuLimitHit: false,
+      sawReady: notes.ready,
+      sawStart: notes.start,
+      hostFault: notes.fault,
+      noteExitCode: notes.exitCode,
+      unhandledType: notes.unhandledType,
+      stderrHead: e.stderr.slice(0, 4096),
     },
     limits,
   );
@@ -53,9 +56,10 @@ export function resultFromFacts(f: ContainerFacts, limits: ExecLimits & { compil
     stdout: e.stdout,
     stderr: verdict.status === 'internal_error' ? '' : e.stderr,
     truncated: e.outputExceeded,
-    diagnostics: compile.diagnostics,
+    diagnostics: capDiagnostics(compile.diagnostics),
     compileMs,
     runMs: Math.round(e.wallMs),
     peakMemoryBytes: null,
+    cpuMs: null,
   };
 }

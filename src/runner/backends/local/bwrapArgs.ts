@@ -38,6 +38,18 @@ export const SANDBOX_INIT = '/sandbox/init';
 /** The uid/gid the sandboxed program has inside its user namespace ("nobody", as snekbox does). */
 export const INNER_ID = 65534;
 
+/** Character devices a program may open: data sinks and sources, nothing that reaches hardware or a tty. */
+export const SANDBOX_DEVICES = ['null', 'zero', 'full', 'random', 'urandom'] as const;
+/** The usual links of a Linux /dev, so `/dev/stdout` and `/dev/fd/N` work. */
+const DEV_LINKS: readonly (readonly [string, string])[] = [
+  ['/proc/self/fd', '/dev/fd'],
+  ['/proc/self/fd/0', '/dev/stdin'],
+  ['/proc/self/fd/1', '/dev/stdout'],
+  ['/proc/self/fd/2', '/dev/stderr'],
+];
+/** The /dev tmpfs holds only mount points and links; it is read-only once built. */
+const DEV_TMPFS_BYTES = 64 * 1024;
+
 export function buildBwrapArgs(spec: SandboxSpec): string[] {
   const args: string[] = [
     // Every namespace: user, pid, net (only its own loopback), ipc, uts, cgroup, mount.
@@ -67,8 +79,19 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
   for (const link of spec.layout.symlinks) args.push('--symlink', link.target, link.path);
   args.push(
     '--proc', '/proc',
-    '--dev', '/dev',
-    // bwrap's /dev is a writable tmpfs of its own: make it read-only, so /tmp stays the one writable place.
+    // Read-only, like everything else: /proc/1/mem of our init (same uid inside, so ptrace-readable) is
+    // then not writable, and no /proc/self/* knob can be turned. Opening a proc file for writing on a
+    // read-only mount fails with EROFS before any permission check.
+    '--remount-ro', '/proc',
+  );
+  // A /dev of our own instead of bwrap's --dev, which also mounts a devpts instance with /dev/ptmx: every
+  // non-initial devpts draws from one host-wide pool of 3,072 pseudo-terminals (kernel.pty.max less the
+  // reserve), and one run took 3,071 of them. Snippets never need a terminal. Device binds are for the
+  // five harmless character devices only; the tmpfs under them is read-only.
+  args.push('--size', String(DEV_TMPFS_BYTES), '--tmpfs', '/dev');
+  for (const dev of SANDBOX_DEVICES) args.push('--dev-bind', `/dev/${dev}`, `/dev/${dev}`);
+  for (const [target, path] of DEV_LINKS) args.push('--symlink', target, path);
+  args.push(
     '--remount-ro', '/dev',
     '--size', String(spec.tmpfsBytes), '--tmpfs', '/tmp',
     '--chdir', '/tmp',
@@ -93,31 +116,37 @@ export interface Rlimits {
 }
 
 export interface LaunchSpec {
+  /** The highest descriptor the sandbox is meant to receive; every one above it is closed first. */
+  lastFd: number;
   /** cgroup.procs files the launcher joins before anything else runs (empty: no cgroups). */
   cgroupProcsFiles: readonly string[];
   rlimits: Rlimits;
   uid: number;
   gid: number;
   bwrapArgs: readonly string[];
-  tools: { sh: string; prlimit: string; setpriv: string; bwrap: string };
+  tools: { bash: string; prlimit: string; setpriv: string; bwrap: string };
 }
 
-// Joins each cgroup named before `--`, then execs the rest. The join must happen before the sandbox
-// starts, so that every process it ever creates is born inside the cgroup; writing the pid from the
-// service after spawn would race with the program's first fork.
-export const ENTER_SCRIPT = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+// The first step of every launch, run by bash (dash cannot name a descriptor above 9). It closes every
+// descriptor above the sandbox's own ($1): Node's spawn, prlimit, setpriv, bwrap and tini all pass on
+// whatever the service inherited without close-on-exec (a run read a root-only file and appended to
+// another through such descriptors). Then it joins each cgroup named before `--`, and execs the rest.
+// The join must happen before the sandbox starts, so that every process it ever creates is born inside
+// the cgroup; writing the pid from the service after spawn would race with the program's first fork.
+export const ENTER_SCRIPT =
+  'last=$1; shift; for f in /proc/$$/fd/*; do n=${f##*/}; if (( n > last )); then exec {n}>&-; fi; done; ' +
+  'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 
 /**
- * The full argv: [sh joins cgroups] → prlimit sets rlimits (as root, so hard limits can be set) →
+ * The full argv: bash closes stray descriptors and joins the cgroups → prlimit sets rlimits (as root, so hard limits can be set) →
  * setpriv drops to the slot's uid with no groups and no_new_privs → bwrap builds the sandbox. Each step
  * execs the next, so the pid the service holds is bwrap's own.
  */
 export function buildLaunchArgv(spec: LaunchSpec): string[] {
   const { rlimits: r, tools } = spec;
-  const argv: string[] = [];
-  if (spec.cgroupProcsFiles.length > 0) {
-    argv.push(tools.sh, '-c', ENTER_SCRIPT, 'sharpbox-enter', ...spec.cgroupProcsFiles, '--');
-  }
+  // --norc: bash sources ~/.bashrc when its stdin is a socket (it takes that for rshd/sshd), and spawn's
+  // stdio are socketpairs: root's .bashrc would run, and print into the program's stderr.
+  const argv: string[] = [tools.bash, '--norc', '--noprofile', '-c', ENTER_SCRIPT, 'sharpbox-enter', String(spec.lastFd), ...spec.cgroupProcsFiles, '--'];
   argv.push(
     tools.prlimit,
     `--nproc=${r.nproc}`,

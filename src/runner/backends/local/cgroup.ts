@@ -1,4 +1,4 @@
-// Per-step cgroups (v1 memory + pids controllers) for the local sandbox.
+// Per-step cgroups (v1 memory, pids, cpu and cpuacct controllers) for the local sandbox.
 //
 // Why a cgroup and not only rlimits: .NET reserves 256 GiB of address space at start-up, so RLIMIT_AS
 // stops it before Main. RLIMIT_DATA does let it start (measured: a 256 MiB DATA limit runs Hello World),
@@ -6,7 +6,17 @@
 // long before memory is really used. The memory cgroup counts what is resident, managed and unmanaged
 // (NativeMemory, AllocHGlobal, tmpfs pages), ends the sandbox with an OOM kill we can see in
 // memory.oom_control, and gives the peak (memory.max_usage_in_bytes). The pids controller caps the
-// tasks of this one sandbox, where RLIMIT_NPROC counts a whole uid.
+// tasks of this one sandbox, where RLIMIT_NPROC counts a whole uid. The cpu controller caps the share
+// of the machine (RLIMIT_CPU is per process: forked spinners used 8.3 CPU-seconds in a 5-second run),
+// and cpuacct measures what the sandbox used, all processes together.
+//
+// Socket buffers: on v1, TCP memory is charged to a cgroup only once memory.kmem.tcp.limit_in_bytes is
+// set, and then to a counter of its own, apart from memory.usage_in_bytes. Without it a run parked 1 GiB
+// in loopback TCP queues while its cgroup showed 8 MiB: memory taken from the host-wide TCP pool that the
+// bot's gateway, Redis and the API share. So every step gets a TCP cap, and reaching it ends the run as
+// memory_limit. The host sees that in memory.kmem.tcp.max_usage_in_bytes, which the program cannot
+// forge (not in its failcnt: newer kernels track failcnt for the memory counters only, and socket
+// charges past the cap are forced through with the socket put under pressure, so the peak touches it).
 //
 // Only cgroup v1 is driven here: that is what this kind of machine offers (a writable v1 hierarchy, as
 // root). Without it the sandbox falls back to rlimits alone (SANDBOX_CGROUP=auto) and says so at start.
@@ -18,13 +28,24 @@ import { isAlive } from './proc.js';
 export interface CgroupLimits {
   memoryBytes: number;
   maxTasks: number;
+  /** CPU bandwidth in cores (1 = one core's worth of time per period); null: no cap. */
+  cpus: number | null;
+  /** Socket-buffer memory (v1: memory.kmem.tcp); null: not capped. */
+  tcpBytes: number | null;
 }
 
 export interface CgroupStats {
+  /** Peak of memory + socket buffers. */
   peakMemoryBytes: number | null;
   oomKills: number;
+  /** Times the step's memory reached its cap (memory.failcnt, or 1 when the peak touched the cap). */
+  memoryLimitHits: number;
+  /** Whether socket buffers reached their cap. */
+  tcpLimitHit: boolean;
   /** Forks/clones refused at pids.max. */
   taskLimitHits: number;
+  /** CPU time of every task of the step, user + system; null without cpuacct. */
+  cpuMs: number | null;
 }
 
 export interface StepCgroup {
@@ -32,31 +53,61 @@ export interface StepCgroup {
   /** Host pids inside (from the memory controller). */
   pids(): Promise<number[]>;
   stats(): Promise<CgroupStats>;
+  /** Whether the socket-buffer cap was hit: one small read, cheap enough to poll while a run goes on. */
+  tcpLimitHit(): Promise<boolean>;
   /** Kills whatever is still inside, then removes the cgroup. Safe to call twice. */
   destroy(): Promise<void>;
 }
 
+/** The CFS period; the quota is cpus × this. 100 ms is the kernel's default. */
+const CFS_PERIOD_US = 100_000;
+
+type Controller = 'memory' | 'pids' | 'cpu' | 'cpuacct';
+
 export class CgroupV1 {
   private constructor(
-    private readonly memoryDir: string,
-    private readonly pidsDir: string,
+    /** Our parent directory in each controller we drive. */
+    private readonly dirs: Readonly<Partial<Record<Controller, string>>>,
   ) {}
 
-  /** Returns a driver when both controllers are mounted and writable, otherwise null. */
+  /** Whether the cpu and cpuacct controllers are driven too (the CPU cap and CPU time). */
+  get cpu(): boolean {
+    return this.dirs.cpu !== undefined && this.dirs.cpuacct !== undefined;
+  }
+
+  /**
+   * Returns a driver when the memory and pids controllers are mounted and writable, otherwise null.
+   * cpu and cpuacct are used when they are writable too (cpu.cfs_quota_us needs CONFIG_CFS_BANDWIDTH).
+   */
   static async detect(root = '/sys/fs/cgroup', parent = 'sharpbox'): Promise<CgroupV1 | null> {
-    const memory = join(root, 'memory');
-    const pids = join(root, 'pids');
-    try {
-      await access(join(memory, 'cgroup.procs'), constants.W_OK);
-      await access(join(pids, 'cgroup.procs'), constants.W_OK);
-      await mkdir(join(memory, parent), { recursive: true });
-      await mkdir(join(pids, parent), { recursive: true });
-      await access(join(memory, parent, 'memory.limit_in_bytes'), constants.W_OK);
-      await access(join(pids, parent, 'pids.max'), constants.W_OK);
-    } catch {
-      return null;
+    const required: [Controller, string][] = [
+      ['memory', 'memory.limit_in_bytes'],
+      ['pids', 'pids.max'],
+    ];
+    const optional: [Controller, string][] = [
+      ['cpu', 'cpu.cfs_quota_us'],
+      ['cpuacct', 'cpuacct.usage'],
+    ];
+    const dirs: Partial<Record<Controller, string>> = {};
+    const usable = async ([controller, file]: [Controller, string]): Promise<boolean> => {
+      const base = join(root, controller);
+      try {
+        await access(join(base, 'cgroup.procs'), constants.W_OK);
+        await mkdir(join(base, parent), { recursive: true });
+        await access(join(base, parent, file), constants.W_OK);
+      } catch {
+        return false;
+      }
+      dirs[controller] = join(base, parent);
+      return true;
+    };
+    for (const c of required) if (!(await usable(c))) return null;
+    const cpu = await Promise.all(optional.map(usable));
+    if (!cpu.every(Boolean)) {
+      delete dirs.cpu;
+      delete dirs.cpuacct;
     }
-    return new CgroupV1(join(memory, parent), join(pids, parent));
+    return new CgroupV1(dirs);
   }
 
   /**
@@ -64,7 +115,7 @@ export class CgroupV1 {
    * owner's pid), killing anything still inside them.
    */
   async sweepStale(): Promise<void> {
-    for (const dir of [this.memoryDir, this.pidsDir]) {
+    for (const dir of Object.values(this.dirs)) {
       const names = await readdir(dir, { withFileTypes: true }).catch(() => []);
       for (const entry of names) {
         if (!entry.isDirectory()) continue;
@@ -77,19 +128,28 @@ export class CgroupV1 {
 
   async create(name: string, limits: CgroupLimits): Promise<StepCgroup> {
     if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`bad cgroup name ${name}`);
-    const mem = join(this.memoryDir, name);
-    const pids = join(this.pidsDir, name);
+    const at = (c: Controller): string | null => (this.dirs[c] ? join(this.dirs[c], name) : null);
+    const paths = { memory: at('memory'), pids: at('pids'), cpu: at('cpu'), cpuacct: at('cpuacct') };
+    if (!paths.memory || !paths.pids) throw new Error('the memory and pids controllers are required');
     const created: string[] = [];
-    const group = new V1StepCgroup(mem, pids, created);
+    const group = new V1StepCgroup({ memory: paths.memory, pids: paths.pids, cpu: paths.cpu, cpuacct: paths.cpuacct }, limits, created);
     try {
-      await mkdir(mem);
-      created.push(mem);
-      await mkdir(pids);
-      created.push(pids);
+      for (const dir of Object.values(paths)) {
+        if (!dir) continue;
+        await mkdir(dir);
+        created.push(dir);
+      }
+      const mem = paths.memory;
       await writeFile(join(mem, 'memory.limit_in_bytes'), String(limits.memoryBytes));
       // No swap either: memsw is memory + swap, so setting it to the same value forbids swapping.
       await writeFile(join(mem, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => undefined);
-      await writeFile(join(pids, 'pids.max'), String(limits.maxTasks));
+      // Must be set before any task joins: it is what turns TCP accounting on for this cgroup.
+      if (limits.tcpBytes !== null) await writeFile(join(mem, 'memory.kmem.tcp.limit_in_bytes'), String(limits.tcpBytes));
+      await writeFile(join(paths.pids, 'pids.max'), String(limits.maxTasks));
+      if (paths.cpu && limits.cpus !== null) {
+        await writeFile(join(paths.cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+        await writeFile(join(paths.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpus * CFS_PERIOD_US))));
+      }
     } catch (err) {
       await group.destroy();
       throw err;
@@ -98,32 +158,51 @@ export class CgroupV1 {
   }
 }
 
+interface StepDirs {
+  memory: string;
+  pids: string;
+  cpu: string | null;
+  cpuacct: string | null;
+}
+
 class V1StepCgroup implements StepCgroup {
   readonly procsFiles: readonly string[];
   private destroyed = false;
 
   constructor(
-    private readonly memDir: string,
-    private readonly pidsDir: string,
+    private readonly dirs: StepDirs,
+    private readonly limits: CgroupLimits,
     private readonly created: string[],
   ) {
-    this.procsFiles = [join(memDir, 'cgroup.procs'), join(pidsDir, 'cgroup.procs')];
+    this.procsFiles = [dirs.memory, dirs.pids, dirs.cpu, dirs.cpuacct].filter((d): d is string => d !== null).map((d) => join(d, 'cgroup.procs'));
   }
 
   async pids(): Promise<number[]> {
-    return readPids(join(this.memDir, 'cgroup.procs'));
+    return readPids(join(this.dirs.memory, 'cgroup.procs'));
+  }
+
+  async tcpLimitHit(): Promise<boolean> {
+    if (this.limits.tcpBytes === null) return false;
+    return reached(await read(join(this.dirs.memory, 'memory.kmem.tcp.max_usage_in_bytes')), this.limits.tcpBytes);
   }
 
   async stats(): Promise<CgroupStats> {
-    const [peak, oom, events] = await Promise.all([
-      readFile(join(this.memDir, 'memory.max_usage_in_bytes'), 'utf8').catch(() => ''),
-      readFile(join(this.memDir, 'memory.oom_control'), 'utf8').catch(() => ''),
-      readFile(join(this.pidsDir, 'pids.events'), 'utf8').catch(() => ''),
+    const mem = this.dirs.memory;
+    const [peak, tcpPeak, oom, failcnt, events, usage] = await Promise.all([
+      read(join(mem, 'memory.max_usage_in_bytes')),
+      read(join(mem, 'memory.kmem.tcp.max_usage_in_bytes')),
+      read(join(mem, 'memory.oom_control')),
+      read(join(mem, 'memory.failcnt')),
+      read(join(this.dirs.pids, 'pids.events')),
+      this.dirs.cpuacct ? read(join(this.dirs.cpuacct, 'cpuacct.usage')) : Promise.resolve(''),
     ]);
     return {
-      peakMemoryBytes: /^\d+/.test(peak) ? Number(peak.trim()) : null,
+      peakMemoryBytes: /^\d+/.test(peak) ? counter(peak) + counter(tcpPeak) : null,
       oomKills: Number(/^oom_kill (\d+)/m.exec(oom)?.[1] ?? 0),
+      memoryLimitHits: counter(failcnt) > 0 ? counter(failcnt) : reached(peak, this.limits.memoryBytes) ? 1 : 0,
+      tcpLimitHit: this.limits.tcpBytes !== null && reached(tcpPeak, this.limits.tcpBytes),
       taskLimitHits: Number(/^max (\d+)/m.exec(events)?.[1] ?? 0),
+      cpuMs: /^\d+/.test(usage) ? Math.round(counter(usage) / 1e6) : null,
     };
   }
 
@@ -132,6 +211,19 @@ class V1StepCgroup implements StepCgroup {
     this.destroyed = true;
     for (const dir of [...this.created].reverse()) await removeCgroup(dir);
   }
+}
+
+function read(file: string): Promise<string> {
+  return readFile(file, 'utf8').catch(() => '');
+}
+
+/** A peak at the cap, to the page: the kernel charges in pages and the cap is page-aligned. */
+function reached(peakText: string, cap: number): boolean {
+  return /^\d+/.test(peakText) && counter(peakText) + 4096 > cap;
+}
+
+function counter(text: string): number {
+  return /^\d+/.test(text) ? Number(text.trim()) : 0;
 }
 
 async function readPids(procsFile: string): Promise<number[]> {

@@ -1,6 +1,6 @@
 // One exec sandbox: started ahead of time, it initialises the runtime and waits on fd 3; given exactly
 // one program (and its stdin) it runs it under the watchdogs and then dies. It is never reused.
-import { parseHostNotes, type HostNote } from './hostProtocol.js';
+import { parseHostNotes, type HostNotes } from './hostProtocol.js';
 import type { LaunchedSandbox, SandboxExit } from './launcher.js';
 
 export interface ExecOptions {
@@ -13,34 +13,70 @@ export interface ExecOptions {
   outputCapBytes: number;
   signal: AbortSignal;
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** A host-side cap polled while the program runs (socket buffers); true stops the run as memory_limit. */
+  memoryWatch?: () => Promise<boolean>;
 }
 
 export interface ExecOutcome extends SandboxExit {
   timedOut: boolean;
   cancelled: boolean;
   outputExceeded: boolean;
+  socketMemoryExceeded: boolean;
   stdout: Buffer;
   stderr: Buffer;
-  notes: HostNote[];
+  notes: HostNotes;
   /** From hand-over to exit. */
   wallMs: number;
 }
 
-const NOTES_CAP = 64 * 1024;
+/**
+ * The host writes a few short lines on fd 4, but the user's code shares its process and can write there
+ * too (11.7 GB went through in 3.5 s once, costing the service 3.3 s of CPU). Past this the sandbox is
+ * killed as an output flood; below it the notes still count against the output cap.
+ */
+export const NOTES_CAP_BYTES = 64 * 1024;
+const START_LINE = '{"e":"start"}\n';
+/** How often the memory watch is polled: one small cgroup file read per running sandbox. */
+const MEMORY_WATCH_MS = 100;
 
 export class ExecSandbox {
   /** Resolves true once the host inside is waiting for its program; false if it died first. */
   readonly ready: Promise<boolean>;
+  /** Notes as bytes (latin1 keeps them 1:1); decoded as UTF-8 once the run is over. */
   private notesText = '';
+  private notesBytes = 0;
+  private notesFlooded = false;
+  private readySeen = false;
+  /** Where the notes the program could have written begin (just past the host's `start` line). */
+  private programNotesFrom: number | null = null;
+  /** Counts notes bytes against the output cap of the run in progress. */
+  private onNotes: ((bytes: number) => void) | null = null;
   private used = false;
   private exited = false;
 
   constructor(private readonly sandbox: LaunchedSandbox) {
     this.ready = new Promise((resolve) => {
-      sandbox.notes.setEncoding('utf8');
-      sandbox.notes.on('data', (s: string) => {
-        if (this.notesText.length < NOTES_CAP) this.notesText += s.slice(0, NOTES_CAP - this.notesText.length);
-        if (this.notesText.includes('{"e":"ready"}')) resolve(true);
+      sandbox.notes.on('data', (chunk: Buffer) => {
+        this.notesBytes += chunk.length;
+        if (this.notesBytes > NOTES_CAP_BYTES) {
+          // Reading stops here; the flood is ended by the kill (a run in progress reports output_limit).
+          this.notesFlooded = true;
+          sandbox.notes.destroy();
+          sandbox.kill();
+          return;
+        }
+        const before = this.notesText.length;
+        this.notesText += chunk.toString('latin1');
+        // The host's own lines up to `start` are not the program's output; everything after is.
+        if (this.programNotesFrom === null) {
+          const at = this.notesText.indexOf(START_LINE);
+          if (at >= 0) this.programNotesFrom = at + START_LINE.length;
+        }
+        if (this.programNotesFrom !== null) this.onNotes?.(this.notesText.length - Math.max(before, this.programNotesFrom));
+        if (!this.readySeen && this.notesText.includes('{"e":"ready"}')) {
+          this.readySeen = true;
+          resolve(true);
+        }
       });
       void sandbox.closed.then(() => {
         this.exited = true;
@@ -76,6 +112,7 @@ export class ExecSandbox {
     let timedOut = false;
     let cancelled = false;
     let outputExceeded = false;
+    let socketMemoryExceeded = false;
 
     const timer = setTimeout(() => {
       timedOut = true;
@@ -87,14 +124,37 @@ export class ExecSandbox {
     };
     if (opts.signal.aborted) onAbort();
     else opts.signal.addEventListener('abort', onAbort, { once: true });
+    let watching = false;
+    const watch = opts.memoryWatch
+      ? setInterval(() => {
+          if (watching) return;
+          watching = true;
+          void opts.memoryWatch?.().then((hit) => {
+            watching = false;
+            if (hit && !socketMemoryExceeded) {
+              socketMemoryExceeded = true;
+              sb.kill();
+            }
+          });
+        }, MEMORY_WATCH_MS)
+      : undefined;
 
+    const exceed = (): void => {
+      outputExceeded = true;
+      sb.kill();
+    };
+    // Notes written during the run are output the host had to read: they count against the cap.
+    this.onNotes = (bytes) => {
+      if (outputExceeded || bytes <= 0) return;
+      outputBytes += bytes;
+      if (outputBytes > opts.outputCapBytes) exceed();
+    };
     const take = (stream: 'stdout' | 'stderr', into: Buffer[]) => (chunk: Buffer) => {
       if (outputExceeded) return;
       let piece = chunk;
       if (outputBytes + chunk.length > opts.outputCapBytes) {
-        piece = chunk.subarray(0, utf8Boundary(chunk, opts.outputCapBytes - outputBytes));
-        outputExceeded = true;
-        sb.kill();
+        piece = chunk.subarray(0, utf8Boundary(chunk, Math.max(0, opts.outputCapBytes - outputBytes)));
+        exceed();
       }
       outputBytes += piece.length;
       if (piece.length === 0) return;
@@ -121,14 +181,17 @@ export class ExecSandbox {
         ...exit,
         timedOut,
         cancelled,
-        outputExceeded,
+        outputExceeded: outputExceeded || this.notesFlooded,
+        socketMemoryExceeded,
         stdout: Buffer.concat(out),
         stderr: Buffer.concat(err),
-        notes: parseHostNotes(this.notesText),
+        notes: parseHostNotes(Buffer.from(this.notesText, 'latin1').toString('utf8')),
         wallMs: performance.now() - started,
       };
     } finally {
       clearTimeout(timer);
+      clearInterval(watch);
+      this.onNotes = null;
       opts.signal.removeEventListener('abort', onAbort);
     }
   }

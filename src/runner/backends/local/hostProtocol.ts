@@ -28,16 +28,27 @@ export function encodeProgramFrames(pe: Buffer, pdb: Buffer | null): Buffer {
   return Buffer.concat([head, pe, pdbHead, pdb ?? Buffer.alloc(0)]);
 }
 
-/** A note the host wrote on fd 4. It comes from inside the sandbox: a hint, never trusted. */
-export type HostNote =
-  | { e: 'ready' }
-  | { e: 'start' }
-  | { e: 'exit'; code: number }
-  | { e: 'unhandled'; type: string };
+/** What the runner host said on fd 4 (see container/host/Executor.cs). */
+export interface HostNotes {
+  // Up to the first `start`: the host writes `start` before it loads the user's assembly, so nothing of
+  // the user's code exists in the process yet. These are the host's own words.
+  /** The runtime is up and the host waits for its program. */
+  ready: boolean;
+  /** The host reached the user's program. */
+  start: boolean;
+  /** The host's own failure before the program, in its words. */
+  fault: string | null;
+  // After `start`: the user's code shares the process and can write anything here, so these serve
+  // only the wording of a result, never its status.
+  /** The last exit code noted. */
+  exitCode: number | null;
+  /** The last unhandled exception type noted. */
+  unhandledType: string | null;
+}
 
-/** Parses fd 4's JSON lines, dropping anything malformed (the user's code can write there too). */
-export function parseHostNotes(text: string): HostNote[] {
-  const notes: HostNote[] = [];
+/** Parses fd 4's JSON lines, dropping anything malformed; later notes win (the user can write first). */
+export function parseHostNotes(text: string): HostNotes {
+  const notes: HostNotes = { ready: false, start: false, fault: null, exitCode: null, unhandledType: null };
   for (const line of text.split('\n')) {
     if (line.length === 0 || line.length > 1024) continue;
     let value: unknown;
@@ -48,9 +59,14 @@ export function parseHostNotes(text: string): HostNote[] {
     }
     if (typeof value !== 'object' || value === null) continue;
     const v = value as Record<string, unknown>;
-    if (v.e === 'ready' || v.e === 'start') notes.push({ e: v.e });
-    else if (v.e === 'exit' && Number.isInteger(v.code)) notes.push({ e: 'exit', code: v.code as number });
-    else if (v.e === 'unhandled' && typeof v.type === 'string') notes.push({ e: 'unhandled', type: v.type.slice(0, 200) });
+    if (!notes.start) {
+      if (v.e === 'ready') notes.ready = true;
+      else if (v.e === 'fault' && typeof v.message === 'string') notes.fault = v.message.slice(0, 500);
+      else if (v.e === 'start') notes.start = true;
+      continue;
+    }
+    if (v.e === 'exit' && Number.isInteger(v.code)) notes.exitCode = v.code as number;
+    else if (v.e === 'unhandled' && typeof v.type === 'string') notes.unhandledType = v.type.slice(0, 200);
   }
   return notes;
 }

@@ -1,7 +1,8 @@
 // The `local` backend. Every program runs in a fresh bubblewrap sandbox of its own, under its slot's
 // unprivileged uid, with rlimits, a cgroup (when the host offers one), seccomp, a host-side wall clock
 // and a host-side output cap. Two things make it fast without weakening that:
-// - a warm compiler (compileService.ts): one long-lived, sandboxed Roslyn that all runs share;
+// - warm compilers (compileService.ts): a small pool of long-lived, sandboxed Roslyn servers that all
+//   runs share;
 // - pre-started exec sandboxes: each slot keeps one sandbox started, its runtime initialised, waiting
 //   for exactly one program. It runs that program and dies; a fresh one is started for the next.
 // See README "The sandbox" for the whole picture.
@@ -12,14 +13,14 @@ import type { Config } from '../../../config.js';
 import type { Logger } from '../../../log.js';
 import type { BackendRun, SandboxBackend } from '../../backend.js';
 import { classifyExec } from '../../classify.js';
-import { compileErrorsResult, compileFailedResult } from '../../results.js';
+import { capDiagnostics, compileErrorsResult, compileFailedResult } from '../../results.js';
 import { emptyResult, type RunResult } from '../../types.js';
 import { buildBwrapArgs, buildLaunchArgv, type SandboxLayout } from './bwrapArgs.js';
 import { CgroupV1, type StepCgroup } from './cgroup.js';
 import { CompileService, type CompileServer } from './compileService.js';
 import { ExecSandbox } from './execSandbox.js';
 import { encodeProgramFrames } from './hostProtocol.js';
-import { BWRAP_STATUS_FD, launchSandbox, SECCOMP_FD } from './launcher.js';
+import { BWRAP_STATUS_FD, LAST_SANDBOX_FD, launchSandbox, SECCOMP_FD } from './launcher.js';
 import { multiarchFor, SANDBOX_DOTNET_ROOT, SANDBOX_HOST_DIR, sandboxLayout } from './layout.js';
 import { seccompFilter } from './seccomp.js';
 import { stageImage, type Staged } from './stage.js';
@@ -87,19 +88,25 @@ export class LocalBackend implements SandboxBackend {
         throw new Error('SANDBOX_CGROUP=v1 but the cgroup v1 memory and pids controllers are not writable at /sys/fs/cgroup');
       }
       if (!this.cgroups) this.log.warn('no writable cgroup v1 memory+pids controllers: memory is capped by RLIMIT_DATA only and peak memory is not measured');
+      else if (!this.cgroups.cpu) this.log.warn('no writable cgroup v1 cpu+cpuacct controllers: a run is not held to RUN_CPUS and its CPU time is not measured');
       await this.cgroups?.sweepStale();
     }
     this.seccomp = seccompFilter(arch());
     if (!this.seccomp) this.log.warn(`no seccomp filter for ${arch()}: the sandbox relies on namespaces, rlimits and cgroups alone`);
-    // One uid per slot, and one for the compile server.
-    this.claim = await claimUids(sandbox.stateDir, sandbox.uidBase, this.capacity + 1);
-    const [compilerUid, ...slotUids] = this.claim.uids;
-    if (compilerUid === undefined) throw new Error('no uid for the compile server');
-    this.slots = slotUids.map((uid) => ({ uid, next: null }));
+    // One uid per compile server, and one per slot.
+    const servers = this.config.compileServers;
+    this.claim = await claimUids(sandbox.stateDir, sandbox.uidBase, servers + this.capacity);
+    const compilerUids = this.claim.uids.slice(0, servers);
+    this.slots = this.claim.uids.slice(servers).map((uid) => ({ uid, next: null }));
     for (const slot of this.slots) slot.next = this.prepare(slot);
     this.freeSlots.push(...this.slots);
     this.compiler = new CompileService({
-      launch: () => this.launchCompileServer(compilerUid),
+      launch: (index) => {
+        const uid = compilerUids[index];
+        if (uid === undefined) throw new Error(`no uid for compile server ${index}`);
+        return this.launchCompileServer(uid);
+      },
+      servers,
       log: this.log,
       startTimeoutMs: COMPILE_SERVER_START_MS,
       recycleAfter: COMPILE_RECYCLE_AFTER,
@@ -107,12 +114,17 @@ export class LocalBackend implements SandboxBackend {
       compileMemoryBytes: this.config.limits.compileMemoryBytes,
     });
     await this.compiler.start();
-    this.log.info('local sandbox ready', { slots: this.capacity, uids: this.claim.uids, cgroups: this.cgroups ? 'v1' : 'none', seccomp: Boolean(this.seccomp) });
+    this.log.info('local sandbox ready', { slots: this.capacity, compileServers: servers, uids: this.claim.uids, cgroups: this.cgroups ? (this.cgroups.cpu ? 'v1 (memory, pids, cpu)' : 'v1 (memory, pids; no cpu cap)') : 'none', seccomp: Boolean(this.seccomp) });
   }
 
-  /** The uids this backend's sandboxes run as (claimed at start): the compile server's, then the slots'. */
+  /** The uids this backend's sandboxes run as (claimed at start): the compile servers', then the slots'. */
   get slotUids(): readonly number[] {
     return this.claim?.uids ?? [];
+  }
+
+  /** The uids of the exec slots alone. */
+  get execUids(): readonly number[] {
+    return this.slots.map((s) => s.uid);
   }
 
   health(): { ok: boolean; detail: string } {
@@ -120,7 +132,7 @@ export class LocalBackend implements SandboxBackend {
     const up = compiler?.running ?? false;
     return {
       ok: up,
-      detail: `${this.freeSlots.length}/${this.capacity} slots free, compile server ${up ? 'up' : 'down'} (started ${compiler?.restarts ?? 0}×), cgroups ${this.cgroups ? 'v1' : 'off'}`,
+      detail: `${this.freeSlots.length}/${this.capacity} slots free, ${compiler?.available ?? 0}/${this.config.compileServers} compile servers free (started ${compiler?.restarts ?? 0}×), cgroups ${this.cgroups ? (this.cgroups.cpu ? 'v1 with cpu' : 'v1') : 'off'}`,
     };
   }
 
@@ -130,9 +142,14 @@ export class LocalBackend implements SandboxBackend {
     await Promise.allSettled(this.slots.map(async (slot) => (await slot.next)?.sandbox.ready));
   }
 
-  /** Host pid of the warm compiler, for memory figures. */
+  /** Host pid of the warm compiler the next compile would use, for memory figures. */
   compilerPid(): Promise<number | null> {
     return this.compiler?.serverPid() ?? Promise.resolve(null);
+  }
+
+  /** Host pids of every warm compiler. */
+  compilerPids(): Promise<number[]> {
+    return this.compiler?.serverPids() ?? Promise.resolve([]);
   }
 
   async stop(): Promise<void> {
@@ -178,11 +195,13 @@ export class LocalBackend implements SandboxBackend {
         outputCapBytes: limits.outputBytes,
         signal: run.signal,
         onOutput: run.onOutput,
+        memoryWatch: used.cgroup ? () => used?.cgroup?.tcpLimitHit() ?? Promise.resolve(false) : undefined,
       });
       const stats = used.cgroup ? await used.cgroup.stats() : null;
-      const exitNote = o.notes.filter((n) => n.e === 'exit').at(-1);
-      const unhandled = o.notes.filter((n) => n.e === 'unhandled').at(-1);
+      const notes = o.notes;
       const stderr = o.stderr.toString('utf8');
+      // The RLIMIT_CPU the sandbox was started with (from the configured limit, not this run's lower one).
+      const cpuSeconds = execCpuSeconds(limits.timeoutMs, limits.cpus);
       const verdict = classifyExec(
         {
           exitCode: o.exitCode,
@@ -190,28 +209,34 @@ export class LocalBackend implements SandboxBackend {
           timedOut: o.timedOut,
           cancelled: o.cancelled,
           outputExceeded: o.outputExceeded,
-          sawReady: o.notes.some((n) => n.e === 'ready'),
-          sawStart: o.notes.some((n) => n.e === 'start'),
-          noteExitCode: exitNote?.e === 'exit' ? exitNote.code : null,
-          unhandledType: unhandled?.e === 'unhandled' ? unhandled.type : null,
-          stderrHead: stderr.slice(0, 4096),
+          socketMemoryExceeded: o.socketMemoryExceeded,
           oomKills: stats?.oomKills ?? 0,
+          memoryLimitHits: stats?.memoryLimitHits ?? 0,
           taskLimitHits: stats?.taskLimitHits ?? 0,
+          cpuLimitHit: stats?.cpuMs != null && stats.cpuMs >= cpuSeconds * 1000,
+          sawReady: notes.ready,
+          sawStart: notes.start,
+          hostFault: notes.fault,
+          noteExitCode: notes.exitCode,
+          unhandledType: notes.unhandledType,
+          stderrHead: stderr.slice(0, 4096),
         },
-        { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes },
+        { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, socketBytes: tcpCapBytes(limits.memoryBytes), maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes },
       );
       if (verdict.status === 'internal_error') {
-        this.log.error('exec sandbox failed', { runId: run.id, exitCode: o.exitCode, stderr: stderr.slice(0, 2000) });
+        // The program's stderr is the user's content, not our diagnosis: a short excerpt, labelled so.
+        this.log.error('exec sandbox failed', { runId: run.id, reason: verdict.reason, exitCode: o.exitCode, userStderrExcerpt: stderr.slice(0, 200) });
       }
       return {
         ...verdict,
         stdout: o.stdout.toString('utf8'),
         stderr: verdict.status === 'internal_error' ? '' : stderr,
         truncated: o.outputExceeded,
-        diagnostics: response.diagnostics,
+        diagnostics: capDiagnostics(response.diagnostics),
         compileMs: compiled.ms,
         runMs: Math.round(o.wallMs),
         peakMemoryBytes: stats?.peakMemoryBytes ?? null,
+        cpuMs: stats?.cpuMs ?? null,
       };
     } finally {
       // The result goes back now; the used sandbox is torn down and the slot's next one started in
@@ -266,12 +291,19 @@ export class LocalBackend implements SandboxBackend {
   /** Starts an exec sandbox for the slot: it initialises the runtime and waits for its program. */
   private async prepare(slot: Slot): Promise<Prepared> {
     const limits = this.config.limits;
-    const cgroup = this.cgroups ? await this.cgroups.create(`${process.pid}-${slot.uid}-${++this.sequence}`, { memoryBytes: limits.memoryBytes, maxTasks: limits.maxProcesses + LAUNCHER_TASKS }) : null;
+    const cgroup = this.cgroups
+      ? await this.cgroups.create(`${process.pid}-${slot.uid}-${++this.sequence}`, {
+          memoryBytes: limits.memoryBytes,
+          maxTasks: limits.maxProcesses + LAUNCHER_TASKS,
+          cpus: limits.cpus,
+          tcpBytes: tcpCapBytes(limits.memoryBytes),
+        })
+      : null;
     try {
       const argv = this.launchArgv(slot.uid, cgroup, {
         memoryBytes: limits.memoryBytes,
         maxTasks: limits.maxProcesses,
-        cpuSeconds: Math.ceil(limits.timeoutMs / 1000) + 1,
+        cpuSeconds: execCpuSeconds(limits.timeoutMs, limits.cpus),
         hostArgs: ['exec'],
       });
       return { sandbox: new ExecSandbox(launchSandbox(argv, this.seccomp)), cgroup };
@@ -289,7 +321,10 @@ export class LocalBackend implements SandboxBackend {
 
   private async launchCompileServer(uid: number): Promise<CompileServer> {
     const limits = this.config.limits;
-    const cgroup = this.cgroups ? await this.cgroups.create(`${process.pid}-compiler-${++this.sequence}`, { memoryBytes: limits.compileMemoryBytes, maxTasks: COMPILE_MAX_TASKS + LAUNCHER_TASKS }) : null;
+    // Roslyn never runs user code and its compiles have deadlines: no CPU cap beyond the machine's.
+    const cgroup = this.cgroups
+      ? await this.cgroups.create(`${process.pid}-compiler-${++this.sequence}`, { memoryBytes: limits.compileMemoryBytes, maxTasks: COMPILE_MAX_TASKS + LAUNCHER_TASKS, cpus: null, tcpBytes: tcpCapBytes(limits.compileMemoryBytes) })
+      : null;
     const argv = this.launchArgv(uid, cgroup, {
       memoryBytes: limits.compileMemoryBytes,
       maxTasks: COMPILE_MAX_TASKS,
@@ -328,6 +363,7 @@ export class LocalBackend implements SandboxBackend {
       argv: [`${SANDBOX_DOTNET_ROOT}/dotnet`, `${SANDBOX_HOST_DIR}/sharpbox-host.dll`, ...s.hostArgs],
     });
     return buildLaunchArgv({
+      lastFd: LAST_SANDBOX_FD,
       cgroupProcsFiles: cgroup?.procsFiles ?? [],
       rlimits: {
         nproc: s.maxTasks + LAUNCHER_TASKS,
@@ -362,12 +398,25 @@ export class LocalBackend implements SandboxBackend {
   }
 }
 
+/**
+ * RLIMIT_CPU of an exec sandbox: a per-process backstop behind the wall clock and the cpu cgroup, which
+ * keeps the whole sandbox to `cpus` cores. A process can use at most cpus × wall time, so this only fires
+ * when the cgroup is missing.
+ */
+export function execCpuSeconds(timeoutMs: number, cpus: number): number {
+  return Math.ceil((timeoutMs / 1000) * cpus) + 1;
+}
+
+/**
+ * Socket buffers of one sandbox (cgroup v1 memory.kmem.tcp): a quarter of its memory, at least 16 MiB,
+ * far above what a loopback client and server in a snippet queue, far below what starves the host's pool.
+ */
+export function tcpCapBytes(memoryBytes: number): number {
+  return Math.max(16 * MiB, Math.floor(memoryBytes / 4));
+}
+
 /** The only environment a sandbox gets (bwrap --clearenv first): nothing of the service's own. */
 export function sandboxEnv(memoryBytes: number): Record<string, string> {
-  // Managed heap at 75% of the sandbox (.NET's own default inside a container), so that a managed
-  // allocation spree ends in OutOfMemoryException before the cgroup's OOM kill, which stays the
-  // backstop for unmanaged memory.
-  const heap = Math.floor((memoryBytes * 3) / 4);
   return {
     HOME: '/tmp',
     TMPDIR: '/tmp',
@@ -380,7 +429,15 @@ export function sandboxEnv(memoryBytes: number): Record<string, string> {
     DOTNET_EnableDiagnostics: '0',
     DOTNET_DbgEnableMiniDump: '0',
     DOTNET_gcServer: '0',
-    DOTNET_GCHeapHardLimit: `0x${heap.toString(16)}`,
+    // The sandbox has no /sys, so the GC cannot see the cgroup and would size itself for the whole
+    // host: it is told the sandbox's size instead, and so collects as the limit nears. The whole size
+    // rather than a share of it, so that memory the program really uses meets the cgroup's cap (an OOM
+    // kill or memory.failcnt: facts the host sees and the program cannot forge) before the GC's own
+    // OutOfMemoryException, which only the program's word would report.
+    DOTNET_GCHeapHardLimit: `0x${memoryBytes.toString(16)}`,
+    // W^X double-maps JIT code through memfd_create, which the seccomp filter refuses. A sandbox that
+    // runs arbitrary native code by design gains nothing from W^X, and starts faster without it.
+    DOTNET_EnableWriteXorExecute: '0',
     // Faster start for short programs; the JIT still tiers up hot loops.
     DOTNET_TieredPGO: '0',
   };

@@ -11,6 +11,8 @@ export const NOTES_FD = 4;
 export const SECCOMP_FD = 5;
 /** bwrap writes {"child-pid": N} here: the host pid of the sandbox's pid 1. */
 export const BWRAP_STATUS_FD = 6;
+/** The highest descriptor a sandbox is given; the launcher closes everything above it. */
+export const LAST_SANDBOX_FD = BWRAP_STATUS_FD;
 /** If the sandbox's pid 1 is not known this long after a kill was asked for, kill bwrap itself. */
 const KILL_FALLBACK_MS = 1000;
 

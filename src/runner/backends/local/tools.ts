@@ -4,7 +4,8 @@ import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface Tools {
-  sh: string;
+  /** The launcher's first step (closes stray descriptors, joins cgroups): bash, as dash cannot close fds above 9. */
+  bash: string;
   prlimit: string;
   setpriv: string;
   bwrap: string;
@@ -16,7 +17,7 @@ export interface Tools {
 const SEARCH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 const PACKAGES: Record<keyof Tools, string> = {
-  sh: 'dash',
+  bash: 'bash',
   prlimit: 'util-linux',
   setpriv: 'util-linux',
   bwrap: 'bubblewrap',
