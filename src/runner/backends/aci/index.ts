@@ -206,7 +206,9 @@ export class AciBackend implements SandboxBackend {
       if (!facts) {
         // No result: the container died before uploading it (ACI's memory limit kills with 137).
         const logs = await clients.aci.containers.listLogs(cfg.resourceGroup, group, CONTAINER_NAME, { tail: 50 }).catch(() => ({ content: '' }));
-        this.log.error('the sandbox container left no result', { runId: run.id, exitCode: outcome.exitCode, logs: (logs.content ?? '').slice(-2000) });
+        this.log.error('the sandbox container left no result', { runId: run.id, exitCode: outcome.exitCode });
+        // The container's log holds the program's own output: user content, never at error level.
+        this.log.debug('container log of the failed run', { runId: run.id, userContent: (logs.content ?? '').slice(-200) });
         if (outcome.exitCode === 137) return emptyResult('memory_limit', `ran out of memory (${cfg.memoryGb * 1024} MiB container)`);
         return emptyResult('internal_error', 'the sandbox exited without a result');
       }

@@ -224,8 +224,10 @@ export class LocalBackend implements SandboxBackend {
         { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, socketBytes: tcpCapBytes(limits.memoryBytes), maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes },
       );
       if (verdict.status === 'internal_error') {
-        // The program's stderr is the user's content, not our diagnosis: a short excerpt, labelled so.
-        this.log.error('exec sandbox failed', { runId: run.id, reason: verdict.reason, exitCode: o.exitCode, userStderrExcerpt: stderr.slice(0, 200) });
+        this.log.error('exec sandbox failed', { runId: run.id, reason: verdict.reason, exitCode: o.exitCode });
+        // The program's stderr is the user's content, not our diagnosis: never at error level, cut short
+        // and labelled as user content, so it cannot pass for a line of ours.
+        this.log.debug('user stderr of the failed run', { runId: run.id, userContent: stderr.slice(0, 200) });
       }
       return {
         ...verdict,
