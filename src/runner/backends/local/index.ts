@@ -21,7 +21,7 @@ import { ExecSandbox } from './execSandbox.js';
 import { encodeProgramFrames } from './hostProtocol.js';
 import { BWRAP_STATUS_FD, launchSandbox, SECCOMP_FD } from './launcher.js';
 import { multiarchFor, SANDBOX_DOTNET_ROOT, SANDBOX_HOST_DIR, sandboxLayout } from './layout.js';
-import { seccompFilter } from './seccomp.js';
+import { seccompFilter, seccompWarning } from './seccomp.js';
 import { stageImage, type Staged } from './stage.js';
 import { resolveTools, type Tools } from './tools.js';
 import { claimUids, type UidClaim } from './uidSlots.js';
@@ -89,8 +89,9 @@ export class LocalBackend implements SandboxBackend {
       if (!this.cgroups) this.log.warn('no writable cgroup v1 memory+pids controllers: memory is capped by RLIMIT_DATA only and peak memory is not measured');
       await this.cgroups?.sweepStale();
     }
-    this.seccomp = seccompFilter(arch());
-    if (!this.seccomp) this.log.warn(`no seccomp filter for ${arch()}: the sandbox relies on namespaces, rlimits and cgroups alone`);
+    this.seccomp = seccompFilter(arch(), sandbox.seccomp);
+    const seccompNote = seccompWarning(arch(), sandbox.seccomp);
+    if (seccompNote) this.log.warn(seccompNote);
     // One uid per slot, and one for the compile server.
     this.claim = await claimUids(sandbox.stateDir, sandbox.uidBase, this.capacity + 1);
     const [compilerUid, ...slotUids] = this.claim.uids;
