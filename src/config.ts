@@ -8,6 +8,9 @@ export const BACKENDS = ['local', 'aci'] as const;
 export type BackendName = (typeof BACKENDS)[number];
 export const CGROUP_MODES = ['auto', 'v1', 'off'] as const;
 export type CgroupMode = (typeof CGROUP_MODES)[number];
+/** enforce: the allow-list filter; log: the same filter, logging (dmesg) instead of refusing; off: none. */
+export const SECCOMP_MODES = ['enforce', 'log', 'off'] as const;
+export type SeccompMode = (typeof SECCOMP_MODES)[number];
 
 export interface RunLimits {
   /** Wall-clock limit of the program itself, from sandbox start to exit. */
@@ -42,6 +45,7 @@ export interface Config {
     dotnetRoot: string;
     uidBase: number;
     cgroup: CgroupMode;
+    seccomp: SeccompMode;
     stateDir: string;
   };
   aci: AciConfig;
@@ -281,6 +285,8 @@ export function loadConfig(env: Env = process.env): Config {
       // never the service's own.
       uidBase: r.int('SANDBOX_UID_BASE', 64000, 1000, 4_000_000_000),
       cgroup: r.oneOf('SANDBOX_CGROUP', CGROUP_MODES, 'auto'),
+      // `log` is for development only: it finds what a new runtime needs, and refuses nothing.
+      seccomp: r.oneOf('SANDBOX_SECCOMP', SECCOMP_MODES, 'enforce'),
       // Machine-wide: every sharpbox service on this machine must use the same one, so that their
       // sandbox uid claims see each other.
       stateDir: r.path('SANDBOX_STATE_DIR', '/run/sharpbox'),

@@ -11,6 +11,7 @@ describe('configuration', () => {
     assert.equal(c.limits.sourceBytes, 64 * 1024);
     assert.equal(c.limits.outputBytes, 1024 * 1024);
     assert.equal(c.limits.maxProcesses, 64);
+    assert.equal(c.sandbox.seccomp, 'enforce');
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits));
   });
 
@@ -40,9 +41,11 @@ describe('configuration', () => {
   });
 
   it('reads overrides', () => {
-    const c = loadConfig({ RUN_TIMEOUT_MS: '1500', SANDBOX_SLOTS: '4', SANDBOX_CGROUP: 'off' });
+    const c = loadConfig({ RUN_TIMEOUT_MS: '1500', SANDBOX_SLOTS: '4', SANDBOX_CGROUP: 'off', SANDBOX_SECCOMP: 'log' });
     assert.equal(c.limits.timeoutMs, 1500);
     assert.equal(c.slots, 4);
     assert.equal(c.sandbox.cgroup, 'off');
+    assert.equal(c.sandbox.seccomp, 'log');
+    assert.throws(() => loadConfig({ SANDBOX_SECCOMP: 'strict' }), /SANDBOX_SECCOMP: expected one of enforce, log, off, got 'strict'/);
   });
 });

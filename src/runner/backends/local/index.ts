@@ -22,7 +22,7 @@ import { ExecSandbox } from './execSandbox.js';
 import { encodeProgramFrames } from './hostProtocol.js';
 import { BWRAP_STATUS_FD, LAST_SANDBOX_FD, launchSandbox, SECCOMP_FD } from './launcher.js';
 import { multiarchFor, SANDBOX_DOTNET_ROOT, SANDBOX_HOST_DIR, sandboxLayout } from './layout.js';
-import { seccompFilter } from './seccomp.js';
+import { seccompFilter, seccompWarning } from './seccomp.js';
 import { stageImage, type Staged } from './stage.js';
 import { resolveTools, type Tools } from './tools.js';
 import { claimUids, type UidClaim } from './uidSlots.js';
@@ -91,8 +91,9 @@ export class LocalBackend implements SandboxBackend {
       else if (!this.cgroups.cpu) this.log.warn('no writable cgroup v1 cpu+cpuacct controllers: a run is not held to RUN_CPUS and its CPU time is not measured');
       await this.cgroups?.sweepStale();
     }
-    this.seccomp = seccompFilter(arch());
-    if (!this.seccomp) this.log.warn(`no seccomp filter for ${arch()}: the sandbox relies on namespaces, rlimits and cgroups alone`);
+    this.seccomp = seccompFilter(arch(), sandbox.seccomp);
+    const seccompNote = seccompWarning(arch(), sandbox.seccomp);
+    if (seccompNote) this.log.warn(seccompNote);
     // One uid per compile server, and one per slot.
     const servers = this.config.compileServers;
     this.claim = await claimUids(sandbox.stateDir, sandbox.uidBase, servers + this.capacity);

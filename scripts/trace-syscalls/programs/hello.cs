@@ -1,0 +1,2 @@
+// Hello World: the floor every program pays.
+Console.WriteLine("Hello, World!");
