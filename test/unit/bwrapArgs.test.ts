@@ -48,6 +48,7 @@ describe('the bubblewrap command line', () => {
       '--symlink', '/proc/self/fd/0', '/dev/stdin',
       '--symlink', '/proc/self/fd/1', '/dev/stdout',
       '--symlink', '/proc/self/fd/2', '/dev/stderr',
+      '--symlink', '/tmp', '/dev/shm',
       '--remount-ro', '/dev',
       '--size', '67108864', '--tmpfs', '/tmp',
       '--chdir', '/tmp',

@@ -46,6 +46,9 @@ const DEV_LINKS: readonly (readonly [string, string])[] = [
   ['/proc/self/fd/0', '/dev/stdin'],
   ['/proc/self/fd/1', '/dev/stdout'],
   ['/proc/self/fd/2', '/dev/stderr'],
+  // POSIX shared memory lives in /tmp (capped, private, counted against the memory cgroup): .NET falls
+  // back to it for anonymous memory-mapped files now that memfd_create is refused.
+  ['/tmp', '/dev/shm'],
 ];
 /** The /dev tmpfs holds only mount points and links; it is read-only once built. */
 const DEV_TMPFS_BYTES = 64 * 1024;
