@@ -26,6 +26,19 @@ internal static class CompileMode
 
     public static int Serve(Stream input, Stream output, bool warmup)
     {
+        // Roslyn parses and binds hostile source, and never needs another process: lock the server down
+        // (SeccompLockdown.cs) before it reads anything. Failing closed is right: the service sees the
+        // server exit before its ready line and reports the compiler unavailable; stderr says why.
+        try
+        {
+            if (!SeccompLockdown.Install())
+                Console.Error.WriteLine("sharpbox-host: no lockdown filter on this architecture (x86_64 only)");
+        }
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"sharpbox-host: the lockdown filter could not be installed: {e.GetType().Name}: {e.Message}");
+            return 70;
+        }
         var compiler = new Compiler(Compiler.DefaultReferenceDir());
         if (warmup)
         {

@@ -11,6 +11,8 @@ namespace Sharpbox.Host;
 // Compiles one source file the way `dotnet new console` would: latest language version, top-level
 // statements or a classic Main, the console template's implicit usings, nullable enabled. References
 // are loaded once per process, so a long-lived host (compile-server) pays for them only at start-up.
+// The diagnostics it returns are bounded (DiagnosticList.cs): hostile source can make Roslyn's messages
+// millions of characters long.
 public sealed class Compiler
 {
     public const string UserFileName = "Program.cs";
@@ -69,14 +71,13 @@ public sealed class Compiler
         using var pe = new MemoryStream();
         using var pdb = new MemoryStream();
         var result = compilation.Emit(pe, pdb, options: Emit);
-        var diagnostics = result.Diagnostics
+        // Sorting needs only severities and locations; messages are formatted for the kept ones alone.
+        var diagnostics = DiagnosticList.Take(result.Diagnostics
             .Where(d => d.Severity is DiagnosticSeverity.Error or DiagnosticSeverity.Warning)
             // An unused implicit using is never the user's concern.
             .Where(d => d.Location.SourceTree is null || d.Location.SourceTree == tree || d.Severity == DiagnosticSeverity.Error)
             .OrderBy(d => d.Severity == DiagnosticSeverity.Error ? 0 : 1)
-            .ThenBy(d => d.Location.SourceSpan.Start)
-            .Select(ToDto)
-            .ToArray();
+            .ThenBy(d => d.Location.SourceSpan.Start));
 
         return new CompileResponse(
             request.Id,
@@ -85,16 +86,5 @@ public sealed class Compiler
             result.Success ? Convert.ToBase64String(pe.GetBuffer(), 0, (int)pe.Length) : null,
             result.Success ? Convert.ToBase64String(pdb.GetBuffer(), 0, (int)pdb.Length) : null,
             clock.Elapsed.TotalMilliseconds);
-    }
-
-    private static DiagnosticDto ToDto(Diagnostic d)
-    {
-        var span = d.Location.GetMappedLineSpan();
-        var (line, col, endLine, endCol) = span.IsValid
-            ? (span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1,
-               span.EndLinePosition.Line + 1, span.EndLinePosition.Character + 1)
-            : (0, 0, 0, 0);
-        var severity = d.Severity == DiagnosticSeverity.Error ? "error" : "warning";
-        return new DiagnosticDto(d.Id, severity, d.GetMessage(System.Globalization.CultureInfo.InvariantCulture), line, col, endLine, endCol);
     }
 }

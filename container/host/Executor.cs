@@ -11,11 +11,21 @@ namespace Sharpbox.Host;
 // fd 3 (control, read): u32le length + PE image, then u32le length + PDB (length 0 for none), then EOF.
 // Reading it is the last thing the host does before user code, so a sandbox can be started early and
 // wait here with the runtime initialised.
-// fd 4 (status, write): JSON lines: {"e":"ready"} once waiting on fd 3; {"e":"start"} just before the
-// entry point; {"e":"exit","code":N} when the program ends normally or through Environment.Exit;
-// {"e":"unhandled","type":"System.X"} before the runtime reports an unhandled exception and aborts.
-// The user's code shares this process and could write to fd 4 too, so the runner treats these notes as
-// hints about the user's own program only, never as a source of trust.
+// fd 4 (status, write): JSON lines, in this order:
+//   {"e":"ready"}                  the runtime is up and the host waits on fd 3;
+//   {"e":"fault","message":"..."}  instead of start (and of ready, if it failed that early): the host
+//                                  itself failed (fd 3 unreadable or truncated, the lockdown filter not
+//                                  installed); it then exits with 70, and no user code has run;
+//   {"e":"start"}                  the program was read and the lockdown filter (SeccompLockdown.cs) is
+//                                  on; sent before the user's assembly is even loaded, because a module
+//                                  initializer or a static constructor is user code that runs as soon as
+//                                  the runtime touches a type (binding Main is enough);
+//   {"e":"exit","code":N}          the program ended normally or through Environment.Exit;
+//   {"e":"unhandled","type":"System.X"}  just before the runtime reports an unhandled exception and aborts.
+// Notes before the first start can only come from the host: no user type exists in the process until
+// the assembly is loaded, which happens after start. Notes after it share the process with the user's
+// code, which can write to fd 4 too (or forge its own exit and unhandled notes), so the runner treats
+// them as hints about the user's own program only, never as a source of trust.
 internal static class Executor
 {
     [StackTraceHidden]
@@ -27,33 +37,51 @@ internal static class Executor
     public static int RunFromFiles(string programPath, string notesPath) =>
         Run(() => File.OpenRead(programPath), StatusChannel.OpenFile(notesPath));
 
+    /// <summary>The host's own exit code when it fails before start (sysexits' EX_SOFTWARE).</summary>
+    public const int FaultExitCode = 70;
+
     [StackTraceHidden]
     private static int Run(Func<Stream> openControl, StatusChannel status)
     {
         byte[] pe, pdb;
-        Prewarm();
-        using (var control = openControl())
+        try
         {
-            status.Send("{\"e\":\"ready\"}");
-            pe = ReadFrame(control) ?? throw new InvalidDataException("no assembly on the control fd");
-            pdb = ReadFrame(control) ?? [];
+            Prewarm();
+            // Not on other architectures (its numbers are x86_64's); the outer filter still applies there.
+            var lockdown = SeccompLockdown.Prepare();
+            using (var control = openControl())
+            {
+                status.Send("{\"e\":\"ready\"}");
+                pe = ReadFrame(control) ?? throw new InvalidDataException("no assembly on the control fd");
+                pdb = ReadFrame(control) ?? [];
+            }
+            // Last before start: from here on the process can no longer exec, fork or signal our init.
+            lockdown?.Install();
         }
-
-        var assembly = pdb.Length > 0 ? Assembly.Load(pe, pdb) : Assembly.Load(pe);
-        var entry = assembly.EntryPoint ?? throw new InvalidDataException("the assembly has no entry point");
+        catch (Exception e)
+        {
+            // Nothing of the user's has run, so this is ours alone: say what, and exit with our own code.
+            status.Send(FaultNote(e));
+            return FaultExitCode;
+        }
 
         var exitNoted = 0;
         AppDomain.CurrentDomain.UnhandledException += (_, e) =>
             status.Send($"{{\"e\":\"unhandled\",\"type\":{Quote(e.ExceptionObject.GetType().FullName ?? "?")}}}");
-        // Environment.Exit skips the code after Invoke; ProcessExit still runs.
+        // Environment.Exit skips the code after Invoke; ProcessExit still runs. Registered before the
+        // assembly is loaded, so an Environment.Exit in a module initializer is noted too.
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
         {
             if (Interlocked.Exchange(ref exitNoted, 1) == 0)
                 status.Send($"{{\"e\":\"exit\",\"code\":{Environment.ExitCode}}}");
         };
 
-        var main = BindMain(entry);
         status.Send("{\"e\":\"start\"}");
+        // From here on user code may run (module initializers as the module is first touched, static
+        // constructors on binding Main), so whatever fails now is reported as the program's failure.
+        var assembly = pdb.Length > 0 ? Assembly.Load(pe, pdb) : Assembly.Load(pe);
+        var entry = assembly.EntryPoint ?? throw new InvalidDataException("the assembly has no entry point");
+        var main = BindMain(entry);
         // A direct delegate call, and [StackTraceHidden] on the host's frames: an unhandled exception
         // reaches the runtime as itself and its stack trace shows only the user's frames, exactly as
         // `dotnet run` prints it.
@@ -62,6 +90,18 @@ internal static class Executor
         Console.Out.Flush();
         Console.Error.Flush();
         return code;
+    }
+
+    // The message is at most 500 characters (never splitting a surrogate pair), and cut further if
+    // JSON escaping (\u0022 for a quote) would make the line longer than the runner reads (1,024).
+    private static string FaultNote(Exception e)
+    {
+        var text = $"{e.GetType().Name}: {e.Message}";
+        for (var max = 500; ; max -= 50)
+        {
+            var line = $"{{\"e\":\"fault\",\"message\":{Quote(Truncation.Cut(text, max))}}}";
+            if (line.Length <= 1000 || max <= 50) return line;
+        }
     }
 
     // Work every program pays for on its first Console call or first collection, done while the sandbox

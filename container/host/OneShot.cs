@@ -12,7 +12,10 @@ namespace Sharpbox.Host;
 //      enforces from outside: wall clock (the whole process tree is killed), an output cap over stdout +
 //      stderr, and the rlimits entry.sh set (processes, data, file size, core);
 //   4. upload the facts (compile response, exit code, output, notes) as JSON through the write-only SAS.
-// The service classifies the facts exactly as it does for the local backend.
+// The service classifies the facts exactly as it does for the local backend; the notes are passed on as
+// the child wrote them (see Executor.cs for their order), never read here.
+// The child locks itself down (SeccompLockdown.cs) before the user's code; this process cannot, since it
+// has to start that child, so the compile here runs without the lockdown (the container is its sandbox).
 internal static class OneShot
 {
     private static string Env(string name, string? fallback = null) =>

@@ -6,7 +6,10 @@
 //                   lifecycle notes go to fd 4 (see Executor.cs); `exec PROGRAM NOTES` uses files instead
 //   oneshot         the container entry (ACI): download, compile, run in a child process under the
 //                   in-container limits, upload the facts (see OneShot.cs)
-// Exit codes of the host itself: 2 = bad usage, 70 = internal failure (never the user program's).
+//   lockdown-table  print the system calls the lockdown filter denies, as JSON (SeccompLockdown.cs),
+//                   so a test can check lockdown.json, which the TypeScript side reads, against it
+// Exit codes of the host itself: 2 = bad usage, 70 = internal failure (in exec mode with a fault note on
+// fd 4 first, since a user's program can exit with 70 too).
 using System.Diagnostics;
 
 namespace Sharpbox.Host;
@@ -23,12 +26,19 @@ internal static class Program
         "exec" when args.Length == 3 => Executor.RunFromFiles(programPath: args[1], notesPath: args[2]),
         "exec" => Executor.Run(controlFd: 3, statusFd: 4),
         "oneshot" => OneShot.Run().GetAwaiter().GetResult(),
+        "lockdown-table" => PrintLockdownTable(),
         _ => Usage(),
     };
 
+    private static int PrintLockdownTable()
+    {
+        Console.WriteLine(SeccompLockdown.TableJson());
+        return 0;
+    }
+
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server [--no-warmup] | exec [PROGRAM NOTES] | oneshot");
+        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server [--no-warmup] | exec [PROGRAM NOTES] | oneshot | lockdown-table");
         return 2;
     }
 }
