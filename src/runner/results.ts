@@ -52,7 +52,8 @@ function cutUtf16(s: string, n: number): string {
 
 /** compile_error with the compiler's own diagnostics. */
 export function compileErrorsResult(all: Diagnostic[], compileMs: number | null): RunResult {
-  const errors = all.filter((d) => d.severity === 'error').length;
+  // SB0006 (diagnostics not shown) is a note of the cap, not one more error.
+  const errors = all.filter((d) => d.severity === 'error' && d.id !== 'SB0006').length;
   const diagnostics = capDiagnostics(all);
   return { ...emptyResult('compile_error', `${errors} compile error${errors === 1 ? '' : 's'}`), diagnostics, compileMs };
 }

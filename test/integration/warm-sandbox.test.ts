@@ -2,10 +2,14 @@
 // pre-started sandbox runs exactly one program.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { LocalBackend } from '../../src/runner/backends/local/index.js';
 import { show, startTestRunner, type TestRunner } from '../support/runner.js';
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 let t: TestRunner;
 let backend: LocalBackend;
 before(async () => {
@@ -63,6 +67,14 @@ describe('the warm compiler', () => {
     assert.equal(r.diagnostics[0]?.id, 'SB0002');
     assert.equal(r.reason, 'compilation ran out of memory (256 MiB)');
     assert.equal((await t.run('Console.WriteLine(1 + 1);')).stdout, '2\n');
+  });
+
+  it('caps the diagnostics of a source made to produce huge ones (2.7 MB uncapped)', async () => {
+    const r = await t.run(readFileSync(join(root, 'test', 'escape', 'programs', 'diagnostics-bomb.cs'), 'utf8'));
+    assert.equal(r.status, 'compile_error', show(r));
+    const chars = r.diagnostics.reduce((n, d) => n + d.message.length, 0);
+    assert.ok(r.diagnostics.length > 0 && r.diagnostics.every((d) => d.message.length <= 1000), JSON.stringify(r.diagnostics.map((d) => d.message.length)));
+    assert.ok(chars <= 64_000, `${chars} characters of diagnostics`);
   });
 
   it('comes back by itself when its process dies while idle', async () => {
