@@ -34,7 +34,7 @@ namespace Sharpbox.Host;
 //   435        clone3             ENOSYS (38)
 //   56         clone              EPERM unless args[0] has CLONE_THREAD (0x00010000)   "clone_needs_thread"
 //   62/200/234 kill/tkill/tgkill  EPERM when (int)args[0] == 1                         "kill_pid1"
-// Any other architecture in seccomp_data → KILL_PROCESS; the x32 ABI (nr bit 0x40000000) → EPERM.
+// Any other architecture in seccomp_data → KILL_PROCESS; the x32 ABI (nr bit 0x40000000) → ENOSYS, as the outer filter answers it (the newer filter's errno wins).
 // Everything else → ALLOW.
 internal static class SeccompLockdown
 {
@@ -182,7 +182,7 @@ internal static class SeccompLockdown
         a.Op(LdWAbs, OffArch);
         a.Jump(JeqK, AUDIT_ARCH_X86_64, jt: null, jf: "kill");
         a.Op(LdWAbs, OffNr);
-        a.Jump(JgeK, X32_SYSCALL_BIT, jt: "eperm", jf: null);
+        a.Jump(JgeK, X32_SYSCALL_BIT, jt: "enosys", jf: null);
         foreach (var (_, nr, errno) in Denied) a.Jump(JeqK, (uint)nr, jt: ErrnoLabel(errno), jf: null);
 
         a.Jump(JeqK, CloneNr, jt: null, jf: "after-clone");

@@ -14,7 +14,9 @@ export interface TestRunner {
 }
 
 export async function startTestRunner(env: Record<string, string> = {}): Promise<TestRunner> {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', ...env });
+  // One warm compiler per test runner unless a test asks for more: several test files run at once on
+  // two cores, and the pool itself is tested where it matters (warm-sandbox.test.ts).
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'error', COMPILE_SERVERS: '1', ...env });
   const runner = await createRunner(config, { log: createLogger('error') });
   const start = (source: string, request: Omit<RunRequest, 'source'> = {}): RunHandle => {
     const submitted = runner.submit({ source, ...request });

@@ -8,9 +8,10 @@
 // expect-stdout: CONTAINED
 using System.Runtime.InteropServices;
 int pid = fork();
+int errno = Marshal.GetLastPInvokeError(); // before anything else can call into libc
 if (pid == 0) { setsid(); while (true) sleep(1000); }
 Console.WriteLine($"forked daemon {pid}");
-Console.WriteLine(pid > 0 || Marshal.GetLastPInvokeError() == 1 ? "CONTAINED" : "fork failed oddly");
+Console.WriteLine(pid > 0 || errno == 1 ? "CONTAINED" : $"fork failed oddly: errno {errno}");
 [DllImport("libc", SetLastError = true)] static extern int fork();
 [DllImport("libc")] static extern int setsid();
 [DllImport("libc")] static extern uint sleep(uint s);

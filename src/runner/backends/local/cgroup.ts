@@ -22,6 +22,7 @@
 // root). Without it the sandbox falls back to rlimits alone (SANDBOX_CGROUP=auto) and says so at start.
 import { constants } from 'node:fs';
 import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { isAlive } from './proc.js';
 
@@ -107,6 +108,10 @@ export class CgroupV1 {
       delete dirs.cpu;
       delete dirs.cpuacct;
     }
+    // CFS weighs a group as one entity against its siblings: with the default weight, every sandbox
+    // together would count as one task against each task of the host's root group (the service, its
+    // test runners, Redis), and starve under load. As much weight as one busy task per core instead.
+    if (dirs.cpu) await writeFile(join(dirs.cpu, 'cpu.shares'), String(1024 * availableParallelism())).catch(() => undefined);
     return new CgroupV1(dirs);
   }
 

@@ -214,7 +214,7 @@ export class LocalBackend implements SandboxBackend {
           oomKills: stats?.oomKills ?? 0,
           memoryLimitHits: stats?.memoryLimitHits ?? 0,
           taskLimitHits: stats?.taskLimitHits ?? 0,
-          cpuLimitHit: stats?.cpuMs != null && stats.cpuMs >= cpuSeconds * 1000,
+          cpuLimitHit: stats?.cpuMs !== null && stats?.cpuMs !== undefined && stats.cpuMs >= cpuSeconds * 1000,
           sawReady: notes.ready,
           sawStart: notes.start,
           hostFault: notes.fault,
@@ -305,6 +305,8 @@ export class LocalBackend implements SandboxBackend {
     try {
       const argv = this.launchArgv(slot.uid, cgroup, {
         memoryBytes: limits.memoryBytes,
+        // The whole sandbox: memory the program really uses then meets the cgroup (see sandboxEnv).
+        gcHeapShare: 1,
         maxTasks: limits.maxProcesses,
         cpuSeconds: execCpuSeconds(limits.timeoutMs, limits.cpus),
         hostArgs: ['exec'],
@@ -330,6 +332,9 @@ export class LocalBackend implements SandboxBackend {
       : null;
     const argv = this.launchArgv(uid, cgroup, {
       memoryBytes: limits.compileMemoryBytes,
+      // Roslyn is our code and runs none of the user's: its own OutOfMemoryException (at 75%, well before
+      // the cgroup's reclaim) is a quick, honest signal that a source exhausts the compiler.
+      gcHeapShare: 0.75,
       maxTasks: COMPILE_MAX_TASKS,
       // Long-lived: each compile has its own deadline, enforced from here, instead of a lifetime CPU cap.
       cpuSeconds: null,
@@ -353,14 +358,14 @@ export class LocalBackend implements SandboxBackend {
     };
   }
 
-  private launchArgv(uid: number, cgroup: StepCgroup | null, s: { memoryBytes: number; maxTasks: number; cpuSeconds: number | null; hostArgs: string[] }): string[] {
+  private launchArgv(uid: number, cgroup: StepCgroup | null, s: { memoryBytes: number; gcHeapShare: number; maxTasks: number; cpuSeconds: number | null; hostArgs: string[] }): string[] {
     const tools = this.tools;
     const layout = this.layout;
     if (!tools || !layout) throw new Error('the local backend was not started');
     const bwrapArgs = buildBwrapArgs({
       layout,
       tmpfsBytes: this.config.limits.tmpfsBytes,
-      env: sandboxEnv(s.memoryBytes),
+      env: sandboxEnv(s.memoryBytes, s.gcHeapShare),
       seccompFd: this.seccomp ? SECCOMP_FD : undefined,
       jsonStatusFd: BWRAP_STATUS_FD,
       argv: [`${SANDBOX_DOTNET_ROOT}/dotnet`, `${SANDBOX_HOST_DIR}/sharpbox-host.dll`, ...s.hostArgs],
@@ -419,7 +424,7 @@ export function tcpCapBytes(memoryBytes: number): number {
 }
 
 /** The only environment a sandbox gets (bwrap --clearenv first): nothing of the service's own. */
-export function sandboxEnv(memoryBytes: number): Record<string, string> {
+export function sandboxEnv(memoryBytes: number, gcHeapShare: number): Record<string, string> {
   return {
     HOME: '/tmp',
     TMPDIR: '/tmp',
@@ -433,11 +438,11 @@ export function sandboxEnv(memoryBytes: number): Record<string, string> {
     DOTNET_DbgEnableMiniDump: '0',
     DOTNET_gcServer: '0',
     // The sandbox has no /sys, so the GC cannot see the cgroup and would size itself for the whole
-    // host: it is told the sandbox's size instead, and so collects as the limit nears. The whole size
-    // rather than a share of it, so that memory the program really uses meets the cgroup's cap (an OOM
-    // kill or memory.failcnt: facts the host sees and the program cannot forge) before the GC's own
-    // OutOfMemoryException, which only the program's word would report.
-    DOTNET_GCHeapHardLimit: `0x${memoryBytes.toString(16)}`,
+    // host: it is told the sandbox's size instead, and so collects as the limit nears. For user code,
+    // the whole size rather than a share of it, so that memory the program really uses meets the
+    // cgroup's cap (an OOM kill or memory.failcnt: facts the host sees and the program cannot forge)
+    // before the GC's own OutOfMemoryException, which only the program's word would report.
+    DOTNET_GCHeapHardLimit: `0x${Math.floor(memoryBytes * gcHeapShare).toString(16)}`,
     // W^X double-maps JIT code through memfd_create, which the seccomp filter refuses. A sandbox that
     // runs arbitrary native code by design gains nothing from W^X, and starts faster without it.
     DOTNET_EnableWriteXorExecute: '0',
