@@ -32,7 +32,13 @@ export class InflightStore {
       return [];
     }
     await this.persist();
-    return Array.isArray(parsed) ? (parsed as InflightRecord[]).filter((r) => typeof r?.session === 'string' && r.reply) : [];
+    if (!Array.isArray(parsed)) return [];
+    return (parsed as InflightRecord[])
+      .filter((r) => typeof r?.session === 'string' && r.reply)
+      .map((r) =>
+        // Records written before tokens were dated: the token is as old as the run.
+        r.reply.kind === 'interaction' ? { ...r, reply: { ...r.reply, tokenIssuedAt: r.reply.tokenIssuedAt ?? Date.parse(r.startedAt), channelId: r.reply.channelId ?? null, messageId: r.reply.messageId ?? null } } : r,
+      );
   }
 
   async put(record: InflightRecord): Promise<void> {

@@ -8,7 +8,7 @@ import type { RunHandle, SubmitResult } from '../runner/index.js';
 import type { RunRequest } from '../runner/types.js';
 import type { InflightStore } from './inflight.js';
 import { refusalText, render, type RenderedReply, type ReplyState } from './render.js';
-import { deleteReply, editReply, type ReplyRef } from './reply.js';
+import { deleteReply, discordCode, editReply, GONE_CODES, postBeside, TokenExpiredError, type ReplyRef } from './reply.js';
 
 export interface SessionDeps {
   rest: REST;
@@ -48,7 +48,12 @@ export class RunSession {
   private throttle: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
   private deleted = false;
+  /** The reply can be edited no more (deleted, no access, no token left): the session stops sending. */
+  private gone = false;
+  /** What the reply shows now (content, components, files): an edit that would change nothing is not sent. */
+  private shown = '';
   private generation = 0;
+  private startedAt: string | null = null;
 
   constructor(
     private readonly deps: SessionDeps,
@@ -120,12 +125,9 @@ export class RunSession {
   /** The reply exists now: later states become edits of it. */
   async attach(reply: ReplyRef): Promise<void> {
     // On record before any edit goes out: a reply that shows a run in flight is always recoverable.
-    if (this.running) {
-      await this.deps.inflight
-        .put({ session: this.id, reply, userId: this.userId, guildId: this.guildId, code: this.code, stdin: this.stdin, source: this.source, startedAt: new Date().toISOString() })
-        .catch((err: unknown) => this.deps.log.warn('could not record an in-flight run', { err: String(err) }));
-    }
+    if (this.running) await this.record(reply);
     this.reply = reply;
+    this.gone = false;
     this.lastSentAt = performance.now();
     this.dirty = true;
     this.flush();
@@ -133,6 +135,17 @@ export class RunSession {
 
   cancel(): void {
     this.handle?.cancel();
+  }
+
+  /**
+   * A click on the reply's buttons came with a fresh interaction token: for a reply that is an
+   * interaction's response, edits move to it (Discord's tokens work for 15 minutes; each click's token
+   * edits the message the button is on).
+   */
+  useToken(token: string, messageId: string, channelId: string): void {
+    if (this.reply?.kind !== 'interaction') return;
+    this.reply = { ...this.reply, token, tokenIssuedAt: Date.now(), messageId, channelId };
+    this.gone = false;
   }
 
   /** A run a previous process left unfinished: its reply now says so, with Run again. */
@@ -212,21 +225,76 @@ export class RunSession {
 
   /** Sends the newest state, one edit at a time; states reached meanwhile collapse into the next edit. */
   private flush(): void {
-    if (!this.reply || this.sending || !this.dirty || this.deleted) return;
+    if (!this.reply || this.sending || !this.dirty || this.deleted || this.gone) return;
     this.dirty = false;
     const payload = this.current();
     const final = this.done;
-    const reply = this.reply;
+    const key = JSON.stringify([payload.content, payload.components, payload.files.map((f) => [f.name, f.data.length])]);
+    if (key === this.shown) {
+      // Discord's per-route buckets are for real changes: nothing to send, but a final state still
+      // clears the in-flight record.
+      if (final) void this.deps.inflight.delete(this.id).catch(() => undefined);
+      return;
+    }
     this.lastSentAt = performance.now();
-    this.sending = editReply(this.deps.rest, reply, payload)
-      .catch((err: unknown) => this.deps.log.warn('could not edit a reply', { session: this.id, err: String(err) }))
-      .then(async () => {
+    const before = this.reply;
+    this.sending = this.send(payload, final)
+      .then(async (sent) => {
+        if (sent) this.shown = key;
         if (final && !this.dirty) await this.deps.inflight.delete(this.id).catch(() => undefined);
+        // The edit taught where the reply lives (its message id) or moved it: keep the record current.
+        else if (this.running && this.reply && JSON.stringify(this.reply) !== JSON.stringify(before)) await this.record(this.reply);
       })
       .finally(() => {
         this.sending = null;
         this.flush();
       });
+  }
+
+  /** Puts the run on record as in flight, with where its reply is now. */
+  private async record(reply: ReplyRef): Promise<void> {
+    this.startedAt ??= new Date().toISOString();
+    await this.deps.inflight
+      .put({ session: this.id, reply, userId: this.userId, guildId: this.guildId, code: this.code, stdin: this.stdin, source: this.source, startedAt: this.startedAt })
+      .catch((err: unknown) => this.deps.log.warn('could not record an in-flight run', { err: String(err) }));
+  }
+
+  /** One edit, with the fallbacks Discord's limits call for. Resolves whether the reply now shows it. */
+  private async send(payload: RenderedReply, final: boolean): Promise<boolean> {
+    const reply = this.reply;
+    if (!reply) return false;
+    try {
+      this.reply = await editReply(this.deps.rest, reply, payload);
+      return true;
+    } catch (err) {
+      const code = discordCode(err);
+      if (!(err instanceof TokenExpiredError) && (code === null || !GONE_CODES.has(code))) {
+        this.deps.log.warn('could not edit a reply', { session: this.id, err: String(err) });
+        return false;
+      }
+      // Discord says the token is dead (our clock may disagree): try the channel message once.
+      if (reply.kind === 'interaction' && (code === 50027 || code === 10015 || code === 10062) && reply.messageId && reply.channelId) {
+        this.reply = { ...reply, tokenIssuedAt: 0 };
+        try {
+          this.reply = await editReply(this.deps.rest, this.reply, payload);
+          return true;
+        } catch {
+          // falls through to the last resort
+        }
+      }
+      // The result still reaches the channel, as a fresh message beside the reply.
+      if (final && code !== 10003 && code !== 50001 && code !== 50013) {
+        const beside = await postBeside(this.deps.rest, reply, payload).catch(() => null);
+        if (beside) {
+          this.reply = beside;
+          this.deps.log.warn('the reply could not be edited any more; posted the result beside it', { session: this.id, code });
+          return true;
+        }
+      }
+      this.gone = true;
+      this.deps.log.warn('the reply can no longer be edited; stopped editing it', { session: this.id, code: code ?? 'token expired' });
+      return false;
+    }
   }
 
   private stopTicker(): void {

@@ -75,9 +75,11 @@ async function replyFlow(since: number, isCreate: (r: LoggedRequest) => boolean,
   }, 30_000, 'the final state');
   const creates = fake.requests.slice(since).filter((r) => r.status < 300 && isCreate(r));
   assert.equal(creates.length, 1, 'exactly one reply is created');
-  const phases = [create, ...edits].map((r) => phase(contentOf(r)));
+  // A deferred interaction ("thinking…") comes before every state the bot shows.
+  const deferred = create.body?.type === 5;
+  const phases = [...(deferred ? [] : [create]), ...edits].map((r) => phase(contentOf(r)));
   assert.deepEqual(phases, [...phases].sort((a, b) => a - b), `states only move forward: ${phases.join(' ')}`);
-  for (const r of [create, ...edits]) {
+  for (const r of [...(deferred ? [] : [create]), ...edits]) {
     const allowed = ((r.body?.data as Record<string, unknown> | undefined) ?? r.body)?.allowed_mentions;
     assert.deepEqual(allowed, { parse: [], replied_user: false }, 'every create and edit parses no mentions');
   }
@@ -94,14 +96,21 @@ function messageFlow(since: number, codeMessageId: string, done?: (content: stri
   );
 }
 
-/** The flow of an interaction's reply (its original response). */
+/** The flow of an interaction's reply: deferred at once (Discord's 3 s), then its original response edited. */
 function interactionFlow(since: number, token: string, done?: (content: string) => boolean): Promise<Flow> {
   return replyFlow(
     since,
-    (r) => r.method === 'POST' && r.path.includes(`/${token}/callback`) && r.body?.type === 4,
+    (r) => r.method === 'POST' && r.path.includes(`/${token}/callback`) && r.body?.type === 5,
     (r) => r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`),
     done,
   );
+}
+
+/** Runs the service finished with this status so far, from its Prometheus /metrics. */
+async function finishedWith(status: string): Promise<number> {
+  const url = String((await service.waitForLog('http server listening')).url);
+  const metrics = await (await fetch(`${url}/metrics`)).text();
+  return Number(new RegExp(`^sharpbox_runs_finished_total\\{status="${status}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
 }
 
 const code = (source: string, stdin?: string) => `\`\`\`cs\n${source}\n\`\`\`${stdin === undefined ? '' : `\n\`\`\`stdin\n${stdin}\n\`\`\``}`;
@@ -219,9 +228,16 @@ describe('the Discord bot', () => {
     const msg = fake.dm(fake.users.alice, code('Console.WriteLine("start"); Thread.Sleep(4000); Console.WriteLine("end");'));
     await messageFlow(since, msg.id, (c) => c.startsWith('▶️'));
     const reply = fake.requests.slice(since).find((r) => r.method === 'POST' && r.messageId)?.messageId;
+    const cancelledBefore = await finishedWith('cancelled');
     since = fake.requests.length;
     fake.remove(msg.id);
     await fake.waitFor(() => fake.requests.slice(since).find((r) => r.method === 'DELETE' && r.path.endsWith(`/messages/${reply}`)), 10_000, 'the reply deleted');
+    // The run itself ended as cancelled (long before its 4 s sleep), as the service's own counters say.
+    const deadline = Date.now() + 3000;
+    while ((await finishedWith('cancelled')) <= cancelledBefore) {
+      assert.ok(Date.now() < deadline, 'the run was not cancelled within 3 s of the delete');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 
   it('cancels a run from the Cancel button (author only)', async () => {
@@ -308,6 +324,18 @@ describe('the Discord bot', () => {
     assert.match(flow.final, /after a 429/);
   });
 
+  it('sends allowed_mentions that parse nothing with every ephemeral answer', () => {
+    const ephemerals = fake.requests.filter((r) => {
+      const body = (r.body?.data as Record<string, unknown> | undefined) ?? r.body;
+      return r.method === 'POST' && typeof body?.flags === 'number' && (body.flags & 64) !== 0 && typeof body.content === 'string';
+    });
+    assert.ok(ephemerals.length >= 2, `the scenarios above answered privately (${ephemerals.length})`);
+    for (const r of ephemerals) {
+      const body = (r.body?.data as Record<string, unknown> | undefined) ?? r.body;
+      assert.deepEqual((body?.allowed_mentions as { parse?: unknown[] } | undefined)?.parse, [], `${r.method} ${r.path}`);
+    }
+  });
+
   it('delivers the final state across a gateway disconnect and resume mid-run', async () => {
     const since = fake.requests.length;
     const resumesBefore = fake.gatewayOps.filter((o) => o.op === 6).length;
@@ -321,12 +349,20 @@ describe('the Discord bot', () => {
 });
 
 describe('guild settings and fair use', () => {
-  const answerTo = (token: string, since: number) => fake.waitFor(() => fake.requests.slice(since).find((r) => r.path.includes(`/${token}/callback`)), 10_000, 'the answer');
+  /** The answer to a settings command: an immediate ephemeral refusal, or a private deferral edited with the settings. */
+  const answerTo = async (token: string, since: number): Promise<{ content: string; flags: number }> => {
+    const callback = await fake.waitFor(() => fake.requests.slice(since).find((r) => r.path.includes(`/${token}/callback`)), 10_000, 'the answer');
+    const data = callback.body?.data as { content?: string; flags: number };
+    if (callback.body?.type === 4) return { content: data.content ?? '', flags: data.flags };
+    assert.equal(callback.body?.type, 5, 'deferred');
+    const edit = await fake.waitFor(() => fake.requests.slice(since).find((r) => r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`)), 10_000, 'the settings');
+    return { content: contentOf(edit), flags: data.flags };
+  };
 
   it('refuses /sharpbox settings to members who cannot manage the server', async () => {
     const since = fake.requests.length;
     const { token } = fake.settingsCommand(fake.users.bob, [{ name: 'reactions', type: 5, value: false }]);
-    const data = (await answerTo(token, since)).body?.data as { content: string; flags: number };
+    const data = await answerTo(token, since);
     assert.equal(data.flags, 64);
     assert.match(data.content, /Only members who can manage this server/);
   });
@@ -334,7 +370,8 @@ describe('guild settings and fair use', () => {
   it('turns a channel into an auto-run channel with /sharpbox settings, and the bot follows it', async () => {
     let since = fake.requests.length;
     const { token } = fake.settingsCommand(fake.users.mod, [{ name: 'autorun_channel', type: 7, value: fake.channels.general }, { name: 'autorun', type: 5, value: true }], ALL_PERMISSIONS);
-    const data = (await answerTo(token, since)).body?.data as { content: string };
+    const data = await answerTo(token, since);
+    assert.equal(data.flags, 64, 'settings are shown to the admin only');
     assert.match(data.content, new RegExp(`auto-run channels: <#${fake.channels.general}>`));
     since = fake.requests.length;
     const msg = fake.post(fake.channels.general, fake.users.bob, code('Console.WriteLine("now automatic");'));
@@ -350,7 +387,7 @@ describe('guild settings and fair use', () => {
   it('applies a guild\'s own lower limit and says when to retry', async () => {
     let since = fake.requests.length;
     const { token } = fake.settingsCommand(fake.users.mod, [{ name: 'user_runs_per_minute', type: 4, value: 1 }], ALL_PERMISSIONS);
-    assert.match(((await answerTo(token, since)).body?.data as { content: string }).content, /runs per user per minute: 1/);
+    assert.match((await answerTo(token, since)).content, /runs per user per minute: 1/);
     since = fake.requests.length;
     const first = fake.post(fake.channels.autorun, fake.users.mod, code('Console.WriteLine("one");'));
     await messageFlow(since, first.id);
