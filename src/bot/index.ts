@@ -26,7 +26,7 @@ import type { FairRunner } from '../runner/limits.js';
 import { commandDefinitions, MODAL_CODE, MODAL_ID, MODAL_STDIN, RUN_COMMAND, RUN_MESSAGE_COMMAND, runModal, SETTINGS_COMMAND } from './commands.js';
 import { extractCode, hasCode } from './extract.js';
 import { InflightStore } from './inflight.js';
-import { refusalText } from './render.js';
+import { refusalText } from './refusals.js';
 import { acknowledge, ephemeral, replyToInteraction, replyToMessage } from './reply.js';
 import { RunSession, type SessionDeps } from './session.js';
 import { applyChange, describeSettings, type GuildSettingsStore, type SettingsChange } from './settings.js';
@@ -120,7 +120,7 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
   };
 
   const startFromInteraction = async (interaction: Interaction & { token: string }, code: string, stdin: string, source: RunSession['source']): Promise<void> => {
-    if (stopping) return ephemeral(rest, interaction, refusalText('SHUTTING_DOWN', ''));
+    if (stopping) return ephemeral(rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const session = newSession(interaction.user.id, interaction.guildId, code, stdin, source);
     const first = await session.start();
     if (session.done) {
@@ -176,7 +176,7 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
     const sessionId = bySource.get(message.id);
     const session = sessionId ? sessions.get(sessionId) : undefined;
     if (session) {
-      if (!code) return session.refuse(refusalText('NO_CODE', ''));
+      if (!code) return session.refuse(refusalText({ code: 'NO_CODE' }));
       // Discord also sends updates for embeds and pins: only a changed program re-runs.
       if (code.code !== session.code || code.stdin !== session.stdin) await session.rerun(code.code, code.stdin);
       return;
@@ -196,16 +196,16 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
     const file = interaction.options.getAttachment('file');
     if (!file) return null;
     const limit = config.limits.sourceBytes;
-    if (!/\.cs$/i.test(file.name)) return { refused: '📄 The file must be a `.cs` file.' };
-    if (file.size > limit) return { refused: refusalText('SOURCE_TOO_LARGE', `the file is ${file.size} bytes; the limit is ${limit}`) };
+    if (!/\.cs$/i.test(file.name)) return { refused: refusalText({ code: 'NOT_A_CS_FILE' }) };
+    if (file.size > limit) return { refused: refusalText({ code: 'FILE_TOO_LARGE', size: file.size, limit }) };
     const response = await fetch(file.url, { signal: AbortSignal.timeout(ATTACHMENT_FETCH_MS) });
-    if (!response.ok) return { refused: '📄 I could not download that file; try again.' };
+    if (!response.ok) return { refused: refusalText({ code: 'FILE_NOT_DOWNLOADED' }) };
     const bytes = Buffer.from(await response.arrayBuffer());
-    if (bytes.length > limit) return { refused: refusalText('SOURCE_TOO_LARGE', `the file is ${bytes.length} bytes; the limit is ${limit}`) };
+    if (bytes.length > limit) return { refused: refusalText({ code: 'FILE_TOO_LARGE', size: bytes.length, limit }) };
     try {
       return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     } catch {
-      return { refused: '📄 That file is not UTF-8 text.' };
+      return { refused: refusalText({ code: 'FILE_NOT_UTF8' }) };
     }
   };
 
@@ -223,7 +223,7 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
       return session.cancel();
     }
     if (action === 'rerun') {
-      if (stopping) return ephemeral(rest, interaction, refusalText('SHUTTING_DOWN', ''));
+      if (stopping) return ephemeral(rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
       if (!session) return ephemeral(rest, interaction, '⌛ This run is too old to run again; post the code again.');
       await acknowledge(rest, interaction);
       return session.rerun();
@@ -240,7 +240,7 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
 
   const onInteraction = async (interaction: Interaction): Promise<void> => {
     if (interaction.isChatInputCommand() && interaction.commandName === RUN_COMMAND) {
-      if (stopping) return ephemeral(rest, interaction, refusalText('SHUTTING_DOWN', ''));
+      if (stopping) return ephemeral(rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
       const file = await readAttachment(interaction);
       if (file !== null && typeof file === 'object') return ephemeral(rest, interaction, file.refused);
       const code = file ?? interaction.options.getString('code') ?? '';
@@ -257,7 +257,7 @@ export async function startBot(config: Config, fair: FairRunner, settings: Guild
     if (interaction.isMessageContextMenuCommand() && interaction.commandName === RUN_MESSAGE_COMMAND) {
       const target = interaction.targetMessage;
       const code = extractCode(target.content);
-      if (!code) return ephemeral(rest, interaction, refusalText('NO_CODE', ''));
+      if (!code) return ephemeral(rest, interaction, refusalText({ code: 'NO_CODE' }));
       return startFromInteraction(interaction, code.code, code.stdin, { channelId: target.channelId, messageId: target.id });
     }
     if (interaction.isButton() && interaction.customId.startsWith('sb:')) return onButton(interaction);
