@@ -37,7 +37,7 @@ export async function aciRun(startupDelayMs: number, pool: boolean): Promise<Aci
     if (pool && runner.backend instanceof AciBackend) await runner.backend.poolReady(startupDelayMs + 60_000);
     const started = performance.now();
     const submitted = runner.submit({ source: 'Console.WriteLine("Hello, World!");' });
-    if (!submitted.ok) throw new Error(submitted.message);
+    if (!submitted.ok) throw new Error(`refused: ${JSON.stringify(submitted)}`);
     const result = await submitted.handle.result;
     const totalMs = performance.now() - started;
     // The container's own time: from the create request to its exit, as the fake saw it.

@@ -38,7 +38,7 @@ function report(label: string, value: string): void {
 async function runOnce(runner: Runner, source: string): Promise<{ result: RunResult; ms: number }> {
   const started = performance.now();
   const submitted = runner.submit({ source });
-  assert.ok(submitted.ok, submitted.ok ? '' : submitted.message);
+  assert.ok(submitted.ok, submitted.ok ? '' : `refused: ${JSON.stringify(submitted)}`);
   const result = await submitted.handle.result;
   return { result, ms: performance.now() - started };
 }

@@ -9,7 +9,7 @@ import { InteractionResponseType, MessageFlags, PermissionFlagsBits, Routes, typ
 import { MODAL_CODE, MODAL_ID, MODAL_STDIN, RUN_COMMAND, RUN_MESSAGE_COMMAND, runModal, SETTINGS_COMMAND } from './commands.js';
 import type { BotContext } from './context.js';
 import { extractCode } from './extract.js';
-import { refusalText } from './render.js';
+import { refusalText } from './refusals.js';
 import { acknowledge, defer, ephemeral, refuseDeferred, type InteractionRef } from './reply.js';
 import { applyChange, describeSettings, type SettingsChange } from './settings.js';
 import { startDeferred } from './starts.js';
@@ -22,16 +22,16 @@ const whoOf = (interaction: Interaction) => ({ userId: interaction.user.id, guil
 export async function onInteraction(ctx: BotContext, interaction: Interaction): Promise<void> {
   if (interaction.isChatInputCommand() && interaction.commandName === RUN_COMMAND) return onRun(ctx, interaction);
   if (interaction.isModalSubmit() && interaction.customId === MODAL_ID) {
-    if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText('SHUTTING_DOWN', ''));
+    if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const ref = await defer(ctx.rest, refOf(interaction));
     const code = { code: interaction.fields.getTextInputValue(MODAL_CODE), stdin: interaction.fields.getTextInputValue(MODAL_STDIN) ?? '' };
     return startDeferred(ctx, ref, whoOf(interaction), code, null);
   }
   if (interaction.isMessageContextMenuCommand() && interaction.commandName === RUN_MESSAGE_COMMAND) {
-    if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText('SHUTTING_DOWN', ''));
+    if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const target = interaction.targetMessage;
     const code = extractCode(target.content);
-    if (!code) return ephemeral(ctx.rest, interaction, refusalText('NO_CODE', ''));
+    if (!code) return ephemeral(ctx.rest, interaction, refusalText({ code: 'NO_CODE' }));
     const ref = await defer(ctx.rest, refOf(interaction));
     return startDeferred(ctx, ref, whoOf(interaction), code, { channelId: target.channelId, messageId: target.id });
   }
@@ -40,7 +40,7 @@ export async function onInteraction(ctx: BotContext, interaction: Interaction): 
 }
 
 async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
-  if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText('SHUTTING_DOWN', ''));
+  if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
   const file = interaction.options.getAttachment('file');
   const inline = interaction.options.getString('code') ?? '';
   const stdin = interaction.options.getString('stdin') ?? '';
@@ -49,8 +49,8 @@ async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction):
     return;
   }
   // Checked before anything is fetched: a file too large or of the wrong kind is refused at once.
-  if (file && !/\.cs$/i.test(file.name)) return ephemeral(ctx.rest, interaction, '📄 The file must be a `.cs` file.');
-  if (file && file.size > ctx.sourceBytes) return ephemeral(ctx.rest, interaction, refusalText('SOURCE_TOO_LARGE', `the file is ${file.size} bytes; the limit is ${ctx.sourceBytes}`));
+  if (file && !/\.cs$/i.test(file.name)) return ephemeral(ctx.rest, interaction, refusalText({ code: 'NOT_A_CS_FILE' }));
+  if (file && file.size > ctx.sourceBytes) return ephemeral(ctx.rest, interaction, refusalText({ code: 'FILE_TOO_LARGE', size: file.size, limit: ctx.sourceBytes }));
   const ref = await defer(ctx.rest, refOf(interaction));
   let code = inline;
   if (file) {
@@ -65,16 +65,16 @@ async function download(url: string, limit: number): Promise<string | { refused:
   let bytes: Buffer;
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(ATTACHMENT_FETCH_MS) });
-    if (!response.ok) return { refused: '📄 I could not download that file; try again.' };
+    if (!response.ok) return { refused: refusalText({ code: 'FILE_NOT_DOWNLOADED' }) };
     bytes = Buffer.from(await response.arrayBuffer());
   } catch {
-    return { refused: '📄 I could not download that file; try again.' };
+    return { refused: refusalText({ code: 'FILE_NOT_DOWNLOADED' }) };
   }
-  if (bytes.length > limit) return { refused: refusalText('SOURCE_TOO_LARGE', `the file is ${bytes.length} bytes; the limit is ${limit}`) };
+  if (bytes.length > limit) return { refused: refusalText({ code: 'FILE_TOO_LARGE', size: bytes.length, limit }) };
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    return { refused: '📄 That file is not UTF-8 text.' };
+    return { refused: refusalText({ code: 'FILE_NOT_UTF8' }) };
   }
 }
 
@@ -93,7 +93,7 @@ async function onButton(ctx: BotContext, interaction: ButtonInteraction): Promis
     return session.cancel();
   }
   if (action === 'rerun') {
-    if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText('SHUTTING_DOWN', ''));
+    if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     if (!session) return ephemeral(ctx.rest, interaction, '⌛ This run is too old to run again; post the code again.');
     await acknowledge(ctx.rest, interaction);
     session.useToken(interaction.token, interaction.message.id, interaction.channelId);

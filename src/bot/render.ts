@@ -170,27 +170,3 @@ function pairSafe(s: string, at: number): number {
   const code = s.charCodeAt(at);
   return code >= 0xdc00 && code <= 0xdfff ? at + 1 : at;
 }
-
-/** Words for an expected refusal (only the bot turns refusal codes into words). */
-export function refusalText(code: string, message: string, retryAfterMs?: number): string {
-  const retry = retryAfterMs ? ` Try again in ${Math.ceil(retryAfterMs / 1000)} s.` : '';
-  switch (code) {
-    case 'QUEUE_FULL':
-      return `🚦 Too many runs are waiting right now.${retry || ' Try again in a few seconds.'}`;
-    case 'SOURCE_TOO_LARGE':
-      return `📏 That code is too large: ${sanitizeInline(message)}.`;
-    case 'STDIN_TOO_LARGE':
-      return `📏 That stdin is too large: ${sanitizeInline(message)}.`;
-    case 'SOURCE_EMPTY':
-      return '🤔 There is no code to run.';
-    case 'NO_CODE':
-      return '🤔 I found no C# code block. Put the code in a block that starts with ```cs';
-    case 'RATE_LIMITED':
-      // The limiter says which limit (per user, per server, everyone's): say it as it is.
-      return `🐢 ${sanitizeInline(message.charAt(0).toUpperCase() + message.slice(1))}.${retry}`;
-    case 'SHUTTING_DOWN':
-      return '🔧 The bot is restarting. Try again in a minute.';
-    default:
-      return `🙅 ${sanitizeInline(message)}`;
-  }
-}

@@ -7,7 +7,8 @@ import type { Logger } from '../log.js';
 import type { RunHandle, SubmitResult } from '../runner/index.js';
 import type { RunRequest } from '../runner/types.js';
 import type { InflightStore } from './inflight.js';
-import { refusalText, render, type RenderedReply, type ReplyState } from './render.js';
+import { refusalText } from './refusals.js';
+import { render, type RenderedReply, type ReplyState } from './render.js';
 import { deleteReply, discordCode, editReply, GONE_CODES, postBeside, TokenExpiredError, type ReplyRef } from './reply.js';
 
 export interface SessionDeps {
@@ -90,7 +91,7 @@ export class RunSession {
     }
     if (!submitted.ok) {
       this.handle = null;
-      this.state = { phase: 'refused', text: refusalText(submitted.code, submitted.message, submitted.retryAfterMs) };
+      this.state = { phase: 'refused', text: refusalText(submitted) };
       return this.current();
     }
     this.handle = submitted.handle;

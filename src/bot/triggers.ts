@@ -4,7 +4,7 @@
 import type { Message, MessageReaction, PartialMessage, PartialMessageReaction, PartialUser, User } from 'discord.js';
 import { placeRules, type BotContext } from './context.js';
 import { extractCode, hasCode } from './extract.js';
-import { refusalText } from './render.js';
+import { refusalText } from './refusals.js';
 import { replyToMessage } from './reply.js';
 import { startFromMessage } from './starts.js';
 
@@ -52,7 +52,7 @@ export async function onMessageUpdate(ctx: BotContext, updated: Message | Partia
   const code = extractCode(message.content);
   const session = ctx.sessions.forSource(message.id);
   if (session) {
-    if (!code) return session.refuse(refusalText('NO_CODE', ''));
+    if (!code) return session.refuse(refusalText({ code: 'NO_CODE' }));
     // Discord also sends updates for embeds and pins: only a changed program re-runs.
     if (code.code !== session.code || code.stdin !== session.stdin) await session.rerun(code.code, code.stdin);
     return;

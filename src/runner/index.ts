@@ -5,9 +5,9 @@ import type { Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import type { SandboxBackend } from './backend.js';
 import { backendFromConfig } from './backends/index.js';
-import { emptyResult, type Refusal, type RunEvent, type RunRequest, type RunResult } from './types.js';
+import { emptyResult, type InputProblem, type Refusal, type RunEvent, type RunRequest, type RunResult } from './types.js';
 
-export type { Diagnostic, Refusal, RefusalCode, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
+export type { Diagnostic, InputProblem, RateLimitRule, Refusal, RefusalCode, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
 
 export interface RunHandle {
   readonly id: string;
@@ -162,7 +162,7 @@ class QueueRunner implements Runner {
     if (refusal) return refusal;
     const { limits } = this.config;
     if (this.queue.length >= this.config.queueMax && this.running >= this.backend.capacity) {
-      return { ok: false, code: 'QUEUE_FULL', message: `the queue is full (${this.config.queueMax} runs waiting)`, retryAfterMs: Math.max(1000, limits.timeoutMs) };
+      return { ok: false, code: 'QUEUE_FULL', limit: this.config.queueMax, retryAfterMs: Math.max(1000, limits.timeoutMs) };
     }
     const timeoutMs = Math.min(limits.timeoutMs, request.timeoutMs ?? limits.timeoutMs);
     const run = new Run({ source: request.source, stdin: request.stdin ?? '', timeoutMs }, (r) => this.cancelled(r));
@@ -200,22 +200,22 @@ class QueueRunner implements Runner {
 
   private validate(request: RunRequest): Refusal | null {
     const { limits } = this.config;
-    const bad = (code: Refusal['code'], message: string): Refusal => ({ ok: false, code, message });
-    if (this.stopping) return bad('SHUTTING_DOWN', 'the service is shutting down');
-    if (typeof request?.source !== 'string') return bad('INVALID_INPUT', 'the source must be a string');
-    if (request.stdin !== undefined && typeof request.stdin !== 'string') return bad('INVALID_INPUT', 'stdin must be a string');
+    const invalid = (input: InputProblem): Refusal => ({ ok: false, code: 'INVALID_INPUT', ...input });
+    if (this.stopping) return { ok: false, code: 'SHUTTING_DOWN' };
+    if (typeof request?.source !== 'string') return invalid({ field: 'source', problem: 'not-a-string' });
+    if (request.stdin !== undefined && typeof request.stdin !== 'string') return invalid({ field: 'stdin', problem: 'not-a-string' });
     if (request.timeoutMs !== undefined && !(Number.isInteger(request.timeoutMs) && request.timeoutMs > 0)) {
-      return bad('INVALID_INPUT', 'timeoutMs must be a positive whole number');
+      return invalid({ field: 'timeoutMs', problem: 'not-positive-integer' });
     }
-    if (request.source.trim().length === 0) return bad('SOURCE_EMPTY', 'there is no code to run');
+    if (request.source.trim().length === 0) return { ok: false, code: 'SOURCE_EMPTY' };
     const sourceBytes = Buffer.byteLength(request.source, 'utf8');
-    if (sourceBytes > limits.sourceBytes) return bad('SOURCE_TOO_LARGE', `the code is ${sourceBytes} bytes; the limit is ${limits.sourceBytes}`);
-    if (request.source.includes('\0')) return bad('INVALID_INPUT', 'the code contains a NUL byte');
-    if (hasLoneSurrogate(request.source)) return bad('INVALID_INPUT', 'the code is not valid Unicode text');
+    if (sourceBytes > limits.sourceBytes) return { ok: false, code: 'SOURCE_TOO_LARGE', size: sourceBytes, limit: limits.sourceBytes };
+    if (request.source.includes('\0')) return invalid({ field: 'source', problem: 'nul-byte' });
+    if (hasLoneSurrogate(request.source)) return invalid({ field: 'source', problem: 'not-unicode' });
     const stdin = request.stdin ?? '';
     const stdinBytes = Buffer.byteLength(stdin, 'utf8');
-    if (stdinBytes > limits.stdinBytes) return bad('STDIN_TOO_LARGE', `stdin is ${stdinBytes} bytes; the limit is ${limits.stdinBytes}`);
-    if (hasLoneSurrogate(stdin)) return bad('INVALID_INPUT', 'stdin is not valid Unicode text');
+    if (stdinBytes > limits.stdinBytes) return { ok: false, code: 'STDIN_TOO_LARGE', size: stdinBytes, limit: limits.stdinBytes };
+    if (hasLoneSurrogate(stdin)) return invalid({ field: 'stdin', problem: 'not-unicode' });
     return null;
   }
 

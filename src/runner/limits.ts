@@ -1,12 +1,12 @@
 // Fair use: every run a person starts is admitted against the limits first (per user per minute, per
 // user at once, per guild per minute, and everything in flight across all processes sharing the
 // store), atomically (admission.ts), and its places are given back when it ends. A refusal is a value
-// with a stable code and when to retry; only front-ends word it.
+// with a stable code, which limit refused and when to retry; only front-ends word it.
 import { randomUUID } from 'node:crypto';
 import type { FairUseConfig } from '../config.js';
 import type { AdmissionStore, Rule } from './admission.js';
 import type { Runner, SubmitResult } from './index.js';
-import type { RunRequest } from './types.js';
+import type { RateLimitRule, Refusal, RunRequest } from './types.js';
 
 export interface Who {
   user: string;
@@ -17,6 +17,12 @@ export interface Who {
 export interface GuildLimits {
   userRunsPerMinute?: number | null;
   guildRunsPerMinute?: number | null;
+}
+
+/** A rule of admission with the limit it stands for, which is what a refusal by that rule reports. */
+interface Limit {
+  rule: Rule;
+  is: RateLimitRule;
 }
 
 const MINUTE = 60_000;
@@ -31,24 +37,32 @@ export class FairRunner {
   ) {}
 
   rules(who: Who, guildLimits: GuildLimits = {}): Rule[] {
-    const c = this.config;
-    const userPerMinute = Math.min(c.userRunsPerMinute, guildLimits.userRunsPerMinute ?? Infinity);
-    const rules: Rule[] = [
-      { key: `rl:user:${who.user}:minute`, kind: 'rate', limit: userPerMinute, windowMs: MINUTE },
-      { key: `rl:user:${who.user}:running`, kind: 'concurrent', limit: c.userConcurrentRuns, windowMs: LEASE_MS },
-      { key: 'rl:global:running', kind: 'concurrent', limit: c.globalInFlight, windowMs: LEASE_MS },
-    ];
-    if (who.guild) rules.push({ key: `rl:guild:${who.guild}:minute`, kind: 'rate', limit: Math.min(c.guildRunsPerMinute, guildLimits.guildRunsPerMinute ?? Infinity), windowMs: MINUTE });
-    return rules;
+    return this.limits(who, guildLimits).map((l) => l.rule);
   }
 
-  async submit(request: RunRequest, who: Who, guildLimits?: GuildLimits): Promise<SubmitResult> {
-    const rules = this.rules(who, guildLimits);
+  private limits(who: Who, guildLimits: GuildLimits): Limit[] {
+    const c = this.config;
+    const userPerMinute = Math.min(c.userRunsPerMinute, guildLimits.userRunsPerMinute ?? Infinity);
+    const limits: Limit[] = [
+      { rule: { key: `rl:user:${who.user}:minute`, kind: 'rate', limit: userPerMinute, windowMs: MINUTE }, is: { scope: 'user', kind: 'per-minute' } },
+      { rule: { key: `rl:user:${who.user}:running`, kind: 'concurrent', limit: c.userConcurrentRuns, windowMs: LEASE_MS }, is: { scope: 'user', kind: 'at-once' } },
+      { rule: { key: 'rl:global:running', kind: 'concurrent', limit: c.globalInFlight, windowMs: LEASE_MS }, is: { scope: 'global', kind: 'at-once' } },
+    ];
+    if (who.guild) {
+      const guildPerMinute = Math.min(c.guildRunsPerMinute, guildLimits.guildRunsPerMinute ?? Infinity);
+      limits.push({ rule: { key: `rl:guild:${who.guild}:minute`, kind: 'rate', limit: guildPerMinute, windowMs: MINUTE }, is: { scope: 'guild', kind: 'per-minute' } });
+    }
+    return limits;
+  }
+
+  async submit(request: RunRequest, who: Who, guildLimits: GuildLimits = {}): Promise<SubmitResult> {
+    const limits = this.limits(who, guildLimits);
+    const rules = limits.map((l) => l.rule);
     const member = randomUUID();
     const decision = await this.admissions.admit(rules, member);
     if (!decision.ok) {
-      const rule = rules[decision.rule] as Rule;
-      const refusal = { ok: false as const, code: 'RATE_LIMITED' as const, message: describe(rule), retryAfterMs: decision.retryAfterMs };
+      const refused = limits[decision.rule] as Limit;
+      const refusal: Refusal = { ok: false, code: 'RATE_LIMITED', ...refused.is, limit: refused.rule.limit, retryAfterMs: decision.retryAfterMs };
       this.runner.reportRefusal(refusal, { ...request, labels: { ...request.labels, user: who.user, ...(who.guild ? { guild: who.guild } : {}) } });
       return refusal;
     }
@@ -60,12 +74,4 @@ export class FairRunner {
     void submitted.handle.result.finally(() => this.admissions.release(rules, member).catch(() => undefined));
     return submitted;
   }
-}
-
-function describe(rule: Rule): string {
-  if (rule.key.startsWith('rl:global')) return `sharpbox is running ${rule.limit} programs already`;
-  const runs = `${rule.limit} run${rule.limit === 1 ? '' : 's'}`;
-  if (rule.key.startsWith('rl:guild')) return `this server can start ${runs} a minute`;
-  if (rule.kind === 'concurrent') return `you can have ${runs} going at once`;
-  return `you can start ${runs} a minute`;
 }

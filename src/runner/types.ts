@@ -57,15 +57,35 @@ export type RunEvent =
   | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'done'; result: RunResult };
 
-export type RefusalCode = 'RATE_LIMITED' | 'QUEUE_FULL' | 'SOURCE_EMPTY' | 'SOURCE_TOO_LARGE' | 'STDIN_TOO_LARGE' | 'INVALID_INPUT' | 'SHUTTING_DOWN';
+/** Which fair-use limit refused a run (src/runner/limits.ts): whose runs it counts, and how. */
+export type RateLimitRule =
+  | { scope: 'user'; kind: 'per-minute' | 'at-once' }
+  | { scope: 'guild'; kind: 'per-minute' }
+  | { scope: 'global'; kind: 'at-once' };
 
-/** An expected refusal: a value with a stable code; only front-ends turn codes into words. */
-export interface Refusal {
-  ok: false;
-  code: RefusalCode;
-  message: string;
-  retryAfterMs?: number;
-}
+/** What is wrong with a request that is not even the shape of a run. */
+export type InputProblem =
+  | { field: 'source'; problem: 'not-a-string' | 'nul-byte' | 'not-unicode' }
+  | { field: 'stdin'; problem: 'not-a-string' | 'not-unicode' }
+  | { field: 'timeoutMs'; problem: 'not-positive-integer' };
+
+/**
+ * An expected refusal: a value with a stable code and the facts its wording needs, and no words. Each
+ * front end (src/bot, src/stream, src/cli) words every code with an exhaustive switch, so a new member
+ * here does not compile until each of them says it.
+ */
+export type Refusal =
+  | ({ ok: false; code: 'RATE_LIMITED'; limit: number; retryAfterMs: number } & RateLimitRule)
+  /** The runner's queue holds `limit` runs already. */
+  | { ok: false; code: 'QUEUE_FULL'; limit: number; retryAfterMs: number }
+  | { ok: false; code: 'SOURCE_EMPTY' }
+  /** UTF-8 bytes, against the configured limit. */
+  | { ok: false; code: 'SOURCE_TOO_LARGE' | 'STDIN_TOO_LARGE'; size: number; limit: number }
+  | ({ ok: false; code: 'INVALID_INPUT' } & InputProblem)
+  | { ok: false; code: 'SHUTTING_DOWN' };
+
+/** The stable codes (HTTP clients see them as `error`). */
+export type RefusalCode = Refusal['code'];
 
 export function emptyResult(status: RunStatus, reason: string | null): RunResult {
   return {

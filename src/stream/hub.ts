@@ -4,6 +4,7 @@
 import type { Runner, RunHandle } from '../runner/index.js';
 import type { Refusal, RunRequest, RunResult } from '../runner/types.js';
 import { FEED_PROTOCOL_VERSION, type BackendHealth, type Counters, type FeedMessage, type RunSummary, type Stats } from './protocol.js';
+import { refusalFacts, refusalMessage } from './refusals.js';
 
 const RECENT = 200;
 /**
@@ -164,6 +165,6 @@ export class RunHub {
 
   private refused(refusal: Refusal, request: RunRequest): void {
     this.counters.refused += 1;
-    this.broadcast({ type: 'refusal', at: Date.now(), code: refusal.code, message: refusal.message, labels: { ...request.labels } });
+    this.broadcast({ type: 'refusal', at: Date.now(), ...refusalFacts(refusal), message: refusalMessage(refusal), labels: { ...request.labels } });
   }
 }

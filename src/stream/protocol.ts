@@ -1,6 +1,6 @@
 // The admin feed's wire protocol: one discriminated union, shared by the server (hub.ts, server.ts), the
 // dashboard's script (admin/app.ts) and the tests. JSON text frames, server → client only.
-import type { RunResult, RunStatus } from '../runner/types.js';
+import type { Refusal, RunResult, RunStatus } from '../runner/types.js';
 
 export const FEED_PROTOCOL_VERSION = 1;
 
@@ -46,9 +46,13 @@ export type FeedMessage =
   | { type: 'run.started'; at: number; id: string }
   | { type: 'run.output'; at: number; id: string; stream: 'stdout' | 'stderr'; text: string }
   | { type: 'run.done'; at: number; run: RunSummary; result: RunResult }
-  | { type: 'refusal'; at: number; code: string; message: string; labels: Record<string, string> }
+  | ({ type: 'refusal'; at: number; message: string; labels: Record<string, string> } & RefusalFacts)
   | { type: 'backend.health'; at: number; backend: BackendHealth }
   | { type: 'counters'; at: number; counters: Counters; stats: Stats };
+
+/** A refusal's code and facts (limit, sizes, which field…), as the runner gave them; `message` words them. */
+export type RefusalFacts = WithoutOk<Refusal>;
+type WithoutOk<R> = R extends unknown ? Omit<R, 'ok'> : never;
 
 export interface BackendHealth {
   name: string;

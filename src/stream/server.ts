@@ -13,6 +13,7 @@ import type { FairRunner } from '../runner/limits.js';
 import { Auth, type Principal } from './auth.js';
 import type { RunHub } from './hub.js';
 import { FEED_CLOSE, type FeedMessage } from './protocol.js';
+import { refusalResponse } from './refusals.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const STATIC: Record<string, { file: string; type: string }> = {
@@ -114,9 +115,8 @@ export async function startHttp(config: HttpConfig, deps: { fair: FairRunner; hu
       }
       const submitted = await fair.submit({ source: b.code, stdin: b.stdin ?? '', labels: { api: nameOf(p) } }, { user: nameOf(p), guild: null });
       if (!submitted.ok) {
-        const status = submitted.code === 'RATE_LIMITED' ? 429 : submitted.code === 'QUEUE_FULL' || submitted.code === 'SHUTTING_DOWN' ? 503 : submitted.code === 'SOURCE_TOO_LARGE' || submitted.code === 'STDIN_TOO_LARGE' ? 413 : 400;
-        const retry: Record<string, string> = submitted.retryAfterMs ? { 'Retry-After': String(Math.ceil(submitted.retryAfterMs / 1000)) } : {};
-        return json(res, status, { error: submitted.code, message: submitted.message, retryAfterMs: submitted.retryAfterMs ?? null }, retry);
+        const refused = refusalResponse(submitted);
+        return json(res, refused.status, refused.body, refused.headers);
       }
       owners.set(submitted.handle.id, nameOf(p));
       if (owners.size > 10_000) owners.delete(owners.keys().next().value as string);

@@ -189,6 +189,21 @@ describe('the HTTP API', () => {
     assert.equal((await api('/api/nothing', { token: ADMIN })).status, 404);
   });
 
+  it('answers a refused run with its status, code, words and facts, and tells the feed the same', async () => {
+    const { ws, messages } = await openFeed({ headers: { Authorization: `Bearer ${ADMIN}` } });
+    await until(() => messages.length > 0);
+    const r = await api('/api/runs', { method: 'POST', token: API_A, body: JSON.stringify({ code: 'x'.repeat(70_000) }) });
+    assert.equal(r.status, 413);
+    assert.deepEqual(await r.json(), { error: 'SOURCE_TOO_LARGE', message: 'the code is 70000 bytes; the limit is 65536', retryAfterMs: null, size: 70_000, limit: 65_536 });
+    await until(() => messages.some((m) => m.type === 'refusal'), 5000, 'the refusal on the feed');
+    const refusal = messages.find((m) => m.type === 'refusal');
+    assert.ok(refusal?.type === 'refusal');
+    const { at: _at, labels, ...rest } = refusal;
+    assert.deepEqual(rest, { type: 'refusal', code: 'SOURCE_TOO_LARGE', size: 70_000, limit: 65_536, message: 'the code is 70000 bytes; the limit is 65536' });
+    assert.match(labels.api ?? '', /^api-[0-9a-f]{8}$/, 'the token that asked');
+    ws.close();
+  });
+
   it('serves /healthz and Prometheus /metrics', async () => {
     const health = (await (await api('/healthz')).json()) as { ok: boolean; backend: string; detail: string };
     assert.equal(health.ok, true);

@@ -20,7 +20,7 @@ export async function startTestRunner(env: Record<string, string> = {}): Promise
   const runner = await createRunner(config, { log: createLogger('error') });
   const start = (source: string, request: Omit<RunRequest, 'source'> = {}): RunHandle => {
     const submitted = runner.submit({ source, ...request });
-    assert.ok(submitted.ok, `refused: ${submitted.ok ? '' : submitted.message}`);
+    assert.ok(submitted.ok, `refused: ${submitted.ok ? '' : JSON.stringify(submitted)}`);
     return submitted.handle;
   };
   return {

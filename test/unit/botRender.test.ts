@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { extractCode } from '../../src/bot/extract.js';
-import { fitOutput, MAX_CONTENT, MAX_DIAGNOSTICS, MAX_LINES, render, refusalText } from '../../src/bot/render.js';
+import { fitOutput, MAX_CONTENT, MAX_DIAGNOSTICS, MAX_LINES, render } from '../../src/bot/render.js';
 import { sanitizeBlock, sanitizeInline } from '../../src/bot/sanitize.js';
 import { emptyResult, type RunResult } from '../../src/runner/types.js';
 
@@ -139,10 +139,5 @@ describe('rendering the reply', () => {
     const f = fitOutput('a'.repeat(3000), 500, 'both');
     assert.ok(f.text.length <= 500);
     assert.ok(f.trimmed);
-  });
-
-  it('words refusals with when to retry', () => {
-    assert.equal(refusalText('RATE_LIMITED', 'you can start 10 runs a minute', 12_300), '🐢 You can start 10 runs a minute. Try again in 13 s.');
-    assert.match(refusalText('QUEUE_FULL', 'full', 5000), /Try again in 5 s/);
   });
 });

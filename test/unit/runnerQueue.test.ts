@@ -39,7 +39,7 @@ async function setup(capacity: number, queueMax: number) {
   const runner = await createRunner(config, { backend, log: createLogger('silent') });
   const submit = (source: string) => {
     const s = runner.submit({ source });
-    assert.ok(s.ok, s.ok ? '' : s.message);
+    assert.ok(s.ok, s.ok ? '' : `refused: ${JSON.stringify(s)}`);
     return s.handle;
   };
   return { backend, runner, submit };

@@ -1,0 +1,73 @@
+// The CLI's words for a refusal, printed after "sharpbox: " on stderr. The CLI checks its files itself
+// first (src/cli/input.ts, naming the file), so most of these are seldom seen; every code still has
+// words, by an exhaustive switch, so a new code does not compile until the CLI says it. Pure.
+import type { Refusal } from '../runner/types.js';
+
+export function refusalLine(refusal: Refusal): string {
+  switch (refusal.code) {
+    case 'RATE_LIMITED':
+      return rateLimit(refusal);
+    case 'QUEUE_FULL':
+      return `the queue is full (${refusal.limit} runs waiting)`;
+    case 'SOURCE_EMPTY':
+      return 'there is no code to run';
+    case 'SOURCE_TOO_LARGE':
+      return `the code is ${refusal.size} bytes; the limit is ${refusal.limit}`;
+    case 'STDIN_TOO_LARGE':
+      return `stdin is ${refusal.size} bytes; the limit is ${refusal.limit}`;
+    case 'INVALID_INPUT':
+      return invalidInput(refusal);
+    case 'SHUTTING_DOWN':
+      return 'the service is shutting down';
+    default:
+      return unworded(refusal);
+  }
+}
+
+function rateLimit(refusal: Extract<Refusal, { code: 'RATE_LIMITED' }>): string {
+  const runs = `${refusal.limit} run${refusal.limit === 1 ? '' : 's'}`;
+  switch (refusal.scope) {
+    case 'global':
+      return `sharpbox is running ${refusal.limit} program${refusal.limit === 1 ? '' : 's'} already`;
+    case 'guild':
+      return `this server can start ${runs} a minute`;
+    case 'user':
+      return refusal.kind === 'at-once' ? `you can have ${runs} going at once` : `you can start ${runs} a minute`;
+    default:
+      return unworded(refusal);
+  }
+}
+
+function invalidInput(refusal: Extract<Refusal, { code: 'INVALID_INPUT' }>): string {
+  switch (refusal.field) {
+    case 'source':
+      switch (refusal.problem) {
+        case 'not-a-string':
+          return 'the source must be a string';
+        case 'nul-byte':
+          return 'the code contains a NUL byte';
+        case 'not-unicode':
+          return 'the code is not valid Unicode text';
+        default:
+          return unworded(refusal);
+      }
+    case 'stdin':
+      switch (refusal.problem) {
+        case 'not-a-string':
+          return 'stdin must be a string';
+        case 'not-unicode':
+          return 'stdin is not valid Unicode text';
+        default:
+          return unworded(refusal);
+      }
+    case 'timeoutMs':
+      return 'timeoutMs must be a positive whole number';
+    default:
+      return unworded(refusal);
+  }
+}
+
+/** A case with no words here is a compile error: the argument is `never` once every case is handled. */
+function unworded(what: never): never {
+  throw new Error(`no words for refusal ${JSON.stringify(what)}`);
+}
