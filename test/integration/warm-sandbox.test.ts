@@ -55,7 +55,9 @@ describe('the warm compiler', () => {
   it('serves the next user at once when a compile kills its compiler (the other one takes over)', async () => {
     await backend.idle();
     const killed = await t.run(hugeToCompile);
-    assert.equal(killed.diagnostics[0]?.id, 'SB0002', show(killed));
+    // Out of memory (SB0002), or past its deadline first on a loaded machine (SB0001): either way that
+    // compiler is killed and replaced.
+    assert.ok(['SB0001', 'SB0002'].includes(killed.diagnostics[0]?.id ?? ''), show(killed));
     const next = await t.run('Console.WriteLine("right after");');
     assert.equal(next.status, 'ok', show(next));
     assert.ok((next.compileMs ?? Infinity) < 1500, `compileMs ${next.compileMs}: it waited for a restart`);
