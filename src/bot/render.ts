@@ -1,11 +1,18 @@
 // Renders the one reply a run gets, in each of its states, as a plain Discord message payload:
 // content (≤ 2000 characters), an output.txt attachment when the output had to be trimmed, buttons, and
 // allowed_mentions that parse nothing. Pure: the session sends what this returns.
+import { ButtonStyle, ComponentType } from 'discord.js';
+import { formatBytes } from '../runner/classify.js';
 import { statsParts } from '../runner/results.js';
 import type { Diagnostic, RunResult, RunStatus } from '../runner/types.js';
-import { sanitizeBlock, sanitizeInline } from './sanitize.js';
+import { escapeSafeCut, sanitizeBlock, sanitizeInline } from './sanitize.js';
 
+/** Message content, as resources/message.mdx (Create Message: "up to 2000 characters"). */
 export const MAX_CONTENT = 2000;
+/** A component's custom_id, as components/reference.mdx ("1-100 characters"). */
+export const MAX_CUSTOM_ID = 100;
+/** Discord's per-file upload limit, as reference.mdx "Uploading Files" ("The default limit is 10 MiB"). */
+export const MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 /** Output shown inline at most: head and tail lines around an "omitted" marker. */
 export const MAX_LINES = 15;
 const HEAD_LINES = 7;
@@ -20,16 +27,21 @@ export type ReplyState =
   | { phase: 'interrupted' };
 
 export interface ButtonSpec {
-  type: 2;
-  style: 1 | 2 | 4;
+  type: ComponentType.Button;
+  style: ButtonStyle.Primary | ButtonStyle.Secondary | ButtonStyle.Danger;
   label: string;
   custom_id: string;
+}
+
+export interface ButtonRow {
+  type: ComponentType.ActionRow;
+  components: ButtonSpec[];
 }
 
 export interface RenderedReply {
   content: string;
   files: { name: string; data: Buffer }[];
-  components: { type: 1; components: ButtonSpec[] }[];
+  components: ButtonRow[];
   allowedMentions: { parse: []; repliedUser: false };
 }
 
@@ -52,10 +64,10 @@ const TITLE: Record<RunStatus, [string, string]> = {
 
 export function render(state: ReplyState, session: string): RenderedReply {
   const base = { files: [] as RenderedReply['files'], allowedMentions: { parse: [] as [], repliedUser: false as const } };
-  const cancel = row([{ type: 2, style: 4, label: 'Cancel', custom_id: CUSTOM_ID.cancel(session) }]);
+  const cancel = row([{ type: ComponentType.Button, style: ButtonStyle.Danger, label: 'Cancel', custom_id: buttonId('cancel', session) }]);
   const after = row([
-    { type: 2, style: 1, label: 'Run again', custom_id: CUSTOM_ID.rerun(session) },
-    { type: 2, style: 2, label: 'Delete', custom_id: CUSTOM_ID.delete(session) },
+    { type: ComponentType.Button, style: ButtonStyle.Primary, label: 'Run again', custom_id: buttonId('rerun', session) },
+    { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Delete', custom_id: buttonId('delete', session) },
   ]);
   switch (state.phase) {
     case 'pending':
@@ -66,11 +78,11 @@ export function render(state: ReplyState, session: string): RenderedReply {
       const head = `▶️ **Running…** ${(state.elapsedMs / 1000).toFixed(1)} s`;
       if (state.output.length === 0) return { ...base, content: head, components: [cancel] };
       // While running, the newest output matters most: show the tail.
-      const block = fitOutput(state.output, MAX_CONTENT - head.length - 16, 'tail');
-      return { ...base, content: `${head}\n${codeBlock(block.text)}`, components: [cancel] };
+      const block = fitOutput(state.output, blockBudget([head]), 'tail');
+      return { ...base, content: joinLines([head, codeBlock(block.text)]), components: [cancel] };
     }
     case 'interrupted':
-      return { ...base, content: '⚠️ **Interrupted** · the bot restarted while this was running; nothing was lost but the run itself', components: [row([{ type: 2, style: 1, label: 'Run again', custom_id: CUSTOM_ID.rerun(session) }])] };
+      return { ...base, content: '⚠️ **Interrupted** · the bot restarted while this was running; nothing was lost but the run itself', components: [row([{ type: ComponentType.Button, style: ButtonStyle.Primary, label: 'Run again', custom_id: buttonId('rerun', session) }])] };
     case 'done':
       return { ...base, ...renderDone(state.result, state.output), components: [after] };
   }
@@ -82,31 +94,50 @@ function renderDone(result: RunResult, output: string): Pick<RenderedReply, 'con
   const stats = statsLine(result);
   const parts = [header];
   if (stats) parts.push(`-# ${stats}`);
-  const files: RenderedReply['files'] = [];
 
   if (result.status === 'compile_error') {
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     const shown = errors.slice(0, MAX_DIAGNOSTICS).map(diagnosticLine);
     if (errors.length > MAX_DIAGNOSTICS) shown.push(`… and ${errors.length - MAX_DIAGNOSTICS} more`);
-    if (shown.length > 0) {
-      const block = fitOutput(shown.join('\n'), MAX_CONTENT - parts.join('\n').length - 16, 'head');
-      parts.push(codeBlock(block.text));
-    }
-    return { content: parts.join('\n'), files };
+    if (shown.length > 0) parts.push(codeBlock(fitOutput(shown.join('\n'), blockBudget(parts), 'head').text));
+    return { content: joinLines(parts), files: [] };
   }
 
-  const used = parts.join('\n').length + 1;
   if (output.length === 0) {
-    parts.push(result.status === 'cancelled' ? '' : '*(no output)*');
-  } else {
-    const block = fitOutput(output, MAX_CONTENT - used - 16 - 20, 'both');
-    parts.push(codeBlock(block.text));
-    if (block.trimmed || result.truncated) {
-      files.push({ name: 'output.txt', data: Buffer.from(output, 'utf8') });
-      parts.push(`-# full output in output.txt${result.truncated ? ' (cut at the output limit)' : ''}`);
-    }
+    if (result.status !== 'cancelled') parts.push('*(no output)*');
+    return { content: joinLines(parts), files: [] };
   }
-  return { content: parts.filter((p) => p.length > 0).join('\n'), files };
+  // Most outputs fit whole with no footer; only a trimmed (or truncated) one gives up room for it.
+  let block = fitOutput(output, blockBudget(parts), 'both');
+  if (!block.trimmed && !result.truncated) return { content: joinLines([...parts, codeBlock(block.text)]), files: [] };
+  const file = outputFile(output);
+  const footer = file.cut
+    ? `-# output.txt has the first ${formatBytes(MAX_ATTACHMENT_BYTES)} of the output${result.truncated ? '; the run was cut at the output limit' : ''}`
+    : `-# full output in output.txt${result.truncated ? ' (cut at the output limit)' : ''}`;
+  block = fitOutput(output, blockBudget(parts, [footer]), 'both');
+  return { content: joinLines([...parts, codeBlock(block.text), footer]), files: [{ name: 'output.txt', data: file.data }] };
+}
+
+/**
+ * Characters left for the text inside a code block placed between the lines `before` and `after`:
+ * MAX_CONTENT less every other piece of the message, measured, so the whole is ≤ MAX_CONTENT by
+ * construction (UTF-16 code units: Discord counts code points, which is never more).
+ */
+function blockBudget(before: string[], after: string[] = []): number {
+  return MAX_CONTENT - joinLines([...before, codeBlock(''), ...after]).length;
+}
+
+function joinLines(parts: string[]): string {
+  return parts.join('\n');
+}
+
+/** The output as output.txt: its UTF-8 bytes, cut at Discord's per-file limit on a character boundary. */
+function outputFile(output: string): { data: Buffer; cut: boolean } {
+  const data = Buffer.from(output, 'utf8');
+  if (data.length <= MAX_ATTACHMENT_BYTES) return { data, cut: false };
+  let end = MAX_ATTACHMENT_BYTES;
+  while (end > 0 && ((data[end] ?? 0) & 0xc0) === 0x80) end--; // back off a continuation byte
+  return { data: data.subarray(0, end), cut: true };
 }
 
 export function statsLine(result: RunResult): string {
@@ -117,56 +148,157 @@ export function diagnosticLine(d: Diagnostic): string {
   return `${d.line > 0 ? `${d.line}:${d.column} ` : ''}${d.id} ${d.message}`;
 }
 
-function row(components: ButtonSpec[]): { type: 1; components: ButtonSpec[] } {
-  return { type: 1, components };
+function buttonId(action: keyof typeof CUSTOM_ID, session: string): string {
+  const id = CUSTOM_ID[action](session);
+  // Discord refuses the whole message over one long custom_id (50035), so say whose fault it is here.
+  if (id.length > MAX_CUSTOM_ID) throw new RangeError(`session id '${session.slice(0, 20)}…' makes a custom_id of ${id.length} characters (Discord allows ${MAX_CUSTOM_ID})`);
+  return id;
+}
+
+function row(components: ButtonSpec[]): ButtonRow {
+  return { type: ComponentType.ActionRow, components };
 }
 
 function codeBlock(text: string): string {
   return `\`\`\`\n${text}\n\`\`\``;
 }
 
+const marker = (n: number, unit: string): string => `… ${n} ${unit}${n === 1 ? '' : 's'} omitted …`;
+
 /**
- * Fits output into `budget` characters and MAX_LINES lines, sanitized. 'both' keeps the head and the
- * tail around a "… N lines omitted …" marker (the tail usually holds the exception or the answer);
- * 'tail' keeps only the newest lines; 'head' only the first.
+ * Fits output into `budget` UTF-16 code units and MAX_LINES lines, sanitized. 'both' keeps the head and
+ * the tail around a "… N lines omitted …" marker (the tail usually holds the exception or the answer);
+ * 'tail' keeps only the newest lines; 'head' only the first. Lines too long for that are cut by
+ * characters instead. The result is never longer than the budget, and only the part shown is sanitized
+ * (sanitizing a whole megabyte of backticks or zero-width spaces takes about a second).
  */
 export function fitOutput(raw: string, budget: number, keep: 'both' | 'tail' | 'head'): { text: string; trimmed: boolean } {
-  const lines = raw.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n');
-  let trimmed = false;
+  const normal = raw.replace(/\r\n?/g, '\n').replace(/\n$/, '');
+  const total = countLines(normal);
   let head: string[];
-  let tail: string[];
-  if (lines.length <= MAX_LINES) {
-    head = lines;
-    tail = [];
-  } else {
-    trimmed = true;
-    head = keep === 'tail' ? [] : keep === 'head' ? lines.slice(0, MAX_LINES - 1) : lines.slice(0, HEAD_LINES);
-    tail = keep === 'tail' ? lines.slice(-(MAX_LINES - 1)) : keep === 'head' ? [] : lines.slice(-TAIL_LINES);
+  let tail: string[] = [];
+  if (total <= MAX_LINES) head = normal.split('\n');
+  else {
+    head = firstLines(normal, keep === 'tail' ? 0 : keep === 'head' ? MAX_LINES - 1 : HEAD_LINES);
+    tail = lastLines(normal, keep === 'tail' ? MAX_LINES - 1 : keep === 'head' ? 0 : TAIL_LINES);
   }
-  const omittedLines = lines.length - head.length - tail.length;
-  const marker = (n: number, unit: string): string => `… ${n} ${unit}${n === 1 ? '' : 's'} omitted …`;
-  let text = [...head.map(sanitizeBlock), ...(omittedLines > 0 ? [marker(omittedLines, 'line')] : []), ...tail.map(sanitizeBlock)].join('\n');
-  if (text.length > budget) {
-    // Long lines: cut by characters too, still keeping both ends where asked.
-    trimmed = true;
-    const room = Math.max(0, budget - 40);
-    const all = sanitizeBlock(lines.join('\n'));
-    const omitted = (n: number): string => `\n${marker(n, 'character')}\n`;
-    const first = (n: number): string => all.slice(0, pairSafe(all, n));
-    const last = (n: number): string => all.slice(pairSafe(all, all.length - n));
-    if (keep === 'head') text = `${first(room)}${omitted(all.length - room)}`;
-    else if (keep === 'tail') text = `${omitted(all.length - room)}${last(room)}`;
-    else {
-      const half = Math.floor(room / 2);
-      text = `${first(half)}${omitted(all.length - 2 * half)}${last(half)}`;
-    }
-    text = text.replace(/^\n|\n$/g, '');
+  const omittedLines = total - head.length - tail.length;
+  // Sanitizing can grow text (a backtick gains a zero-width space, an invisible becomes <U+…>) or shrink it
+  // (terminal escapes go): lines far longer than the budget are not worth sanitizing whole.
+  const keptRaw = [...head, ...tail].reduce((n, l) => n + l.length + 1, 0);
+  if (keptRaw <= SEARCH_FACTOR * budget) {
+    const text = joinLines([...head.map(sanitizeBlock), ...(omittedLines > 0 ? [marker(omittedLines, 'line')] : []), ...tail.map(sanitizeBlock)]);
+    if (text.length <= budget) return { text, trimmed: omittedLines > 0 };
   }
-  return { text, trimmed };
+  return cutByCharacters(normal, Math.max(0, budget), keep);
 }
 
-/** Moves a cut point off the middle of a surrogate pair (an emoji must not be split in half). */
-function pairSafe(s: string, at: number): number {
-  const code = s.charCodeAt(at);
-  return code >= 0xdc00 && code <= 0xdfff ? at + 1 : at;
+// A megabyte of empty lines is a million of them: find the ends without splitting it all.
+function countLines(text: string): number {
+  let n = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+function firstLines(text: string, n: number): string[] {
+  const lines: string[] = [];
+  let start = 0;
+  while (lines.length < n) {
+    const end = text.indexOf('\n', start);
+    lines.push(text.slice(start, end < 0 ? text.length : end));
+    if (end < 0) break;
+    start = end + 1;
+  }
+  return lines;
+}
+
+function lastLines(text: string, n: number): string[] {
+  const lines: string[] = [];
+  let end = text.length;
+  while (lines.length < n) {
+    const start = text.lastIndexOf('\n', end - 1);
+    lines.unshift(text.slice(start + 1, end));
+    if (start < 0) break;
+    end = start;
+  }
+  return lines;
+}
+
+/** How much longer than the room a raw slice may be and still be tried: escapes shrink when sanitized. */
+const SEARCH_FACTOR = 4;
+
+/**
+ * Keeps the ends of `text` (raw) around a "… N characters omitted …" marker, sanitized, in at most `budget`
+ * code units. The marker is measured with the largest count it could show, so the pieces always fit.
+ */
+function cutByCharacters(text: string, budget: number, keep: 'both' | 'tail' | 'head'): { text: string; trimmed: boolean } {
+  const pieces = keep === 'both' ? 3 : 2;
+  // Code units bound code points from above, so the marker never grows past this length.
+  const room = budget - marker(text.length, 'character').length - (pieces - 1);
+  if (room < 0) return { text: '…'.slice(0, budget), trimmed: true };
+  let first = { taken: 0, text: '' };
+  let last = { taken: 0, text: '' };
+  if (keep === 'head') first = fittingPrefix(text, room);
+  else if (keep === 'tail') last = fittingSuffix(text, room);
+  else {
+    first = fittingPrefix(text, Math.floor(room / 2));
+    last = fittingSuffix(text.slice(first.taken), room - first.text.length);
+  }
+  const omitted = codePoints(text, first.taken, text.length - last.taken);
+  if (omitted === 0) {
+    // Text that is mostly terminal escapes can sanitize down to almost nothing, and then the ends meet:
+    // show it whole if it fits (it is at most 2 × SEARCH_FACTOR × room characters, cheap to sanitize).
+    const whole = sanitizeBlock(text);
+    if (whole.length <= budget) return { text: whole, trimmed: false };
+  }
+  return { text: joinLines([first.text, omitted > 0 ? marker(omitted, 'character') : '', last.text].filter((p) => p.length > 0)), trimmed: true };
+}
+
+/** The longest raw prefix of `text` (whole code points) whose sanitized form fits in `room`, found by bisection. */
+function fittingPrefix(text: string, room: number): { taken: number; text: string } {
+  return fitting(text.length, room, (n) => {
+    const end = escapeSafeCut(text, isHigh(text, n - 1) && isLow(text, n) ? n - 1 : n);
+    return { taken: end, text: sanitizeBlock(text.slice(0, end)) };
+  });
+}
+
+/** The same for the longest raw suffix. */
+function fittingSuffix(text: string, room: number): { taken: number; text: string } {
+  return fitting(text.length, room, (n) => {
+    let start = text.length - n;
+    if (isLow(text, start) && isHigh(text, start - 1)) start += 1;
+    // Taking the whole escape costs nothing: sanitized, it is gone.
+    start = escapeSafeCut(text, start);
+    return { taken: text.length - start, text: sanitizeBlock(text.slice(start)) };
+  });
+}
+
+function fitting(length: number, room: number, take: (n: number) => { taken: number; text: string }): { taken: number; text: string } {
+  let best = { taken: 0, text: '' };
+  let lo = 0;
+  let hi = Math.min(length, SEARCH_FACTOR * room);
+  // Sanitizing is not monotonic (an escape shrinks once complete), so this finds a local best: always
+  // one that fits, and in practice the longest.
+  while (lo <= hi) {
+    const mid = Math.floor((lo + hi) / 2);
+    const piece = take(mid);
+    if (piece.text.length <= room) {
+      if (piece.taken >= best.taken) best = piece;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return best;
+}
+
+const isHigh = (s: string, i: number): boolean => i >= 0 && i < s.length && s.charCodeAt(i) >= 0xd800 && s.charCodeAt(i) <= 0xdbff;
+const isLow = (s: string, i: number): boolean => i >= 0 && i < s.length && s.charCodeAt(i) >= 0xdc00 && s.charCodeAt(i) <= 0xdfff;
+
+/** Characters as Discord counts them (code points) in text[from, to). */
+function codePoints(text: string, from: number, to: number): number {
+  let n = to - from;
+  for (let i = from + 1; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0xdc00 && code <= 0xdfff && isHigh(text, i - 1)) n--; // the second half of a pair
+  }
+  return Math.max(0, n);
 }

@@ -11,6 +11,9 @@ import { refusalText } from './refusals.js';
 import { render, type RenderedReply, type ReplyState } from './render.js';
 import { deleteReply, discordCode, editReply, GONE_CODES, postBeside, TokenExpiredError, type ReplyRef } from './reply.js';
 
+/** How often a running reply's elapsed time is refreshed when nothing else changed. */
+const ELAPSED_REFRESH_MS = 5000;
+
 export interface SessionDeps {
   rest: REST;
   /** Admits (fair use) and submits a run for this user in this guild. */
@@ -108,7 +111,9 @@ export class RunSession {
         case 'running':
           this.runStartedAt = performance.now();
           this.update({ phase: 'running', elapsedMs: 0, output: '' }, true);
-          this.ticker = setInterval(() => this.refreshRunning(false), this.deps.editIntervalMs);
+          // The elapsed time alone is refreshed rarely: Discord allows about 5 edits per 5 s per channel,
+          // shared by every run in it, and new output already brings edits of its own.
+          this.ticker = setInterval(() => this.refreshRunning(false), Math.max(ELAPSED_REFRESH_MS, this.deps.editIntervalMs));
           break;
         case 'output':
           if (this.transcript.length < this.deps.outputCapBytes) this.transcript += event.text;
@@ -123,8 +128,12 @@ export class RunSession {
     return this.current();
   }
 
-  /** The reply exists now: later states become edits of it. */
-  async attach(reply: ReplyRef): Promise<void> {
+  /**
+   * The reply exists now: later states become edits of it. `shown` is what it was created with, so the
+   * first edit is not a copy of it (Discord allows about 5 edits per 5 s per channel).
+   */
+  async attach(reply: ReplyRef, shown?: RenderedReply): Promise<void> {
+    if (shown) this.shown = shownKey(shown);
     // On record before any edit goes out: a reply that shows a run in flight is always recoverable.
     if (this.running) await this.record(reply);
     this.reply = reply;
@@ -230,7 +239,7 @@ export class RunSession {
     this.dirty = false;
     const payload = this.current();
     const final = this.done;
-    const key = JSON.stringify([payload.content, payload.components, payload.files.map((f) => [f.name, f.data.length])]);
+    const key = shownKey(payload);
     if (key === this.shown) {
       // Discord's per-route buckets are for real changes: nothing to send, but a final state still
       // clears the in-flight record.
@@ -302,4 +311,9 @@ export class RunSession {
     if (this.ticker) clearInterval(this.ticker);
     this.ticker = null;
   }
+}
+
+/** What a reply shows, as a key: an edit with the same key would change nothing. */
+function shownKey(reply: RenderedReply): string {
+  return JSON.stringify([reply.content, reply.components, reply.files.map((f) => [f.name, f.data.length])]);
 }

@@ -1,10 +1,11 @@
 // Starting a run and showing it: the one place that creates a reply and hands it to its session.
 import type { BotContext } from './context.js';
+import type { RenderedReply } from './render.js';
 import { refuseDeferred, replyToMessage, type InteractionReplyRef, type ReplyRef } from './reply.js';
 import type { RunSession } from './session.js';
 
 /** Posts the session's first state with `post` and attaches the reply; a run nobody could see is stopped. */
-async function show(ctx: BotContext, session: RunSession, post: () => Promise<ReplyRef>): Promise<void> {
+async function show(ctx: BotContext, session: RunSession, post: () => Promise<ReplyRef>, shown?: RenderedReply): Promise<void> {
   let ref: ReplyRef;
   try {
     ref = await post();
@@ -14,14 +15,14 @@ async function show(ctx: BotContext, session: RunSession, post: () => Promise<Re
     ctx.sessions.forget(session.id);
     throw err;
   }
-  await session.attach(ref);
+  await session.attach(ref, shown);
 }
 
 /** A run for a code message: the reply answers the message (a refusal too: the author sees why). */
 export async function startFromMessage(ctx: BotContext, message: { id: string; channelId: string; guildId: string | null; authorId: string }, code: { code: string; stdin: string }): Promise<void> {
   const session = ctx.sessions.create({ userId: message.authorId, guildId: message.guildId, code: code.code, stdin: code.stdin, source: { channelId: message.channelId, messageId: message.id } });
   const first = await session.start();
-  await show(ctx, session, () => replyToMessage(ctx.rest, message.channelId, message.id, first));
+  await show(ctx, session, () => replyToMessage(ctx.rest, message.channelId, message.id, first), first);
 }
 
 /**

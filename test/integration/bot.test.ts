@@ -21,7 +21,9 @@ function env(): Record<string, string> {
     DISCORD_API_URL: fake.apiUrl,
     BOT_AUTORUN_CHANNELS: fake.channels.autorun,
     BOT_TRIGGER_ROLES: fake.roles.runner,
-    BOT_EDIT_INTERVAL_MS: '300',
+    // Discord allows about 5 edits per 5 s per channel (the fake enforces it), and the scenarios share a
+    // few channels: live output at most once a second keeps them within it.
+    BOT_EDIT_INTERVAL_MS: '1000',
     SHUTDOWN_GRACE_MS: '10000',
     BOT_STATE_FILE: join(stateDir, 'bot-inflight.json'),
     SANDBOX_SLOTS: '2',
@@ -29,6 +31,9 @@ function env(): Record<string, string> {
     // The scenarios run far more than a person would; fair use has its own scenario below.
     USER_RUNS_PER_MINUTE: '1000',
     USER_CONCURRENT_RUNS: '20',
+    // Runs that wait to be cancelled must outlast the reply's edits, which Discord's per-channel limits
+    // can hold back for seconds.
+    RUN_TIMEOUT_MS: '20000',
     LOG_LEVEL: 'info',
   };
 }
@@ -190,6 +195,42 @@ describe('the Discord bot', () => {
     assert.match(flow.final, /from a file/);
   });
 
+  it('acknowledges /run within Discord\'s 3 s even when the file downloads slowly', async () => {
+    const attachment = fake.upload('Slow.cs', Buffer.from('Console.WriteLine("slow file");'));
+    fake.attachmentDelayMs = 4000;
+    try {
+      const since = fake.requests.length;
+      const { token } = fake.slash(fake.users.alice, [{ name: 'file', type: 11, value: attachment.id }], { [attachment.id]: attachment });
+      const flow = await interactionFlow(since, token);
+      // The fake answers a late first response with 10062; the deferral was in time and the run went on.
+      assert.ok(flow.create.status < 300, `the deferral was refused: ${flow.create.status}`);
+      assert.ok(!fake.requests.slice(since).some((r) => r.code === 10062), 'no request came after the 3 s deadline');
+      assert.match(flow.final, /slow file/);
+    } finally {
+      fake.attachmentDelayMs = 0;
+    }
+  });
+
+  it('reaches the final state after its interaction token expired (15 minutes), through the channel message', async () => {
+    const since = fake.requests.length;
+    const { token } = fake.slash(fake.users.alice, [{ name: 'code', type: 3, value: 'Console.WriteLine("before"); Thread.Sleep(2000); Console.WriteLine("after the token");' }]);
+    // The first edit through the token worked (and told the bot the reply's message id)…
+    const first = await fake.waitFor(() => fake.requests.slice(since).find((r) => r.method === 'PATCH' && r.path.endsWith(`/${token}/messages/@original`) && r.status < 300), 20_000, 'the first edit');
+    assert.ok(first);
+    // …then 15 minutes pass on Discord's side: the token is dead.
+    fake.clock.advance(16 * 60_000);
+    const expired = fake.requests.length;
+    const final = await fake.waitFor(
+      () => fake.requests.slice(expired).find((r) => r.method === 'PATCH' && /^\/channels\/\d+\/messages\/\d+$/.test(r.path) && r.status < 300 && /^✅[\s\S]*after the token/.test(contentOf(r))),
+      30_000,
+      'the final state through the channel message',
+    );
+    assert.match(contentOf(final), /^✅/);
+    // Once Discord said the token was dead, the bot stopped using it.
+    const deadUses = fake.requests.slice(expired).filter((r) => r.path.includes(`/${token}/`) && r.code === 50027);
+    assert.ok(deadUses.length <= 1, `${deadUses.length} requests with the dead token`);
+  });
+
   it('refuses a file over the source cap, only to the caller (ephemeral), saying why', async () => {
     const attachment = fake.upload('Big.cs', Buffer.alloc(70_000, 0x20));
     const since = fake.requests.length;
@@ -225,7 +266,7 @@ describe('the Discord bot', () => {
 
   it('deletes the reply when the code message is deleted, cancelling its run', async () => {
     let since = fake.requests.length;
-    const msg = fake.dm(fake.users.alice, code('Console.WriteLine("start"); Thread.Sleep(4000); Console.WriteLine("end");'));
+    const msg = fake.dm(fake.users.alice, code('Console.WriteLine("start"); Thread.Sleep(15000); Console.WriteLine("end");'));
     await messageFlow(since, msg.id, (c) => c.startsWith('▶️'));
     const reply = fake.requests.slice(since).find((r) => r.method === 'POST' && r.messageId)?.messageId;
     const cancelledBefore = await finishedWith('cancelled');

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { extractCode } from '../../src/bot/extract.js';
-import { fitOutput, MAX_CONTENT, MAX_DIAGNOSTICS, MAX_LINES, render } from '../../src/bot/render.js';
+import { fitOutput, MAX_ATTACHMENT_BYTES, MAX_CONTENT, MAX_DIAGNOSTICS, MAX_LINES, render } from '../../src/bot/render.js';
 import { sanitizeBlock, sanitizeInline } from '../../src/bot/sanitize.js';
 import { emptyResult, type RunResult } from '../../src/runner/types.js';
 
@@ -25,6 +25,11 @@ describe('sanitizing program output', () => {
     for (const attack of ['```', '``\u200B`', '`\u202E``', '\u200B```\u200B', '`'.repeat(10)]) {
       assert.ok(!sanitizeBlock(attack).includes('``'), JSON.stringify(attack));
     }
+  });
+  it('never leaves half an emoji: cut names keep whole pairs, lone halves become U+FFFD', () => {
+    assert.equal(sanitizeInline(`${'a'.repeat(198)}😀tail`), `${'a'.repeat(198)}…`);
+    assert.equal(sanitizeInline(`${'a'.repeat(197)}😀tail`), `${'a'.repeat(197)}😀…`);
+    assert.equal(sanitizeBlock('a\uD83Db\uDE00c😀'), 'a\uFFFDb\uFFFDc😀');
   });
   it('shows control characters and strips terminal escapes', () => {
     assert.equal(sanitizeBlock('a\u0000b\u0007c\u001b[31mred\u001b[0m\u007f'), 'a\u2400b\u2407cred\u2421');
@@ -133,6 +138,34 @@ describe('rendering the reply', () => {
     const r = done({ ...ok('abc'), status: 'output_limit', reason: 'output limit reached (1 MiB)', truncated: true });
     assert.match(r.content, /full output in output\.txt \(cut at the output limit\)/);
     assert.equal(r.files.length, 1);
+  });
+
+  // The footer used to come out of a fixed 36-character reserve while it takes up to 56: runs that hit the
+  // output limit with lines of about 135 characters rendered 2018–2019 characters, and Discord refused them.
+  for (const width of [100, 135, 136, 140, 200]) {
+    it(`keeps a run cut at the output limit within 2000 characters, footer and all (lines of ${width})`, () => {
+      const output = Array.from({ length: 40 }, (_, i) => String(i).padEnd(width, 'x')).join('\n');
+      const result = { ...emptyResult('output_limit', 'output limit reached (1 MiB)'), truncated: true, compileMs: 123456, runMs: 987654, peakMemoryBytes: 123456789 };
+      const r = done(result, output);
+      assert.ok(r.content.length <= MAX_CONTENT, `${r.content.length}`);
+      assert.match(r.content, /\n```\n-# full output in output\.txt \(cut at the output limit\)$/);
+    });
+  }
+
+  it('attaches at most 10 MiB of output, cut on a character boundary, and says so', () => {
+    const output = `${'é'.repeat(MAX_ATTACHMENT_BYTES / 2 - 1)}xé${'tail\n'.repeat(10)}`; // 'é' is 2 bytes: the cut falls inside one
+    const r = done(ok(output));
+    const file = r.files[0];
+    assert.ok(file && file.data.length <= MAX_ATTACHMENT_BYTES);
+    assert.equal(file.data.length, MAX_ATTACHMENT_BYTES - 1, 'the cut backs off the split character');
+    assert.equal(file.data.toString('utf8'), output.slice(0, MAX_ATTACHMENT_BYTES / 2), 'a prefix of the output, whole characters only');
+    assert.match(r.content, /\n-# output\.txt has the first 10 MiB of the output$/);
+    assert.ok(r.content.length <= MAX_CONTENT);
+  });
+
+  it('refuses a session id that would make a custom_id over Discord\'s 100 characters', () => {
+    assert.equal(render({ phase: 'compiling' }, 'x'.repeat(90)).components[0]?.components[0]?.custom_id.length, 100);
+    assert.throws(() => render({ phase: 'compiling' }, 'x'.repeat(91)), /custom_id of 101 characters/);
   });
 
   it('fits output into a budget by characters when lines are long', () => {
