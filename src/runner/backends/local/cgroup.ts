@@ -56,6 +56,12 @@ export interface StepCgroup {
   stats(): Promise<CgroupStats>;
   /** Whether the socket-buffer cap was hit: one small read, cheap enough to poll while a run goes on. */
   tcpLimitHit(): Promise<boolean>;
+  /**
+   * Holds the step to its CPU share (CgroupLimits.cpus) from now on. Called when the program is handed
+   * over, not at creation: a pre-started sandbox initialises the runtime (many threads, none of them the
+   * user's) at full speed, and the user's code never runs uncapped.
+   */
+  capCpu(): Promise<void>;
   /** Kills whatever is still inside, then removes the cgroup. Safe to call twice. */
   destroy(): Promise<void>;
 }
@@ -151,10 +157,7 @@ export class CgroupV1 {
       // Must be set before any task joins: it is what turns TCP accounting on for this cgroup.
       if (limits.tcpBytes !== null) await writeFile(join(mem, 'memory.kmem.tcp.limit_in_bytes'), String(limits.tcpBytes));
       await writeFile(join(paths.pids, 'pids.max'), String(limits.maxTasks));
-      if (paths.cpu && limits.cpus !== null) {
-        await writeFile(join(paths.cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
-        await writeFile(join(paths.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(limits.cpus * CFS_PERIOD_US))));
-      }
+      if (paths.cpu && limits.cpus !== null) await writeFile(join(paths.cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
     } catch (err) {
       await group.destroy();
       throw err;
@@ -184,6 +187,11 @@ class V1StepCgroup implements StepCgroup {
 
   async pids(): Promise<number[]> {
     return readPids(join(this.dirs.memory, 'cgroup.procs'));
+  }
+
+  async capCpu(): Promise<void> {
+    if (!this.dirs.cpu || this.limits.cpus === null) return;
+    await writeFile(join(this.dirs.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(this.limits.cpus * CFS_PERIOD_US))));
   }
 
   async tcpLimitHit(): Promise<boolean> {

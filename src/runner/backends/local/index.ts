@@ -187,6 +187,8 @@ export class LocalBackend implements SandboxBackend {
 
       run.onPhase('running');
       used = await this.readySandbox(slot);
+      // Before the program goes in: from here on the sandbox runs user code, held to its CPU share.
+      await used.cgroup?.capCpu();
       const program = encodeProgramFrames(Buffer.from(response.assembly, 'base64'), response.pdb ? Buffer.from(response.pdb, 'base64') : null);
       const limits = this.config.limits;
       const o = await used.sandbox.run({
