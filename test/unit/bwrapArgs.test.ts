@@ -84,7 +84,7 @@ describe('the launcher chain', () => {
     const argv = buildLaunchArgv({ lastFd: 6, cgroupProcsFiles: ['/cg/mem/procs', '/cg/pids/procs'], rlimits, uid: 64001, gid: 64001, bwrapArgs: ['--a'], tools });
     assert.deepEqual(argv, [
       '/bin/bash', '--norc', '--noprofile', '-c', ENTER_SCRIPT, 'sharpbox-enter', '6', '/cg/mem/procs', '/cg/pids/procs', '--',
-      '/usr/bin/prlimit', '--nproc=66', '--nofile=1024', '--fsize=1000', '--cpu=6:7', '--data=2000', '--core=0', '--',
+      '/usr/bin/prlimit', '--nproc=66', '--nofile=1024', '--fsize=1000', '--cpu=6:7', '--data=2000', '--core=0', '--rtprio=0', '--nice=0', '--',
       '/usr/bin/setpriv', '--reuid=64001', '--regid=64001', '--clear-groups', '--no-new-privs', '--',
       '/usr/bin/bwrap', '--a',
     ]);

@@ -159,6 +159,10 @@ export function buildLaunchArgv(spec: LaunchSpec): string[] {
     `--cpu=${r.cpuSeconds === null ? 'unlimited' : `${r.cpuSeconds}:${r.cpuSeconds + 1}`}`,
     `--data=${r.dataBytes}`,
     `--core=${r.core}`,
+    // No raised priority, whatever the service inherited: no real-time scheduling (sched_setscheduler
+    // is allowed, for the runtime's own calls) and no negative nice value. CPU time is a host-wide pool.
+    '--rtprio=0',
+    '--nice=0',
     '--',
     tools.setpriv,
     `--reuid=${spec.uid}`,
