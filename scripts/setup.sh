@@ -5,19 +5,34 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# command → Debian package
+# program → Debian package
 declare -A needs=(
   [bwrap]=bubblewrap   # the sandbox
   [tini-static]=tini   # pid 1 inside each sandbox
   [prlimit]=util-linux # rlimits
   [setpriv]=util-linux # drop to the slot's uid
+  [bash]=bash          # the launcher's first step (closes stray descriptors)
   [kill]=procps        # the end-of-run sweep
   [redis-server]=redis-server # the shared store (STORE_URL=redis://…), and the tests of it
   [chromium]=chromium  # the dashboard's tests drive Debian's Chromium (never a downloaded browser)
+  # The SQLite binding (@keyv/sqlite → sqlite3) compiles from source when no prebuilt binary can be
+  # fetched, which is always the case without internet access.
+  [g++]=g++
+  [make]=make
+  [python3]=python3
 )
+# A program on disk, as the service looks for it (src/runner/backends/local/tools.ts): not a shell
+# builtin (bash's own `kill` would satisfy `command -v kill` where procps is missing).
+on_disk() {
+  local dir
+  for dir in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+    [ -f "$dir/$1" ] && [ -x "$dir/$1" ] && return 0
+  done
+  return 1
+}
 missing=()
 for cmd in "${!needs[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || [ -x "/usr/bin/$cmd" ] || missing+=("${needs[$cmd]}")
+  on_disk "$cmd" || missing+=("${needs[$cmd]}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
@@ -29,8 +44,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 for tool in node npm dotnet; do
-  command -v "$tool" >/dev/null || { echo "setup: $tool is required (Node 20 and the .NET 10 SDK)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || { echo "setup: $tool is required (Node 20 or newer and the .NET 10 SDK)" >&2; exit 1; }
 done
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node $(node --version) is too old: sharpbox needs Node 20 or newer" >&2
+  exit 1
+fi
+if ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
+  echo "setup: the .NET 10 SDK is required (dotnet --list-sdks shows: $(dotnet --list-sdks 2>/dev/null | cut -d' ' -f1 | tr '\n' ' '))" >&2
+  exit 1
+fi
 
 npm ci --no-audit --no-fund --loglevel=error
 dotnet build container/host -c Release -o container/bin/host --nologo -v q -clp:ErrorsOnly -nologo
