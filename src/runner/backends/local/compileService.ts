@@ -166,6 +166,11 @@ export class CompileService {
     return !this.stopped && this.idle.length + this.busy.size + this.starting.size > 0;
   }
 
+  /** Resolves when no compile server is being started (replacements warm up in the background). */
+  async settled(): Promise<void> {
+    while (this.starting.size > 0) await Promise.allSettled([...this.starting.values()]);
+  }
+
   /** Servers ready to take a compile now. */
   get available(): number {
     return this.idle.length;

@@ -137,8 +137,9 @@ export class LocalBackend implements SandboxBackend {
     };
   }
 
-  /** Resolves when every used sandbox has been torn down and each slot's next one is waiting, warm. */
+  /** Resolves when every used sandbox has been torn down, each slot's next one is waiting, warm, and no compile server is still starting. */
   async idle(): Promise<void> {
+    await this.compiler?.settled();
     while (this.recycling.size > 0) await Promise.allSettled([...this.recycling]);
     await Promise.allSettled(this.slots.map(async (slot) => (await slot.next)?.sandbox.ready));
   }
