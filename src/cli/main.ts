@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { createRunner } from '../runner/index.js';
 import { decodeText, InputError } from './input.js';
-import { refusalLine } from './refusals.js';
+import { refusalMessage } from '../refusalText.js';
 import { diagnosticLine, statsLine, statusLine } from './render.js';
 
 const USAGE = `usage: sharpbox run <FILE.cs | -> [--stdin FILE] [--timeout MS] [--backend NAME] [--json]`;
@@ -59,7 +59,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     const submitted = runner.submit({ source, stdin });
     if (!submitted.ok) {
-      process.stderr.write(`sharpbox: ${refusalLine(submitted)}\n`);
+      process.stderr.write(`sharpbox: ${refusalMessage(submitted)}\n`);
       return 2;
     }
     const handle = submitted.handle;

@@ -4,7 +4,8 @@
 import type { Runner, RunHandle } from '../runner/index.js';
 import type { Refusal, RunRequest, RunResult } from '../runner/types.js';
 import { FEED_PROTOCOL_VERSION, type BackendHealth, type Counters, type FeedMessage, type RunSummary, type Stats } from './protocol.js';
-import { refusalFacts, refusalMessage } from './refusals.js';
+import { refusalMessage } from '../refusalText.js';
+import { refusalFacts } from './refusals.js';
 
 const RECENT = 200;
 /**

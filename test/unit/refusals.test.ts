@@ -3,9 +3,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { refusalText, type BotRefusal } from '../../src/bot/refusals.js';
-import { refusalLine } from '../../src/cli/refusals.js';
+import { refusalMessage } from '../../src/refusalText.js';
 import type { Refusal, RefusalCode } from '../../src/runner/types.js';
-import { REFUSAL_STATUS, refusalFacts, refusalMessage, refusalResponse } from '../../src/stream/refusals.js';
+import { REFUSAL_STATUS, refusalFacts, refusalResponse } from '../../src/stream/refusals.js';
 
 /** Every code, listed so that a new one fails to compile here until the table below has a case for it. */
 const EVERY_CODE: Record<RefusalCode, true> = {
@@ -143,7 +143,7 @@ describe('refusals, worded by each front end', () => {
       assert.deepEqual(response.body, { error: code, message: c.http, retryAfterMs, ...facts });
       assert.deepEqual(response.headers, retryAfterMs ? { 'Retry-After': String(Math.ceil(retryAfterMs / 1000)) } : {});
     });
-    it(`words ${name} in the CLI`, () => assert.equal(refusalLine(c.refusal), c.cli));
+    it(`words ${name} in the CLI`, () => assert.equal(refusalMessage(c.refusal), c.cli));
   }
 
   it('keeps the bot test’s rate-limit wording exactly', () => {

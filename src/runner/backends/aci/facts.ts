@@ -3,7 +3,7 @@
 import { classifyExec, type ExecLimits } from '../../classify.js';
 import { capDiagnostics, compileErrorsResult, compileFailedResult, compileTimeoutDiagnostic } from '../../results.js';
 import { emptyResult, type Diagnostic, type RunResult } from '../../types.js';
-import { parseHostNotes } from '../local/hostProtocol.js';
+import { noteFacts, parseHostNotes } from '../local/hostProtocol.js';
 
 export interface ContainerFacts {
   compile?: { ok: boolean; diagnostics: Diagnostic[]; error?: string };
@@ -42,11 +42,7 @@ export function resultFromFacts(f: ContainerFacts, limits: ExecLimits & { compil
       memoryLimitHits: 0,
       taskLimitHits: 0,
       cpuLimitHit: false,
-      sawReady: notes.ready,
-      sawStart: notes.start,
-      hostFault: notes.fault,
-      noteExitCode: notes.exitCode,
-      unhandledType: notes.unhandledType,
+      ...noteFacts(notes),
       stderrHead: e.stderr.slice(0, 4096),
     },
     limits,

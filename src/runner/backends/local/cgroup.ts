@@ -41,8 +41,6 @@ export interface CgroupStats {
   oomKills: number;
   /** Times the step's memory reached its cap (memory.failcnt, or 1 when the peak touched the cap). */
   memoryLimitHits: number;
-  /** Whether socket buffers reached their cap. */
-  tcpLimitHit: boolean;
   /** Forks/clones refused at pids.max. */
   taskLimitHits: number;
   /** CPU time of every task of the step, user + system; null without cpuacct. */
@@ -213,7 +211,6 @@ class V1StepCgroup implements StepCgroup {
       peakMemoryBytes: /^\d+/.test(peak) ? counter(peak) + counter(tcpPeak) : null,
       oomKills: Number(/^oom_kill (\d+)/m.exec(oom)?.[1] ?? 0),
       memoryLimitHits: counter(failcnt) > 0 ? counter(failcnt) : reached(peak, this.limits.memoryBytes) ? 1 : 0,
-      tcpLimitHit: this.limits.tcpBytes !== null && reached(tcpPeak, this.limits.tcpBytes),
       taskLimitHits: Number(/^max (\d+)/m.exec(events)?.[1] ?? 0),
       cpuMs: /^\d+/.test(usage) ? Math.round(counter(usage) / 1e6) : null,
     };

@@ -71,6 +71,11 @@ export function parseHostNotes(text: string): HostNotes {
   return notes;
 }
 
+/** The classifier's view of the notes (see ExecFacts): the host's word before start, wording after. */
+export function noteFacts(notes: HostNotes): { sawReady: boolean; sawStart: boolean; hostFault: string | null; noteExitCode: number | null; unhandledType: string | null } {
+  return { sawReady: notes.ready, sawStart: notes.start, hostFault: notes.fault, noteExitCode: notes.exitCode, unhandledType: notes.unhandledType };
+}
+
 export function parseCompileResponse(text: string): CompileResponse | null {
   let value: unknown;
   try {

@@ -19,7 +19,7 @@ import { buildBwrapArgs, buildLaunchArgv, type SandboxLayout } from './bwrapArgs
 import { CgroupV1, type StepCgroup } from './cgroup.js';
 import { CompileService, type CompileServer } from './compileService.js';
 import { ExecSandbox } from './execSandbox.js';
-import { encodeProgramFrames } from './hostProtocol.js';
+import { encodeProgramFrames, noteFacts } from './hostProtocol.js';
 import { BWRAP_STATUS_FD, LAST_SANDBOX_FD, launchSandbox, SECCOMP_FD } from './launcher.js';
 import { multiarchFor, SANDBOX_DOTNET_ROOT, SANDBOX_HOST_DIR, sandboxLayout } from './layout.js';
 import { seccompFilter, seccompWarning } from './seccomp.js';
@@ -218,11 +218,7 @@ export class LocalBackend implements SandboxBackend {
           memoryLimitHits: stats?.memoryLimitHits ?? 0,
           taskLimitHits: stats?.taskLimitHits ?? 0,
           cpuLimitHit: stats?.cpuMs !== null && stats?.cpuMs !== undefined && stats.cpuMs >= cpuSeconds * 1000,
-          sawReady: notes.ready,
-          sawStart: notes.start,
-          hostFault: notes.fault,
-          noteExitCode: notes.exitCode,
-          unhandledType: notes.unhandledType,
+          ...noteFacts(notes),
           stderrHead: stderr.slice(0, 4096),
         },
         { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, socketBytes: tcpCapBytes(limits.memoryBytes), maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes },

@@ -1,9 +1,11 @@
-// The CLI's words for a refusal, printed after "sharpbox: " on stderr. The CLI checks its files itself
-// first (src/cli/input.ts, naming the file), so most of these are seldom seen; every code still has
-// words, by an exhaustive switch, so a new code does not compile until the CLI says it. Pure.
-import type { Refusal } from '../runner/types.js';
+// Plain words for a refusal, for the front ends that show text inside other text: the HTTP API's
+// `message`, the admin feed and the CLI (after "sharpbox: "). Lower case, no full stop. The bot has its
+// own catalogue (src/bot/refusals.ts). Exhaustive by type: a new code does not compile until it has
+// words here. Pure.
+import type { Refusal } from './runner/types.js';
 
-export function refusalLine(refusal: Refusal): string {
+/** The plain words for a refusal. */
+export function refusalMessage(refusal: Refusal): string {
   switch (refusal.code) {
     case 'RATE_LIMITED':
       return rateLimit(refusal);
