@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 
 export const BACKENDS = ['local', 'aci'] as const;
 export type BackendName = (typeof BACKENDS)[number];
-export const CGROUP_MODES = ['auto', 'v1', 'off'] as const;
+export const CGROUP_MODES = ['auto', 'v2', 'v1', 'off'] as const;
 export type CgroupMode = (typeof CGROUP_MODES)[number];
 /** enforce: the allow-list filter; log: the same filter, logging (dmesg) instead of refusing; off: none. */
 export const SECCOMP_MODES = ['enforce', 'log', 'off'] as const;
@@ -47,6 +47,8 @@ export interface Config {
     cgroup: CgroupMode;
     seccomp: SeccompMode;
     stateDir: string;
+    /** How long a compile server may take to get ready (Roslyn warm-up): longer on slow or emulated hosts. */
+    startTimeoutMs: number;
   };
   aci: AciConfig;
   fairUse: FairUseConfig;
@@ -290,6 +292,7 @@ export function loadConfig(env: Env = process.env): Config {
       // Machine-wide: every sharpbox service on this machine must use the same one, so that their
       // sandbox uid claims see each other.
       stateDir: r.path('SANDBOX_STATE_DIR', '/run/sharpbox'),
+      startTimeoutMs: r.int('SANDBOX_START_TIMEOUT_MS', 60_000, 1000, 1_800_000),
     },
     aci: {
       subscriptionId: env.AZURE_SUBSCRIPTION_ID?.trim() ?? '',

@@ -1,28 +1,17 @@
-// Per-step cgroups (v1 memory, pids, cpu and cpuacct controllers) for the local sandbox.
+// Per-step cgroups for the local sandbox: what a driver gives (this file), and which driver a host gets
+// (cgroupChoice.ts). The drivers: cgroupV2.ts (the unified hierarchy of current hosts: Debian 12, Ubuntu
+// 22.04+, Docker on those, AKS) and cgroupV1.ts (hosts that still mount the v1 controllers).
 //
 // Why a cgroup and not only rlimits: .NET reserves 256 GiB of address space at start-up, so RLIMIT_AS
 // stops it before Main. RLIMIT_DATA does let it start (measured: a 256 MiB DATA limit runs Hello World),
 // but it also counts every thread's stack reservation, so it is a loose cap that fails thread creation
 // long before memory is really used. The memory cgroup counts what is resident, managed and unmanaged
-// (NativeMemory, AllocHGlobal, tmpfs pages), ends the sandbox with an OOM kill we can see in
-// memory.oom_control, and gives the peak (memory.max_usage_in_bytes). The pids controller caps the
-// tasks of this one sandbox, where RLIMIT_NPROC counts a whole uid. The cpu controller caps the share
-// of the machine (RLIMIT_CPU is per process: forked spinners used 8.3 CPU-seconds in a 5-second run),
-// and cpuacct measures what the sandbox used, all processes together.
-//
-// Socket buffers: on v1, TCP memory is charged to a cgroup only once memory.kmem.tcp.limit_in_bytes is
-// set, and then to a counter of its own, apart from memory.usage_in_bytes. Without it a run parked 1 GiB
-// in loopback TCP queues while its cgroup showed 8 MiB: memory taken from the host-wide TCP pool that the
-// bot's gateway, Redis and the API share. So every step gets a TCP cap, and reaching it ends the run as
-// memory_limit. The host sees that in memory.kmem.tcp.max_usage_in_bytes, which the program cannot
-// forge (not in its failcnt: newer kernels track failcnt for the memory counters only, and socket
-// charges past the cap are forced through with the socket put under pressure, so the peak touches it).
-//
-// Only cgroup v1 is driven here: that is what this kind of machine offers (a writable v1 hierarchy, as
-// root). Without it the sandbox falls back to rlimits alone (SANDBOX_CGROUP=auto) and says so at start.
-import { constants } from 'node:fs';
-import { access, mkdir, readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
+// (NativeMemory, AllocHGlobal, tmpfs pages, socket buffers), ends the sandbox with an OOM kill the host
+// can see, and gives the peak. The pids controller caps the tasks of this one sandbox, where
+// RLIMIT_NPROC counts a whole uid. The cpu controller caps the share of the machine (RLIMIT_CPU is per
+// process: forked spinners used 8.3 CPU-seconds in a 5-second run), and measures what the sandbox used,
+// all processes together.
+import { readdir, readFile, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isAlive } from './proc.js';
 
@@ -31,7 +20,7 @@ export interface CgroupLimits {
   maxTasks: number;
   /** CPU bandwidth in cores (1 = one core's worth of time per period); null: no cap. */
   cpus: number | null;
-  /** Socket-buffer memory (v1: memory.kmem.tcp); null: not capped. */
+  /** Socket-buffer memory (v1: memory.kmem.tcp; v2: the `sock` line of memory.stat); null: not capped. */
   tcpBytes: number | null;
 }
 
@@ -39,212 +28,84 @@ export interface CgroupStats {
   /** Peak of memory + socket buffers. */
   peakMemoryBytes: number | null;
   oomKills: number;
-  /** Times the step's memory reached its cap (memory.failcnt, or 1 when the peak touched the cap). */
+  /** Times the step's memory reached its cap (v1 memory.failcnt, v2 the `max` event; or 1 when the peak touched the cap). */
   memoryLimitHits: number;
   /** Forks/clones refused at pids.max. */
   taskLimitHits: number;
-  /** CPU time of every task of the step, user + system; null without cpuacct. */
+  /** CPU time of every task of the step since the hand-over, user + system; null where it is not measured (v1 without cpuacct). */
   cpuMs: number | null;
+  /** CPU time of the step before the hand-over (the runtime's start-up); 0 where not measured. */
+  startupCpuMs: number;
 }
 
 export interface StepCgroup {
   readonly procsFiles: readonly string[];
-  /** Host pids inside (from the memory controller). */
+  /** Host pids inside. */
   pids(): Promise<number[]>;
   stats(): Promise<CgroupStats>;
   /** Whether the socket-buffer cap was hit: one small read, cheap enough to poll while a run goes on. */
   tcpLimitHit(): Promise<boolean>;
   /**
-   * Holds the step to its CPU share (CgroupLimits.cpus) from now on. Called when the program is handed
-   * over, not at creation: a pre-started sandbox initialises the runtime (many threads, none of them the
-   * user's) at full speed, and the user's code never runs uncapped.
+   * The program is handed over: hold the step to its CPU share (CgroupLimits.cpus) from now on, and
+   * count its CPU time from here (stats().cpuMs). Not at creation: a pre-started sandbox initialises
+   * the runtime (many threads, none of them the user's) at full speed, the user's code never runs
+   * uncapped, and the user is shown the CPU time of their program, not of our start-up.
    */
-  capCpu(): Promise<void>;
+  handOver(): Promise<void>;
   /** Kills whatever is still inside, then removes the cgroup. Safe to call twice. */
   destroy(): Promise<void>;
 }
 
-/** The CFS period; the quota is cpus × this. 100 ms is the kernel's default. */
-const CFS_PERIOD_US = 100_000;
-
-type Controller = 'memory' | 'pids' | 'cpu' | 'cpuacct';
-
-export class CgroupV1 {
-  private constructor(
-    /** Our parent directory in each controller we drive. */
-    private readonly dirs: Readonly<Partial<Record<Controller, string>>>,
-  ) {}
-
-  /** Whether the cpu and cpuacct controllers are driven too (the CPU cap and CPU time). */
-  get cpu(): boolean {
-    return this.dirs.cpu !== undefined && this.dirs.cpuacct !== undefined;
-  }
-
-  /**
-   * Returns a driver when the memory and pids controllers are mounted and writable, otherwise null.
-   * cpu and cpuacct are used when they are writable too (cpu.cfs_quota_us needs CONFIG_CFS_BANDWIDTH).
-   */
-  static async detect(root = '/sys/fs/cgroup', parent = 'sharpbox'): Promise<CgroupV1 | null> {
-    const required: [Controller, string][] = [
-      ['memory', 'memory.limit_in_bytes'],
-      ['pids', 'pids.max'],
-    ];
-    const optional: [Controller, string][] = [
-      ['cpu', 'cpu.cfs_quota_us'],
-      ['cpuacct', 'cpuacct.usage'],
-    ];
-    const dirs: Partial<Record<Controller, string>> = {};
-    const usable = async ([controller, file]: [Controller, string]): Promise<boolean> => {
-      const base = join(root, controller);
-      try {
-        await access(join(base, 'cgroup.procs'), constants.W_OK);
-        await mkdir(join(base, parent), { recursive: true });
-        await access(join(base, parent, file), constants.W_OK);
-      } catch {
-        return false;
-      }
-      dirs[controller] = join(base, parent);
-      return true;
-    };
-    for (const c of required) if (!(await usable(c))) return null;
-    const cpu = await Promise.all(optional.map(usable));
-    if (!cpu.every(Boolean)) {
-      delete dirs.cpu;
-      delete dirs.cpuacct;
-    }
-    // CFS weighs a group as one entity against its siblings: with the default weight, every sandbox
-    // together would count as one task against each task of the host's root group (the service, its
-    // test runners, Redis), and starve under load. As much weight as one busy task per core instead.
-    if (dirs.cpu) await writeFile(join(dirs.cpu, 'cpu.shares'), String(1024 * availableParallelism())).catch(() => undefined);
-    return new CgroupV1(dirs);
-  }
-
+/** A cgroup hierarchy the sandbox can drive: one parent cgroup of ours, one child per sandbox step. */
+export interface CgroupDriver {
+  /** What the start-up log and health say: the version and the controllers driven. */
+  readonly description: string;
+  /** Whether the CPU cap (RUN_CPUS) is applied. */
+  readonly cpu: boolean;
   /**
    * Removes cgroups left by sharpbox processes that died without cleaning up (names start with the
    * owner's pid), killing anything still inside them.
    */
-  async sweepStale(): Promise<void> {
-    for (const dir of Object.values(this.dirs)) {
-      const names = await readdir(dir, { withFileTypes: true }).catch(() => []);
-      for (const entry of names) {
-        if (!entry.isDirectory()) continue;
-        const owner = Number(/^(\d+)-/.exec(entry.name)?.[1] ?? 0);
-        if (owner <= 0 || owner === process.pid || isAlive(owner)) continue;
-        await removeCgroup(join(dir, entry.name)).catch(() => undefined);
-      }
-    }
-  }
-
-  async create(name: string, limits: CgroupLimits): Promise<StepCgroup> {
-    if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new Error(`bad cgroup name ${name}`);
-    const at = (c: Controller): string | null => (this.dirs[c] ? join(this.dirs[c], name) : null);
-    const paths = { memory: at('memory'), pids: at('pids'), cpu: at('cpu'), cpuacct: at('cpuacct') };
-    if (!paths.memory || !paths.pids) throw new Error('the memory and pids controllers are required');
-    const created: string[] = [];
-    const group = new V1StepCgroup({ memory: paths.memory, pids: paths.pids, cpu: paths.cpu, cpuacct: paths.cpuacct }, limits, created);
-    try {
-      for (const dir of Object.values(paths)) {
-        if (!dir) continue;
-        await mkdir(dir);
-        created.push(dir);
-      }
-      const mem = paths.memory;
-      await writeFile(join(mem, 'memory.limit_in_bytes'), String(limits.memoryBytes));
-      // No swap either: memsw is memory + swap, so setting it to the same value forbids swapping.
-      await writeFile(join(mem, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => undefined);
-      // Must be set before any task joins: it is what turns TCP accounting on for this cgroup.
-      if (limits.tcpBytes !== null) await writeFile(join(mem, 'memory.kmem.tcp.limit_in_bytes'), String(limits.tcpBytes));
-      await writeFile(join(paths.pids, 'pids.max'), String(limits.maxTasks));
-      if (paths.cpu && limits.cpus !== null) await writeFile(join(paths.cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
-    } catch (err) {
-      await group.destroy();
-      throw err;
-    }
-    return group;
-  }
+  sweepStale(): Promise<void>;
+  create(name: string, limits: CgroupLimits): Promise<StepCgroup>;
 }
 
-interface StepDirs {
-  memory: string;
-  pids: string;
-  cpu: string | null;
-  cpuacct: string | null;
-}
-
-class V1StepCgroup implements StepCgroup {
-  readonly procsFiles: readonly string[];
-  private destroyed = false;
-
-  constructor(
-    private readonly dirs: StepDirs,
-    private readonly limits: CgroupLimits,
-    private readonly created: string[],
-  ) {
-    this.procsFiles = [dirs.memory, dirs.pids, dirs.cpu, dirs.cpuacct].filter((d): d is string => d !== null).map((d) => join(d, 'cgroup.procs'));
-  }
-
-  async pids(): Promise<number[]> {
-    return readPids(join(this.dirs.memory, 'cgroup.procs'));
-  }
-
-  async capCpu(): Promise<void> {
-    if (!this.dirs.cpu || this.limits.cpus === null) return;
-    await writeFile(join(this.dirs.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(this.limits.cpus * CFS_PERIOD_US))));
-  }
-
-  async tcpLimitHit(): Promise<boolean> {
-    if (this.limits.tcpBytes === null) return false;
-    return reached(await read(join(this.dirs.memory, 'memory.kmem.tcp.max_usage_in_bytes')), this.limits.tcpBytes);
-  }
-
-  async stats(): Promise<CgroupStats> {
-    const mem = this.dirs.memory;
-    const [peak, tcpPeak, oom, failcnt, events, usage] = await Promise.all([
-      read(join(mem, 'memory.max_usage_in_bytes')),
-      read(join(mem, 'memory.kmem.tcp.max_usage_in_bytes')),
-      read(join(mem, 'memory.oom_control')),
-      read(join(mem, 'memory.failcnt')),
-      read(join(this.dirs.pids, 'pids.events')),
-      this.dirs.cpuacct ? read(join(this.dirs.cpuacct, 'cpuacct.usage')) : Promise.resolve(''),
-    ]);
-    return {
-      peakMemoryBytes: /^\d+/.test(peak) ? counter(peak) + counter(tcpPeak) : null,
-      oomKills: Number(/^oom_kill (\d+)/m.exec(oom)?.[1] ?? 0),
-      memoryLimitHits: counter(failcnt) > 0 ? counter(failcnt) : reached(peak, this.limits.memoryBytes) ? 1 : 0,
-      taskLimitHits: Number(/^max (\d+)/m.exec(events)?.[1] ?? 0),
-      cpuMs: /^\d+/.test(usage) ? Math.round(counter(usage) / 1e6) : null,
-    };
-  }
-
-  async destroy(): Promise<void> {
-    if (this.destroyed) return;
-    this.destroyed = true;
-    for (const dir of [...this.created].reverse()) await removeCgroup(dir);
-  }
-}
-
-function read(file: string): Promise<string> {
+export function read(file: string): Promise<string> {
   return readFile(file, 'utf8').catch(() => '');
 }
 
 /** A peak at the cap, to the page: the kernel charges in pages and the cap is page-aligned. */
-function reached(peakText: string, cap: number): boolean {
+export function reached(peakText: string, cap: number): boolean {
   return /^\d+/.test(peakText) && counter(peakText) + 4096 > cap;
 }
 
-function counter(text: string): number {
+export function counter(text: string): number {
   return /^\d+/.test(text) ? Number(text.trim()) : 0;
 }
 
-async function readPids(procsFile: string): Promise<number[]> {
+export async function readPids(procsFile: string): Promise<number[]> {
   return (await readFile(procsFile, 'utf8').catch(() => ''))
     .split('\n')
     .filter((l) => /^\d+$/.test(l))
     .map(Number);
 }
 
+/** Removes the cgroups in `parent` whose owner (the pid their name starts with) is gone. */
+export async function sweepStaleIn(parent: string): Promise<void> {
+  const names = await readdir(parent, { withFileTypes: true }).catch(() => []);
+  for (const entry of names) {
+    if (!entry.isDirectory()) continue;
+    const owner = Number(/^(\d+)-/.exec(entry.name)?.[1] ?? 0);
+    if (owner <= 0 || owner === process.pid || isAlive(owner)) continue;
+    await removeCgroup(join(parent, entry.name)).catch(() => undefined);
+  }
+}
+
 /** A cgroup can only be removed once empty: kill what is inside until it is (bounded: 2 s). */
-async function removeCgroup(dir: string): Promise<void> {
+export async function removeCgroup(dir: string): Promise<void> {
+  // v2 (5.14+): one write kills every task inside, forks in flight included. Elsewhere the file is
+  // missing and the loop below does it pid by pid.
+  await writeFile(join(dir, 'cgroup.kill'), '1').catch(() => undefined);
   for (let attempt = 0; ; attempt++) {
     if (attempt === 100) throw new Error(`cgroup ${dir} still has processes after 2 s of SIGKILL`);
     for (const pid of await readPids(join(dir, 'cgroup.procs'))) {

@@ -16,7 +16,8 @@ import { classifyExec } from '../../classify.js';
 import { capDiagnostics, compileErrorsResult, compileFailedResult } from '../../results.js';
 import { emptyResult, type RunResult } from '../../types.js';
 import { buildBwrapArgs, buildLaunchArgv, type SandboxLayout } from './bwrapArgs.js';
-import { CgroupV1, type StepCgroup } from './cgroup.js';
+import type { CgroupDriver, StepCgroup } from './cgroup.js';
+import { selectCgroups } from './cgroupChoice.js';
 import { CompileService, type CompileServer } from './compileService.js';
 import { ExecSandbox } from './execSandbox.js';
 import { encodeProgramFrames, noteFacts } from './hostProtocol.js';
@@ -34,7 +35,10 @@ const COMPILE_RESPONSE_CAP = 48 * MiB;
 const COMPILE_MAX_TASKS = 128;
 /** The outer bwrap and tini sit in the sandbox's cgroup and uid beside the program. */
 const LAUNCHER_TASKS = 2;
-const COMPILE_SERVER_START_MS = 60_000;
+/** Address space a thread's stack reserves (glibc's default, 8 MiB), counted by RLIMIT_DATA. */
+const STACK_RESERVATION = 8 * MiB;
+/** RLIMIT_NPROC above pids.max, where a cgroup holds the sandbox (see launchArgv). */
+const NPROC_HEADROOM = 8;
 const COMPILE_RECYCLE_AFTER = 2000;
 
 interface Prepared {
@@ -53,7 +57,7 @@ export class LocalBackend implements SandboxBackend {
   readonly capacity: number;
   private tools: Tools | null = null;
   private layout: SandboxLayout | null = null;
-  private cgroups: CgroupV1 | null = null;
+  private cgroups: CgroupDriver | null = null;
   private claim: UidClaim | null = null;
   private seccomp: Buffer | null = null;
   private staged: Staged | null = null;
@@ -73,6 +77,17 @@ export class LocalBackend implements SandboxBackend {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.startParts();
+    } catch (err) {
+      // Whatever was set up before the failure (cgroups, pre-started sandboxes, claimed uids, staged
+      // files) goes with it: the caller never gets a backend to stop.
+      await this.stop().catch((stopErr: unknown) => this.log.error('could not undo a failed start', { err: String(stopErr) }));
+      throw err;
+    }
+  }
+
+  private async startParts(): Promise<void> {
     if (process.getuid?.() !== 0) {
       throw new Error('the local sandbox runs each slot as its own unprivileged uid, which needs root (or CAP_SETUID/CAP_SETGID): run the service as root, or in the Docker image as README shows');
     }
@@ -83,12 +98,8 @@ export class LocalBackend implements SandboxBackend {
     this.staged = await stageImage(sandbox.stateDir, sandbox.hostDir, sandbox.etcDir);
     this.layout = sandboxLayout({ dotnetRoot: sandbox.dotnetRoot, hostDir: this.staged.hostDir, etcDir: this.staged.etcDir, init: this.tools['tini-static'], multiarch: multiarchFor(arch()) });
     if (sandbox.cgroup !== 'off') {
-      this.cgroups = await CgroupV1.detect();
-      if (!this.cgroups && sandbox.cgroup === 'v1') {
-        throw new Error('SANDBOX_CGROUP=v1 but the cgroup v1 memory and pids controllers are not writable at /sys/fs/cgroup');
-      }
-      if (!this.cgroups) this.log.warn('no writable cgroup v1 memory+pids controllers: memory is capped by RLIMIT_DATA only and peak memory is not measured');
-      else if (!this.cgroups.cpu) this.log.warn('no writable cgroup v1 cpu+cpuacct controllers: a run is not held to RUN_CPUS and its CPU time is not measured');
+      this.cgroups = await selectCgroups(sandbox.cgroup, this.log);
+      if (this.cgroups && !this.cgroups.cpu) this.log.warn(`cgroup ${this.cgroups.description}: a run is not held to RUN_CPUS`);
       await this.cgroups?.sweepStale();
     }
     this.seccomp = seccompFilter(arch(), sandbox.seccomp);
@@ -109,13 +120,13 @@ export class LocalBackend implements SandboxBackend {
       },
       servers,
       log: this.log,
-      startTimeoutMs: COMPILE_SERVER_START_MS,
+      startTimeoutMs: sandbox.startTimeoutMs,
       recycleAfter: COMPILE_RECYCLE_AFTER,
       responseCapBytes: COMPILE_RESPONSE_CAP,
       compileMemoryBytes: this.config.limits.compileMemoryBytes,
     });
     await this.compiler.start();
-    this.log.info('local sandbox ready', { slots: this.capacity, compileServers: servers, uids: this.claim.uids, cgroups: this.cgroups ? (this.cgroups.cpu ? 'v1 (memory, pids, cpu)' : 'v1 (memory, pids; no cpu cap)') : 'none', seccomp: Boolean(this.seccomp) });
+    this.log.info('local sandbox ready', { slots: this.capacity, compileServers: servers, uids: this.claim.uids, cgroups: this.cgroups?.description ?? 'none', seccomp: Boolean(this.seccomp) });
   }
 
   /** The uids this backend's sandboxes run as (claimed at start): the compile servers', then the slots'. */
@@ -133,7 +144,7 @@ export class LocalBackend implements SandboxBackend {
     const up = compiler?.running ?? false;
     return {
       ok: up,
-      detail: `${this.freeSlots.length}/${this.capacity} slots free, ${compiler?.available ?? 0}/${this.config.compileServers} compile servers free (started ${compiler?.restarts ?? 0}×), cgroups ${this.cgroups ? (this.cgroups.cpu ? 'v1 with cpu' : 'v1') : 'off'}`,
+      detail: `${this.freeSlots.length}/${this.capacity} slots free, ${compiler?.available ?? 0}/${this.config.compileServers} compile servers free (started ${compiler?.restarts ?? 0}×), cgroups ${this.cgroups?.description ?? 'none'}`,
     };
   }
 
@@ -189,7 +200,7 @@ export class LocalBackend implements SandboxBackend {
       run.onPhase('running');
       used = await this.readySandbox(slot);
       // Before the program goes in: from here on the sandbox runs user code, held to its CPU share.
-      await used.cgroup?.capCpu();
+      await used.cgroup?.handOver();
       const program = encodeProgramFrames(Buffer.from(response.assembly, 'base64'), response.pdb ? Buffer.from(response.pdb, 'base64') : null);
       const limits = this.config.limits;
       const o = await used.sandbox.run({
@@ -217,7 +228,8 @@ export class LocalBackend implements SandboxBackend {
           oomKills: stats?.oomKills ?? 0,
           memoryLimitHits: stats?.memoryLimitHits ?? 0,
           taskLimitHits: stats?.taskLimitHits ?? 0,
-          cpuLimitHit: stats?.cpuMs !== null && stats?.cpuMs !== undefined && stats.cpuMs >= cpuSeconds * 1000,
+          // RLIMIT_CPU counts from the process's start, so the step's CPU time from its start too.
+          cpuLimitHit: stats?.cpuMs !== null && stats?.cpuMs !== undefined && stats.cpuMs + stats.startupCpuMs >= cpuSeconds * 1000,
           ...noteFacts(notes),
           stderrHead: stderr.slice(0, 4096),
         },
@@ -373,13 +385,19 @@ export class LocalBackend implements SandboxBackend {
       lastFd: LAST_SANDBOX_FD,
       cgroupProcsFiles: cgroup?.procsFiles ?? [],
       rlimits: {
-        nproc: s.maxTasks + LAUNCHER_TASKS,
+        // With a cgroup, its pids.max holds the sandbox, and RLIMIT_NPROC (the same tasks, counted per
+        // uid) sits a little above it as a backstop: the limit reached is then the one the host sees in
+        // pids.events, which turns a failed thread start into the task-limit reason.
+        nproc: s.maxTasks + LAUNCHER_TASKS + (cgroup ? NPROC_HEADROOM : 0),
         nofile: 1024,
         // Just above the tmpfs cap, so a full tmpfs is a catchable ENOSPC rather than a SIGXFSZ kill.
         fsizeBytes: this.config.limits.tmpfsBytes + MiB,
         cpuSeconds: s.cpuSeconds,
-        // Backstop only, and loose: DATA also counts thread-stack reservations (see cgroup.ts).
-        dataBytes: s.memoryBytes + 256 * MiB,
+        // DATA also counts thread-stack reservations (see cgroup.ts), so it is a loose cap. Alone it is
+        // the memory cap; behind a cgroup only a backstop, with room for every task's stack, so that a
+        // thread bomb meets pids.max (a fact the host sees) and not DATA (measured: 58 threads failed
+        // to start, as "out of memory", with memory + 256 MiB).
+        dataBytes: s.memoryBytes + (cgroup ? s.maxTasks * STACK_RESERVATION : 256 * MiB),
         core: 0,
       },
       uid,
@@ -415,7 +433,7 @@ export function execCpuSeconds(timeoutMs: number, cpus: number): number {
 }
 
 /**
- * Socket buffers of one sandbox (cgroup v1 memory.kmem.tcp): a quarter of its memory, at least 16 MiB,
+ * Socket buffers of one sandbox (v1 memory.kmem.tcp, v2 the `sock` of memory.stat): a quarter of its memory, at least 16 MiB,
  * far above what a loopback client and server in a snippet queue, far below what starves the host's pool.
  */
 export function tcpCapBytes(memoryBytes: number): number {
