@@ -56,7 +56,18 @@ if ! dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then
   exit 1
 fi
 
-npm ci --no-audit --no-fund --loglevel=error
+# npm ci always deletes node_modules and installs again (minutes here: the SQLite binding compiles from
+# source), so it runs only when the lock file or Node's ABI changed since the last install that
+# finished. The stamp lives inside node_modules, which npm ci removes first: an install that fails
+# half-way leaves no stamp, and the next run installs again.
+stamp=node_modules/.sharpbox-setup-stamp
+want="$(sha256sum package-lock.json | cut -d' ' -f1) node-abi-$(node -p process.versions.modules)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+else
+  echo "setup: node_modules matches package-lock.json; npm ci skipped"
+fi
 dotnet build container/host -c Release -o container/bin/host --nologo -v q -clp:ErrorsOnly -nologo
 npm run --silent build
 echo "setup: done"

@@ -4,15 +4,27 @@
 // runs: the group's entry script (container/entry.sh) is executed on this machine, as an unprivileged
 // user, with the group's environment, so it downloads from Azurite through the SAS URL, runs the code
 // through the runner host and uploads its result. See shared/research/azure.md §1.3–1.5 and §7.
+//
+// The "container" runs as an unprivileged user, which may not be able to read the checkout (a folder
+// only root can enter, a umask-077 build). So the fake builds its "image" first, as the Dockerfile
+// does: the entry script and the runner host staged into a root-owned, world-readable temp dir
+// (/sharpbox/entry.sh and /sharpbox/host in the real image), with the staging the local backend uses
+// for its own sandbox, and removed on stop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { chownSync, mkdtempSync } from 'node:fs';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstUnsearchable, stageFile, stageTree } from '../../src/runner/backends/local/stage.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const LOG_CAP = 16 * 1024; // ACI keeps at most 16 KB of a stopped container's logs
+/** The "container" user (nobody): unprivileged, as the image's own user is. */
+const CONTAINER_ID = 65534;
 
 interface Group {
   name: string;
@@ -39,6 +51,11 @@ export interface ArmScenario {
   startupDelayMs?: number;
 }
 
+export interface FakeArmOptions {
+  /** Where the image's files come from: a directory with entry.sh and bin/host (the checkout's container/ by default). */
+  containerDir?: string;
+}
+
 export class FakeArm {
   readonly groups = new Map<string, Group>();
   readonly log: { method: string; path: string; status: number; body?: Record<string, unknown> }[] = [];
@@ -47,12 +64,20 @@ export class FakeArm {
   port = 0;
   private notFoundLeft = new Map<string, number>();
 
-  static async start(): Promise<FakeArm> {
-    const arm = new FakeArm();
-    arm.server = createServer((req, res) => void arm.handle(req, res));
-    await new Promise<void>((r) => arm.server.listen(0, '127.0.0.1', r));
-    arm.port = (arm.server.address() as AddressInfo).port;
-    return arm;
+  private constructor(private readonly image: string) {}
+
+  static async start(options: FakeArmOptions = {}): Promise<FakeArm> {
+    const image = await stageContainerImage(options.containerDir ?? join(root, 'container'));
+    try {
+      const arm = new FakeArm(image);
+      arm.server = createServer((req, res) => void arm.handle(req, res));
+      await new Promise<void>((r) => arm.server.listen(0, '127.0.0.1', r));
+      arm.port = (arm.server.address() as AddressInfo).port;
+      return arm;
+    } catch (err) {
+      await rm(image, { recursive: true, force: true });
+      throw err;
+    }
   }
 
   get endpoint(): string {
@@ -60,9 +85,13 @@ export class FakeArm {
   }
 
   async stop(): Promise<void> {
-    for (const g of this.groups.values()) this.halt(g);
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server.close(() => r()));
+    try {
+      for (const g of this.groups.values()) this.halt(g);
+      this.server.closeAllConnections();
+      await new Promise<void>((r) => this.server.close(() => r()));
+    } finally {
+      await rm(this.image, { recursive: true, force: true });
+    }
   }
 
   private spans: { created: number; exited: number }[] = [];
@@ -180,16 +209,27 @@ export class FakeArm {
   /** The container starts: run the image's entry script on this machine with the group's environment. */
   private run(g: Group): void {
     const container = (g.body.properties as { containers: { properties: { environmentVariables: { name: string; value?: string; secureValue?: string }[] } }[] }).containers[0];
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: '/tmp', TMPDIR: '/tmp', DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', SHARPBOX_HOST_DLL: join(root, 'container', 'bin', 'host', 'sharpbox-host.dll') };
+    // The container's own /tmp (its HOME and TMPDIR): what it writes there goes with it, as a real
+    // container's files do, instead of piling up in the host's /tmp.
+    const scratch = mkdtempSync(join(this.image, 'tmp-'));
+    chownSync(scratch, CONTAINER_ID, CONTAINER_ID);
+    const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: scratch, TMPDIR: scratch, DOTNET_CLI_TELEMETRY_OPTOUT: '1', DOTNET_NOLOGO: '1', SHARPBOX_HOST_DLL: join(this.image, 'host', 'sharpbox-host.dll') };
     for (const e of container?.properties.environmentVariables ?? []) env[e.name] = e.value ?? e.secureValue ?? '';
     g.container = { state: 'Running', startTime: new Date().toISOString() };
     // As an unprivileged user: this "container" is the host, and RLIMIT_NPROC only binds non-root users.
-    const child = spawn('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', join(root, 'container', 'entry.sh')], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('setpriv', [`--reuid=${CONTAINER_ID}`, `--regid=${CONTAINER_ID}`, '--clear-groups', '--', join(this.image, 'entry.sh')], {
+      env,
+      // The image sets no WORKDIR; and the test's own directory may be closed to this user.
+      cwd: '/',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     g.process = child;
     const collect = (d: Buffer) => (g.logs = (g.logs + d.toString()).slice(-4 * LOG_CAP));
     child.stdout?.on('data', collect);
     child.stderr?.on('data', collect);
     child.on('exit', (code, signal) => {
+      void rm(scratch, { recursive: true, force: true });
       g.process = null;
       g.span.exited = performance.now();
       g.container = { ...g.container, state: 'Terminated', exitCode: code ?? 128 + (signal === 'SIGKILL' ? 9 : 15), finishTime: new Date().toISOString() };
@@ -205,5 +245,22 @@ export class FakeArm {
         // gone
       }
     }
+  }
+}
+
+/** The image's files in a fresh root-owned temp dir that the unprivileged "container" user can read. */
+async function stageContainerImage(containerDir: string): Promise<string> {
+  const image = await mkdtemp(join(tmpdir(), 'sharpbox-arm-image-'));
+  try {
+    const closed = await firstUnsearchable(dirname(image));
+    if (closed) throw new Error(`the fake ARM's image must be readable by an unprivileged user, but ${closed} is closed to others: point TMPDIR elsewhere`);
+    // mkdtemp makes it 0700.
+    await chmod(image, 0o755);
+    await stageFile(join(containerDir, 'entry.sh'), join(image, 'entry.sh'));
+    await stageTree(join(containerDir, 'bin', 'host'), join(image, 'host'));
+    return image;
+  } catch (err) {
+    await rm(image, { recursive: true, force: true });
+    throw err;
   }
 }

@@ -15,6 +15,7 @@ import { createLogger } from '../../src/log.js';
 import { AciBackend } from '../../src/runner/backends/aci/index.js';
 import { createRunner, type Runner, type RunResult } from '../../src/runner/index.js';
 import { FakeArm } from '../fakes/arm.js';
+import { aciTestEnv } from '../support/aciEnv.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
 import { show } from '../support/runner.js';
 
@@ -25,21 +26,7 @@ let dir = '';
 const runners: Runner[] = [];
 
 function env(over: Record<string, string> = {}): Record<string, string> {
-  return {
-    SHARPBOX_BACKEND: 'aci',
-    AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
-    AZURE_RESOURCE_GROUP: 'sharpbox-runs',
-    AZURE_LOCATION: 'westeurope',
-    ACI_IMAGE: 'example.azurecr.io/sharpbox-sandbox:1',
-    AZURE_ARM_ENDPOINT: arm.endpoint,
-    AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
-    RUN_TIMEOUT_MS: '3000',
-    COMPILE_TIMEOUT_MS: '15000',
-    ACI_STARTUP_ALLOWANCE_MS: '5000',
-    ACI_SWEEP_INTERVAL_MS: '3600000',
-    LOG_LEVEL: 'silent',
-    ...over,
-  };
+  return aciTestEnv(arm.endpoint, azurite.connectionString, over);
 }
 
 async function aciRunner(over: Record<string, string> = {}): Promise<Runner> {
