@@ -2,27 +2,36 @@
 # aci backend needs none of the sandbox parts but they do no harm).
 #   docker build -t sharpbox .
 #   docker run --rm --privileged -e DISCORD_TOKEN=… sharpbox
-# See README "Running in Docker" for the privileges bubblewrap needs and the narrower alternatives.
+# See README "Running in Docker" for the privileges bubblewrap needs, the narrower alternatives, and how
+# to build on local stand-ins for these bases where no registry is reachable (npm run test:docker).
+# Every base image is a build argument; the defaults are the official ones.
+ARG SDK_IMAGE=mcr.microsoft.com/dotnet/sdk:10.0-noble
+ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime:10.0-noble
+# Bookworm's Node: its binary is copied into the runtime stage, whose glibc must be at least as new as the
+# one it was built against (noble has 2.39, bookworm 2.36). The full image, not -slim: npm ci builds the
+# SQLite binding (@keyv/sqlite → sqlite3) with its compilers.
+ARG NODE_IMAGE=node:20-bookworm
 
-FROM mcr.microsoft.com/dotnet/sdk:10.0-bookworm-slim AS host
-WORKDIR /src
-COPY container/host/ container/host/
-RUN dotnet build container/host -c Release -o /out/host --nologo -v q
+# The runner host, built as container/Dockerfile builds it.
+FROM ${SDK_IMAGE} AS host
+COPY container/host/ /src/host/
+RUN dotnet build /src/host -c Release -o /out/host --nologo -v q
 
-# The full Node image: npm ci builds the SQLite binding (@keyv/sqlite → sqlite3) with its compilers.
-FROM node:20-bookworm AS app
+FROM ${NODE_IMAGE} AS app
+# An npm registry other than the default, for a build behind a mirror (empty: npm's own setting).
+ARG NPM_REGISTRY=
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm ci --no-audit --no-fund ${NPM_REGISTRY:+--registry=$NPM_REGISTRY}
 COPY tsconfig.json ./
 COPY src/ src/
 COPY test/ test/
 COPY bench/ bench/
 RUN npm run build && npm prune --omit=dev
 
-FROM mcr.microsoft.com/dotnet/runtime:10.0-bookworm-slim
+FROM ${RUNTIME_IMAGE}
 RUN apt-get update \
- && apt-get install -y --no-install-recommends bubblewrap tini util-linux procps \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends bubblewrap tini util-linux procps \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=app /usr/local/bin/node /usr/local/bin/node
 WORKDIR /app

@@ -10,6 +10,7 @@
 //   (i) fair use under load: 200 submissions from 50 users within 10 s
 //   (k) the admin feed: 100 clients while 20 runs/s flow for 30 s, then with a slow client added
 //   (j) the aci backend against Azurite and the ARM fake with a 30 s container start-up: our overhead
+//   (l) the sizes of the service and sandbox images, if `npm run test:docker` built them
 // and the ratios round trip / floor and seed method / round trip.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -171,6 +172,9 @@ async function main(): Promise<void> {
     report('(j) aci (simulated, 30 s start-up): end to end / container / ours', `${ms(aci.totalMs)} / ${ms(aci.containerMs)} / ${ms(aci.overheadMs)} (${aci.status})`);
     const warm = await aciRun(30_000, true);
     report('(j) aci with a warm pool (30 s start-up hidden): end to end', `${ms(warm.totalMs)} (${warm.status})`);
+
+    const { reportImageSizes } = await import('./docker.js');
+    await reportImageSizes(report);
 
     console.log('');
     report('ratio round trip p50 / floor p50 (target ≤ 1.0)', `${(tripP50 / floorP50).toFixed(2)}`);

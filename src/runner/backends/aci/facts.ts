@@ -21,6 +21,12 @@ export function parseFacts(text: string): ContainerFacts | null {
   }
 }
 
+/** The verdict on a container that uploaded no facts: ACI's memory limit kills it with 137. */
+export function resultWithoutFacts(exitCode: number | null, memoryGb: number): RunResult {
+  if (exitCode === 137) return emptyResult('memory_limit', `ran out of memory (${memoryGb * 1024} MiB container)`);
+  return emptyResult('internal_error', 'the sandbox exited without a result');
+}
+
 export function resultFromFacts(f: ContainerFacts, limits: ExecLimits & { compileTimeoutMs: number }): RunResult {
   const compileMs = Math.round(f.compileMs);
   if (f.compileTimedOut) return compileFailedResult(compileTimeoutDiagnostic(limits.compileTimeoutMs), compileMs);

@@ -9,7 +9,7 @@ import type { Logger } from '../../../log.js';
 import type { BackendRun, SandboxBackend } from '../../backend.js';
 import { emptyResult, type RunResult } from '../../types.js';
 import { createAciClients, type AciClients } from './clients.js';
-import { parseFacts, resultFromFacts } from './facts.js';
+import { parseFacts, resultFromFacts, resultWithoutFacts } from './facts.js';
 
 export const APP_TAG = 'sharpbox';
 export const CONTAINER_NAME = 'runner';
@@ -209,8 +209,7 @@ export class AciBackend implements SandboxBackend {
         this.log.error('the sandbox container left no result', { runId: run.id, exitCode: outcome.exitCode });
         // The container's log holds the program's own output: user content, never at error level.
         this.log.debug('container log of the failed run', { runId: run.id, userContent: (logs.content ?? '').slice(-200) });
-        if (outcome.exitCode === 137) return emptyResult('memory_limit', `ran out of memory (${cfg.memoryGb * 1024} MiB container)`);
-        return emptyResult('internal_error', 'the sandbox exited without a result');
+        return resultWithoutFacts(outcome.exitCode, cfg.memoryGb);
       }
       const result = resultFromFacts(facts, { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes, compileTimeoutMs: limits.compileTimeoutMs });
       if (facts.exec) run.onPhase('running');
