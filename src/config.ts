@@ -73,13 +73,12 @@ export interface AciConfig {
   startupAllowanceMs: number;
   armEndpoint: string;
   storage: { connectionString: string | null; accountUrl: string | null; container: string };
-  sasTtlMinutes: number;
   sweepIntervalMs: number;
   /** Extra time past a run's deadline before the sweeper may call its group and blobs orphans. */
   sweepGraceMs: number;
   /** Container groups kept started, each waiting for one run, to hide ACI's start-up time. */
   warmPool: number;
-  /** How long a pool group waits for its run before it exits and is replaced (also its SAS lifetime). */
+  /** How long a pool group waits for its run before it exits; it is replaced before that, counted from its create. */
   poolIdleMs: number;
   /** Tagged on every group, so operators can tell which instance made it. */
   instance: string;
@@ -313,7 +312,6 @@ export function loadConfig(env: Env = process.env): Config {
         accountUrl: env.AZURE_STORAGE_ACCOUNT_URL?.trim() || null,
         container: env.AZURE_STORAGE_CONTAINER?.trim() || 'sharpbox-runs',
       },
-      sasTtlMinutes: r.int('SAS_TTL_MINUTES', 5, 1, 60),
       sweepIntervalMs: r.int('ACI_SWEEP_INTERVAL_MS', 300_000, 1000, 86_400_000),
       sweepGraceMs: r.int('ACI_SWEEP_GRACE_MS', 60_000, 0, 86_400_000),
       warmPool: r.int('ACI_WARM_POOL', 0, 0, 100),

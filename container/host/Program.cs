@@ -9,7 +9,8 @@
 //   lockdown-table  print the system calls the lockdown filter denies, as JSON (SeccompLockdown.cs),
 //                   so a test can check lockdown.json, which the TypeScript side reads, against it
 // Exit codes of the host itself: 2 = bad usage, 70 = internal failure (in exec mode with a fault note on
-// fd 4 first, since a user's program can exit with 70 too).
+// fd 4 first, since a user's program can exit with 70 too); in oneshot mode 77 = storage refused a SAS URL
+// and 78 = a required setting is missing (OneShot.cs; the program's own exit code goes in its facts).
 using System.Diagnostics;
 
 namespace Sharpbox.Host;

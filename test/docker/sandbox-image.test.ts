@@ -13,7 +13,9 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createAciClients, type AciClients } from '../../src/runner/backends/aci/clients.js';
+import { containerEnv } from '../../src/runner/backends/aci/containerEnv.js';
 import { parseFacts, resultFromFacts, resultWithoutFacts } from '../../src/runner/backends/aci/facts.js';
+import { runWindow } from '../../src/runner/backends/aci/lifetimes.js';
 import type { RunResult } from '../../src/runner/index.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
 import { show } from '../support/runner.js';
@@ -69,22 +71,15 @@ async function runInImage(source: string, stdin = ''): Promise<ImageRun> {
   const name = `sharpbox-sandbox-test-${id.slice(0, 8)}`;
   try {
     await blob('Program.cs').upload(source, Buffer.byteLength(source));
-    await blob('stdin.txt').upload(stdin, Buffer.byteLength(stdin));
+    if (stdin) await blob('stdin.txt').upload(stdin, Buffer.byteLength(stdin));
+    const window = runWindow(Date.now(), limits.timeoutMs, { startupAllowanceMs: START_ALLOWANCE_MS, poolIdleMs: aci.poolIdleMs, sweepGraceMs: 0, compileTimeoutMs: limits.compileTimeoutMs });
     const [sourceUrl, stdinUrl, resultUrl] = await Promise.all([
-      clients.sasUrl(blob('Program.cs'), 'r', aci.sasTtlMinutes),
-      clients.sasUrl(blob('stdin.txt'), 'r', aci.sasTtlMinutes),
-      clients.sasUrl(blob('result.json'), 'cw', aci.sasTtlMinutes),
+      clients.sasUrl(blob('Program.cs'), 'r', window.sasTtlMinutes),
+      stdin ? clients.sasUrl(blob('stdin.txt'), 'r', window.sasTtlMinutes) : null,
+      clients.sasUrl(blob('result.json'), 'cw', window.sasTtlMinutes),
     ]);
-    // The environment AciBackend.execute gives a container group.
-    const env = {
-      SHARPBOX_SOURCE_URL: sourceUrl,
-      SHARPBOX_STDIN_URL: stdinUrl,
-      SHARPBOX_RESULT_URL: resultUrl,
-      SHARPBOX_TIMEOUT_MS: String(limits.timeoutMs),
-      SHARPBOX_COMPILE_TIMEOUT_MS: String(limits.compileTimeoutMs),
-      SHARPBOX_OUTPUT_BYTES: String(limits.outputBytes),
-      SHARPBOX_MEMORY_BYTES: String(limits.memoryBytes),
-    };
+    // The environment AciBackend.execute gives a container group, from the same builder.
+    const env = containerEnv(config.limits, { kind: 'run', timeoutMs: limits.timeoutMs, urls: { source: sourceUrl, stdin: stdinUrl, result: resultUrl } });
     const memory = `${Math.round(aci.memoryGb * 1024)}m`;
     const deadlineMs = limits.timeoutMs + limits.compileTimeoutMs + START_ALLOWANCE_MS;
     const out = await docker(
@@ -93,7 +88,7 @@ async function runInImage(source: string, stdin = ''): Promise<ImageRun> {
         '--read-only', '--tmpfs', '/tmp:rw,nosuid,nodev,size=256m',
         '--user', `${SANDBOX_USER}:${SANDBOX_USER}`, '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
         '--cpus', String(aci.cpu), '--memory', memory, '--memory-swap', memory, '--pids-limit', '512',
-        ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+        ...env.flatMap((e) => ['--env', `${e.name}=${'value' in e ? e.value : e.secureValue}`]),
         SANDBOX_IMAGE,
       ],
       deadlineMs,
@@ -145,6 +140,14 @@ describe('the sandbox image (aci backend)', () => {
     assert.equal(run.result.status, 'runtime_error', `${show(run.result)}\n${run.log}`);
     assert.equal(run.result.reason, 'unhandled exception System.OutOfMemoryException');
     assert.equal(run.exitCode, 0, 'the container was not killed');
+  });
+
+  it('holds a thread spree to RUN_MAX_PROCESSES, its runtime\'s own threads included', async () => {
+    // The console first: it starts a thread of its own the first time it writes.
+    const run = await runInImage('Console.WriteLine("threads:"); var n = 0; try { while (true) { new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start(); n++; } } catch (Exception) { } Console.WriteLine(n);');
+    assert.equal(run.result.status, 'ok', `${show(run.result)}\n${run.log}`);
+    const threads = Number(run.result.stdout.replace('threads:', '').trim());
+    assert.ok(threads > config.limits.maxProcesses / 2 && threads <= config.limits.maxProcesses, `started ${threads} threads (limit ${config.limits.maxProcesses})`);
   });
 
   it('stops an output flood at the output cap and marks it truncated', async () => {

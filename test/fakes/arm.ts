@@ -49,6 +49,8 @@ export interface ArmScenario {
   notFoundAfterCreate?: number;
   /** Container start-up time (image pull and boot), in ms. */
   startupDelayMs?: number;
+  /** A DELETE answers only after this long (the group stays visible meanwhile), in ms. */
+  deleteDelayMs?: number;
 }
 
 export interface FakeArmOptions {
@@ -197,6 +199,7 @@ export class FakeArm {
         return reply(200, this.view(g, sub, rg));
       }
       if (method === 'DELETE') {
+        if (this.scenario.deleteDelayMs) await new Promise((r) => setTimeout(r, this.scenario.deleteDelayMs));
         if (!g) return reply(204);
         this.halt(g);
         this.groups.delete(name);

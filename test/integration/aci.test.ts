@@ -9,10 +9,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { BlobServiceClient } from '@azure/storage-blob';
+import type { ContainerGroup } from '@azure/arm-containerinstance';
+import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { loadConfig } from '../../src/config.js';
-import { createLogger } from '../../src/log.js';
+import { createLogger, type Logger } from '../../src/log.js';
+import { createAciClients, type AciClients } from '../../src/runner/backends/aci/clients.js';
+import { Cleanups } from '../../src/runner/backends/aci/cleanup.js';
+import { HOST_TASKS } from '../../src/runner/backends/aci/containerEnv.js';
 import { AciBackend } from '../../src/runner/backends/aci/index.js';
+import { EXPIRES_TAG } from '../../src/runner/backends/aci/sweep.js';
 import { createRunner, type Runner, type RunResult } from '../../src/runner/index.js';
 import { FakeArm } from '../fakes/arm.js';
 import { aciTestEnv } from '../support/aciEnv.js';
@@ -33,6 +38,25 @@ async function aciRunner(over: Record<string, string> = {}): Promise<Runner> {
   const runner = await createRunner(loadConfig({ ...process.env, ...env(over) }), { log: createLogger('silent') });
   runners.push(runner);
   return runner;
+}
+
+/** An aci runner whose SDK clients a test may adjust first (what Azure answers, what the container gets). */
+async function patchedRunner(over: Record<string, string>, patch: (c: AciClients, backend: () => AciBackend) => void, log: Logger = createLogger('silent')): Promise<{ runner: Runner; backend: AciBackend }> {
+  const config = loadConfig({ ...process.env, ...env(over) });
+  const backend: AciBackend = new AciBackend(config, log, () => {
+    const clients = createAciClients(config.aci);
+    patch(clients, () => backend);
+    return clients;
+  });
+  const runner = await createRunner(config, { backend, log });
+  runners.push(runner);
+  return { runner, backend };
+}
+
+/** Every GET of a group answers with `change` applied: a state the fake does not produce by itself. */
+function changeGroups(c: AciClients, change: (g: ContainerGroup) => ContainerGroup): void {
+  const get = c.aci.containerGroups.get.bind(c.aci.containerGroups);
+  c.aci.containerGroups.get = async (...args) => change(await get(...args));
 }
 
 async function run(runner: Runner, source: string, stdin = ''): Promise<RunResult> {
@@ -56,6 +80,8 @@ before(async () => {
 });
 afterEach(async () => {
   arm.scenario = {};
+  // Deletes run in the background once a result is back: wait for them (bounded), then nothing may be left.
+  for (const r of runners) if (r.backend instanceof AciBackend) await r.backend.cleanupsDone();
   // Nothing left behind, whatever the scenario.
   assert.deepEqual([...arm.groups.keys()], [], 'container groups left behind');
   assert.deepEqual(await blobsLeft(), [], 'blobs left behind');
@@ -87,7 +113,9 @@ describe('the aci backend', () => {
     assert.equal(sas('SHARPBOX_RESULT_URL').get('sp'), 'cw', 'the result is write-only');
     const lifetime = Date.parse(sas('SHARPBOX_SOURCE_URL').get('se') ?? '') - Date.parse(sas('SHARPBOX_SOURCE_URL').get('st') ?? '');
     assert.ok(lifetime <= 6 * 60_000, `the SAS lives ${lifetime} ms: minutes, not half an hour`);
-    // The SAS is dead once the run is over (the blob is gone).
+    // The SAS is dead once the run's clean-up is over (the blob is gone).
+    assert.ok(runner.backend instanceof AciBackend);
+    await runner.backend.cleanupsDone();
     assert.equal((await fetch(vars.SHARPBOX_SOURCE_URL?.secureValue ?? '')).status, 404);
   });
 
@@ -174,6 +202,7 @@ describe('the aci backend', () => {
     const r = await run(runner, 'Console.WriteLine("warm");');
     assert.equal(r.status, 'ok', show(r));
     assert.equal(r.stdout, 'warm\n');
+    await backend.cleanupsDone();
     assert.ok(!arm.groups.has(poolGroup as string), 'the pool group ran the program and was deleted');
     assert.equal(arm.creates().length, putsBefore + 1, 'one new group: the refill, not a cold run');
     await backend.poolReady();
@@ -195,5 +224,218 @@ describe('the aci backend', () => {
     const result = JSON.parse(out) as RunResult;
     assert.equal(result.status, 'ok', out);
     assert.equal(result.stdout, 'CLI on ACI\n');
+  });
+});
+
+describe("the aci backend and Azure's states", () => {
+  const terminal: [field: 'provisioningState' | 'instanceView.state', value: string][] = [
+    ['provisioningState', 'Failed'],
+    ['provisioningState', 'Canceled'],
+    ['provisioningState', 'Deleting'],
+    ['provisioningState', 'NotAccessible'],
+    ['instanceView.state', 'Stopped'],
+  ];
+  for (const [field, value] of terminal) {
+    it(`ends a run at once when Azure reports ${field} ${value}, not after the start-up allowance`, async () => {
+      arm.scenario = { neverStarts: true };
+      const { runner } = await patchedRunner({ ACI_STARTUP_ALLOWANCE_MS: '60000' }, (c) =>
+        changeGroups(c, (g) => (field === 'provisioningState' ? { ...g, provisioningState: value } : { ...g, instanceView: { ...g.instanceView, state: value } })),
+      );
+      const started = Date.now();
+      const r = await run(runner, 'Console.WriteLine(1);');
+      assert.equal(r.status, 'internal_error', show(r));
+      assert.equal(r.reason, `the cloud sandbox failed (Azure reported ${field} ${value})`);
+      assert.ok(Date.now() - started < 10_000, `took ${Date.now() - started} ms`);
+    });
+  }
+
+  it('waits out a group Azure is repairing (Unhealthy) to the deadline, and says so in the log once', async () => {
+    arm.scenario = { neverStarts: true };
+    const lines: string[] = [];
+    const { runner } = await patchedRunner({ RUN_TIMEOUT_MS: '500', COMPILE_TIMEOUT_MS: '500', ACI_STARTUP_ALLOWANCE_MS: '1500' }, (c) => changeGroups(c, (g) => ({ ...g, provisioningState: 'Unhealthy' })), createLogger('warn', (l) => lines.push(l)));
+    const r = await run(runner, 'Console.WriteLine(1);');
+    assert.equal(r.reason, 'the sandbox did not start in time', show(r));
+    assert.equal(lines.filter((l) => l.includes('in trouble') && l.includes('Unhealthy')).length, 1, lines.join(''));
+  });
+
+  it('treats a state it does not know as in progress until the deadline, logged once for all runs', async () => {
+    arm.scenario = { neverStarts: true };
+    const lines: string[] = [];
+    const { runner } = await patchedRunner({ RUN_TIMEOUT_MS: '500', COMPILE_TIMEOUT_MS: '500', ACI_STARTUP_ALLOWANCE_MS: '1000' }, (c) => changeGroups(c, (g) => ({ ...g, provisioningState: 'Hibernating' })), createLogger('warn', (l) => lines.push(l)));
+    for (let i = 0; i < 2; i++) assert.equal((await run(runner, 'Console.WriteLine(1);')).reason, 'the sandbox did not start in time');
+    assert.equal(lines.filter((l) => l.includes('does not know') && l.includes('Hibernating')).length, 1, lines.join(''));
+  });
+});
+
+describe('the aci backend off the critical path', () => {
+  it('returns the result while the group is still being deleted, and stop() waits for that delete', async () => {
+    arm.scenario = { deleteDelayMs: 3000 };
+    const runner = await aciRunner();
+    const backend = runner.backend;
+    assert.ok(backend instanceof AciBackend);
+    const since = arm.log.length;
+    const r = await run(runner, 'Console.WriteLine("before the delete");');
+    assert.equal(r.status, 'ok', show(r));
+    assert.equal(backend.pendingCleanups, 1, 'the clean-up still running when the result came');
+    // The DELETE goes out right after; the fake holds its answer for 3 s.
+    const deletes = () => arm.log.slice(since).filter((l) => l.method === 'DELETE');
+    const until = Date.now() + 2000;
+    while (deletes().length === 0 && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
+    assert.deepEqual(deletes().map((l) => l.status), [0], 'a DELETE sent and still unanswered');
+    assert.equal(arm.groups.size, 1, 'the group still there');
+    await runner.stop(0);
+    runners.splice(runners.indexOf(runner), 1);
+    assert.equal(arm.groups.size, 0, 'stop() waited for the background delete');
+    assert.equal(backend.pendingCleanups, 0);
+  });
+
+  it('gives a background delete a deadline, and logs the one that misses it for the sweeper', async () => {
+    arm.scenario = { deleteDelayMs: 2000 };
+    const config = loadConfig({ ...process.env, ...env() });
+    const clients = createAciClients(config.aci);
+    const lines: string[] = [];
+    const cleanups = new Cleanups(() => ({ aci: clients.aci, container: clients.container, resourceGroup: config.aci.resourceGroup }), createLogger('error', (l) => lines.push(l)), 300);
+    const started = Date.now();
+    cleanups.schedule({ id: 'slow', group: 'sb-slowdelete', prefixes: [] });
+    assert.equal(await cleanups.waitAll(5000), true);
+    assert.ok(Date.now() - started < 1500, `gave up after ${Date.now() - started} ms`);
+    assert.equal(lines.length, 1, lines.join(''));
+    assert.match(lines[0] ?? '', /could not delete the container group; the sweeper will.*not done within 0\.3 s/);
+    await new Promise((res) => setTimeout(res, 2000)); // the fake's answer, before the next scenario
+  });
+});
+
+describe('the aci container and its storage', () => {
+  it('stops at once when storage refuses its SAS (403), and the user hears why', async () => {
+    const { runner } = await patchedRunner({ ACI_STARTUP_ALLOWANCE_MS: '60000' }, (c) => {
+      const sign = c.sasUrl.bind(c);
+      // A SAS storage no longer honours (expired or revoked) looks the same to the container: 403.
+      c.sasUrl = async (blob, permissions, ttl) => {
+        const url = await sign(blob, permissions, ttl);
+        return blob.name.endsWith('/Program.cs') ? url.replace(/sig=[^&]+/, 'sig=revoked') : url;
+      };
+    });
+    const started = Date.now();
+    const r = await run(runner, 'Console.WriteLine(1);');
+    assert.equal(r.status, 'internal_error', show(r));
+    assert.equal(r.reason, "the container's access to storage expired");
+    assert.ok(Date.now() - started < 15_000, `took ${Date.now() - started} ms`);
+  });
+
+  for (const missing of ['SHARPBOX_FILE_BYTES', 'SHARPBOX_MAX_PROCESSES']) {
+    it(`refuses to run without ${missing} (no default of its own), as an image that does not match`, async () => {
+      const { runner } = await patchedRunner({}, (c) => {
+        const create = c.aci.containerGroups.beginCreateOrUpdate.bind(c.aci.containerGroups);
+        c.aci.containerGroups.beginCreateOrUpdate = (rg, name, group, options) =>
+          create(rg, name, { ...group, containers: group.containers.map((k) => ({ ...k, environmentVariables: k.environmentVariables?.filter((e) => e.name !== missing) })) }, options);
+      });
+      const r = await run(runner, 'Console.WriteLine(1);');
+      assert.equal(r.status, 'internal_error', show(r));
+      assert.equal(r.reason, 'the sandbox image does not match this service (a setting it requires is missing)');
+    });
+  }
+
+  it('enforces RUN_MAX_PROCESSES inside the container: a thread spree stops at the configured limit', async (t) => {
+    const r = await run(
+      await aciRunner({ RUN_MAX_PROCESSES: '20' }),
+      // The console first: it starts a thread of its own the first time it writes.
+      'Console.WriteLine("threads:"); var n = 0; try { while (true) { new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start(); n++; } } catch (Exception) { } Console.WriteLine(n);',
+    );
+    assert.equal(r.status, 'ok', show(r));
+    const threads = Number(r.stdout.replace('threads:', '').trim());
+    t.diagnostic(`the program started ${threads} threads`);
+    // 20 tasks for the program, its runtime's own threads among them (the container holds 20 + HOST_TASKS).
+    assert.ok(threads >= 5 && threads <= 20, `started ${threads} threads (limit 20, container ${20 + HOST_TASKS})`);
+  });
+
+  it('tags the code and stdin with their expiry, and a sweep between the upload of the result and its download leaves it alone', async () => {
+    let seen: { source: Record<string, string>; stdin: Record<string, string>; swept: number } | null = null;
+    const { runner } = await patchedRunner({ ACI_SWEEP_GRACE_MS: '0' }, (c, backend) => {
+      const container = c.container;
+      // Just before the backend downloads the result (the container has uploaded it): a sweep.
+      c.container = new Proxy(container, {
+        get(target, key) {
+          if (key !== 'getBlockBlobClient') return Reflect.get(target, key, target) as unknown;
+          return (name: string) => {
+            const blob = target.getBlockBlobClient(name);
+            if (!name.endsWith('/result.json')) return blob;
+            const download = blob.downloadToBuffer.bind(blob) as () => Promise<Buffer>;
+            blob.downloadToBuffer = (async () => {
+              const prefix = name.slice(0, -'result.json'.length);
+              const tags = async (n: string) => (await target.getBlockBlobClient(`${prefix}${n}`).getTags()).tags;
+              seen = { source: await tags('Program.cs'), stdin: await tags('stdin.txt'), swept: await backend().sweep() };
+              return download();
+            }) as typeof blob.downloadToBuffer;
+            return blob;
+          };
+        },
+      }) as ContainerClient;
+    });
+    const put = arm.creates().length;
+    const r = await run(runner, 'Console.WriteLine(Console.ReadLine());', 'kept');
+    assert.equal(r.status, 'ok', show(r));
+    assert.equal(r.stdout, 'kept\n');
+    assert.ok(seen, 'the sweep ran before the download');
+    const { source, stdin, swept } = seen as { source: Record<string, string>; stdin: Record<string, string>; swept: number };
+    const expiresAt = (arm.creates()[put] as { tags: Record<string, string> }).tags.expiresAt;
+    assert.deepEqual(source, { [EXPIRES_TAG]: expiresAt });
+    assert.deepEqual(stdin, { [EXPIRES_TAG]: expiresAt });
+    assert.equal(swept, 0);
+  });
+
+  it('sweeps blobs whose expiry tag has passed, with the untagged result of their run, and nothing else', async () => {
+    const runner = await aciRunner();
+    const backend = runner.backend;
+    assert.ok(backend instanceof AciBackend);
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('sharpbox-runs');
+    const put = (name: string, tags?: Record<string, string>) => container.getBlockBlobClient(name).upload('x', 1, tags ? { tags } : {});
+    const past = new Date(Date.now() - 1000).toISOString();
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    await put('runs/2026-11-30/old/Program.cs', { [EXPIRES_TAG]: past });
+    await put('runs/2026-11-30/old/result.json');
+    await put('runs/2026-11-30/live/Program.cs', { [EXPIRES_TAG]: future });
+    await put('runs/2026-11-30/live/result.json');
+    await put('pool/old-member/assignment.json', { [EXPIRES_TAG]: past });
+    assert.equal(await backend.sweep(), 2);
+    assert.deepEqual((await blobsLeft()).sort(), ['runs/2026-11-30/live/Program.cs', 'runs/2026-11-30/live/result.json']);
+    for (const name of await blobsLeft()) await container.deleteBlob(name);
+  });
+});
+
+describe('the warm pool and time', () => {
+  it('serves a run after a start-up over 45 s, its SAS outliving the member and its retirement counted from the create', async () => {
+    const startup = 46_000;
+    const idle = 65_000;
+    const allowance = 60_000;
+    arm.scenario = { startupDelayMs: startup };
+    const before = Date.now();
+    const puts = arm.creates().length;
+    const runner = await aciRunner({ ACI_WARM_POOL: '2', ACI_POOL_IDLE_MS: String(idle), ACI_STARTUP_ALLOWANCE_MS: String(allowance) });
+    const backend = runner.backend;
+    assert.ok(backend instanceof AciBackend);
+    while (arm.creates().length < puts + 2 && Date.now() < before + 10_000) await new Promise((res) => setTimeout(res, 50));
+    const members = [...arm.groups.keys()];
+    assert.equal(members.length, 2);
+    // The assignment SAS outlives the longest life a member can have: start-up, the wait, then a run.
+    const life = allowance + idle + 15_000 + 3000;
+    for (const body of arm.creates().slice(puts)) {
+      const vars = (body as { properties: { containers: { properties: { environmentVariables: { name: string; secureValue?: string }[] } }[] } }).properties.containers[0]?.properties.environmentVariables ?? [];
+      const url = new URL(vars.find((v) => v.name === 'SHARPBOX_ASSIGNMENT_URL')?.secureValue ?? '');
+      assert.ok(Date.parse(url.searchParams.get('se') ?? '') >= before + life, `the assignment SAS expires at ${url.searchParams.get('se')}`);
+    }
+    await backend.poolReady(allowance);
+    assert.ok(Date.now() - before >= startup);
+    const r = await run(runner, 'Console.WriteLine("after a slow start");');
+    assert.equal(r.status, 'ok', show(r));
+    assert.equal(r.stdout, 'after a slow start\n');
+    // The member nobody took is retired counted from its create (idle less the handover margin), not
+    // from its readiness 46 s later: gone before its container could stop waiting.
+    const idleMember = members.find((g) => arm.groups.has(g) && arm.log.every((l) => !(l.method === 'DELETE' && l.path.endsWith(g))));
+    assert.ok(idleMember, 'one member still waits');
+    while (arm.groups.has(idleMember) && Date.now() < before + idle + 5000) await new Promise((res) => setTimeout(res, 200));
+    assert.ok(!arm.groups.has(idleMember), 'the idle member was retired');
+    assert.ok(Date.now() < before + idle, `retired ${Date.now() - before} ms after the create (its container waits ${idle} ms from its start)`);
+    await runner.stop(0);
+    runners.splice(runners.indexOf(runner), 1);
   });
 });

@@ -4,6 +4,7 @@ import { classifyExec, type ExecLimits } from '../../classify.js';
 import { capDiagnostics, compileErrorsResult, compileFailedResult, compileTimeoutDiagnostic } from '../../results.js';
 import { emptyResult, type Diagnostic, type RunResult } from '../../types.js';
 import { noteFacts, parseHostNotes } from '../local/hostProtocol.js';
+import { CONTAINER_EXIT } from './containerEnv.js';
 
 export interface ContainerFacts {
   compile?: { ok: boolean; diagnostics: Diagnostic[]; error?: string };
@@ -21,9 +22,14 @@ export function parseFacts(text: string): ContainerFacts | null {
   }
 }
 
-/** The verdict on a container that uploaded no facts: ACI's memory limit kills it with 137. */
+/**
+ * The verdict on a container that uploaded no facts: ACI's memory limit kills it with 137; the host's own
+ * exit codes (containerEnv.ts) say storage refused it or the image missed a setting.
+ */
 export function resultWithoutFacts(exitCode: number | null, memoryGb: number): RunResult {
   if (exitCode === 137) return emptyResult('memory_limit', `ran out of memory (${memoryGb * 1024} MiB container)`);
+  if (exitCode === CONTAINER_EXIT.storageDenied) return emptyResult('internal_error', "the container's access to storage expired");
+  if (exitCode === CONTAINER_EXIT.missingSetting) return emptyResult('internal_error', 'the sandbox image does not match this service (a setting it requires is missing)');
   return emptyResult('internal_error', 'the sandbox exited without a result');
 }
 

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../../src/config.js';
+import { assignmentEnv, containerEnv, HOST_TASKS, type EnvVar } from '../../src/runner/backends/aci/containerEnv.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const MiB = 1024 * 1024;
+// Every limit away from its default, so a value that comes from anywhere but Config shows.
+const { limits } = loadConfig({
+  RUN_TIMEOUT_MS: '7000',
+  COMPILE_TIMEOUT_MS: '12000',
+  RUN_MEMORY_MB: '300',
+  RUN_MAX_PROCESSES: '20',
+  RUN_OUTPUT_MAX_BYTES: '4096',
+  SANDBOX_TMPFS_MB: '8',
+});
+const urls = { source: 'https://s/source?sig=a', stdin: 'https://s/stdin?sig=b', result: 'https://s/result?sig=c' };
+const asRecord = (env: EnvVar[]): Record<string, string> => Object.fromEntries(env.map((e) => [e.name, 'value' in e ? e.value : `secure:${e.secureValue}`]));
+
+describe('the environment a sandbox container gets (containerEnv)', () => {
+  it('carries every limit from Config to a cold container, and the URLs only as secure values', () => {
+    assert.deepEqual(asRecord(containerEnv(limits, { kind: 'run', timeoutMs: 6000, urls })), {
+      SHARPBOX_CONTAINER_TASKS: String(20 + HOST_TASKS),
+      SHARPBOX_FILE_BYTES: String(8 * MiB),
+      SHARPBOX_TIMEOUT_MS: '6000',
+      SHARPBOX_COMPILE_TIMEOUT_MS: '12000',
+      SHARPBOX_OUTPUT_BYTES: '4096',
+      SHARPBOX_MEMORY_BYTES: String(300 * MiB),
+      SHARPBOX_MAX_PROCESSES: '20',
+      SHARPBOX_SOURCE_URL: 'secure:https://s/source?sig=a',
+      SHARPBOX_HAS_STDIN: 'true',
+      SHARPBOX_STDIN_URL: 'secure:https://s/stdin?sig=b',
+      SHARPBOX_RESULT_URL: 'secure:https://s/result?sig=c',
+    });
+  });
+
+  it('says when there is no stdin instead of sending a URL', () => {
+    const env = asRecord(containerEnv(limits, { kind: 'run', timeoutMs: 6000, urls: { ...urls, stdin: null } }));
+    assert.equal(env.SHARPBOX_HAS_STDIN, 'false');
+    assert.equal(env.SHARPBOX_STDIN_URL, undefined);
+  });
+
+  it('starts a warm pool member with the container-wide limits and its wait, and assigns it the rest', () => {
+    assert.deepEqual(asRecord(containerEnv(limits, { kind: 'pool-member', assignmentUrl: 'https://s/assignment?sig=d', waitMs: 60_000 })), {
+      SHARPBOX_CONTAINER_TASKS: String(20 + HOST_TASKS),
+      SHARPBOX_FILE_BYTES: String(8 * MiB),
+      SHARPBOX_ASSIGNMENT_URL: 'secure:https://s/assignment?sig=d',
+      SHARPBOX_WAIT_MS: '60000',
+    });
+    const cold = asRecord(containerEnv(limits, { kind: 'run', timeoutMs: 6000, urls }));
+    const assigned = assignmentEnv(limits, 6000, urls);
+    // Started with + assigned = what a cold container gets, value for value.
+    const member = asRecord(containerEnv(limits, { kind: 'pool-member', assignmentUrl: 'x', waitMs: 1 }));
+    assert.deepEqual(
+      { SHARPBOX_CONTAINER_TASKS: member.SHARPBOX_CONTAINER_TASKS, SHARPBOX_FILE_BYTES: member.SHARPBOX_FILE_BYTES, ...assigned },
+      Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, v.replace(/^secure:/, '')])),
+    );
+  });
+
+  it('sends exactly what entry.sh and OneShot.cs require, and they require it without defaults', () => {
+    const entry = readFileSync(join(root, 'container', 'entry.sh'), 'utf8');
+    const oneShot = readFileSync(join(root, 'container', 'host', 'OneShot.cs'), 'utf8');
+    const shRequired = (/for name in ([A-Z_ ]+); do/.exec(entry)?.[1] ?? '').trim().split(/\s+/);
+    const csRequired = [...oneShot.matchAll(/\b(?:Int)?Env\("(SHARPBOX_[A-Z_]+)"\)/g)].map((m) => m[1] as string);
+    const sent = new Set([
+      ...containerEnv(limits, { kind: 'run', timeoutMs: 6000, urls }).map((e) => e.name),
+      ...containerEnv(limits, { kind: 'pool-member', assignmentUrl: 'x', waitMs: 1 }).map((e) => e.name),
+    ]);
+    const read = new Set([...shRequired, ...csRequired, 'SHARPBOX_ASSIGNMENT_URL']);
+    assert.deepEqual([...read].filter((n) => !sent.has(n)), [], 'required by the container but never sent');
+    assert.deepEqual([...sent].filter((n) => !read.has(n)), [], 'sent but never required by the container');
+    // No shell default for a limit (`${SHARPBOX_X:-…}`) and no C# fallback (`Env("…", "…")`).
+    assert.doesNotMatch(entry, /\$\{SHARPBOX_(?!HOST_DLL)[A-Z_]+:-/);
+    assert.doesNotMatch(oneShot, /Env\("SHARPBOX_[A-Z_]+",/);
+  });
+});
