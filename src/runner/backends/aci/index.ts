@@ -33,8 +33,6 @@ export class AciBackend implements SandboxBackend {
   private readonly cleanups: Cleanups;
   /** State values groupState.ts does not know, each logged once. */
   private readonly unknownStates = new Set<string>();
-  /** Trouble states already logged, per run or member id. */
-  private readonly troubleSeen = new Map<string, Set<string>>();
 
   constructor(
     private readonly config: Config,
@@ -60,7 +58,7 @@ export class AciBackend implements SandboxBackend {
       log: this.log,
       createGroup: (name, tags, env) => this.createGroup(name, tags, env),
       discard: (job) => this.cleanups.schedule(job),
-      noteStates: (id, notes) => this.noteStates(id, notes),
+      noteStates: (id, notes, seen) => this.noteStates(id, notes, seen),
     });
     this.pool.fill();
     this.log.info('aci backend ready', { resourceGroup: this.config.aci.resourceGroup, location: this.config.aci.location, capacity: this.capacity });
@@ -174,7 +172,6 @@ export class AciBackend implements SandboxBackend {
     } finally {
       // The result does not wait for the delete; a delete that fails or hangs is the sweeper's.
       this.cleanups.schedule(cleanup);
-      this.troubleSeen.delete(run.id);
     }
   }
 
@@ -213,6 +210,7 @@ export class AciBackend implements SandboxBackend {
     const { aci } = this.clients as AciClients;
     let delay = 200;
     let started = alreadyRunning;
+    const trouble = new Set<string>();
     for (;;) {
       if (run.signal.aborted) return { kind: 'cancelled' };
       if (Date.now() > deadline) return { kind: 'deadline', started };
@@ -225,7 +223,7 @@ export class AciBackend implements SandboxBackend {
         if ((err as { statusCode?: number }).statusCode !== 404) throw err;
       }
       const { phase, notes } = readGroup(g);
-      this.noteStates(run.id, notes);
+      this.noteStates(run.id, notes, trouble);
       if (phase.phase === 'exited') return { kind: 'exited', exitCode: phase.exitCode };
       if (phase.phase === 'failed') return { kind: 'failed', state: phase.state };
       if (phase.phase === 'running') started = true;
@@ -236,20 +234,15 @@ export class AciBackend implements SandboxBackend {
     }
   }
 
-  /** An unknown state value is logged once per process; a trouble state once per run or member. */
-  private noteStates(id: string, notes: StateNote[]): void {
+  /** An unknown state value is logged once per process; a trouble state once per run or member (`seen`). */
+  private noteStates(id: string, notes: StateNote[], seen: Set<string>): void {
     for (const n of notes) {
       const key = `${n.field}=${n.value}`;
-      if (n.meaning === 'unknown') {
-        if (this.unknownStates.has(key)) continue;
-        this.unknownStates.add(key);
-        this.log.warn('a container group state this version does not know; treated as in progress until the deadline', { field: n.field, value: n.value });
-      } else {
-        const seen = this.troubleSeen.get(id) ?? new Set<string>();
-        if (seen.has(key)) continue;
-        this.troubleSeen.set(id, seen.add(key));
-        this.log.warn('a container group is in trouble; waiting for Azure to repair it', { id, field: n.field, value: n.value });
-      }
+      const logged = n.meaning === 'unknown' ? this.unknownStates : seen;
+      if (logged.has(key)) continue;
+      logged.add(key);
+      if (n.meaning === 'unknown') this.log.warn('a container group state this version does not know; treated as in progress until the deadline', { field: n.field, value: n.value });
+      else this.log.warn('a container group is in trouble; waiting for Azure to repair it', { id, field: n.field, value: n.value });
     }
   }
 

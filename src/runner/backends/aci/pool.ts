@@ -36,8 +36,8 @@ export interface PoolDeps {
   createGroup(name: string, tags: Record<string, string>, env: EnvVar[]): Promise<void>;
   /** Deletes a member's group and assignment in the background. */
   discard(job: CleanupJob): void;
-  /** Logs what readGroup noted (unknown or transient states). */
-  noteStates(id: string, notes: StateNote[]): void;
+  /** Logs what readGroup noted (unknown or transient states); `seen` holds what this member already logged. */
+  noteStates(id: string, notes: StateNote[], seen: Set<string>): void;
 }
 
 export class WarmPool {
@@ -101,10 +101,11 @@ export class WarmPool {
     // Ready once its container runs (and waits for the assignment). Past its retirement it is no use.
     const until = Math.min(created + cfg.startupAllowanceMs, m.retireAt);
     let delay = 200;
+    const trouble = new Set<string>();
     while (!m.taken && !this.stopping) {
       const g = await clients.aci.containerGroups.get(cfg.resourceGroup, m.group).catch((err: { statusCode?: number }) => (err.statusCode === 404 ? null : Promise.reject(err)));
       const { phase, notes } = readGroup(g);
-      this.deps.noteStates(m.id, notes);
+      this.deps.noteStates(m.id, notes, trouble);
       if (phase.phase === 'running') break;
       if (phase.phase === 'exited') throw new Error(`its container exited before any run (exit code ${phase.exitCode ?? 'unknown'})`);
       if (phase.phase === 'failed') throw new Error(`Azure reported ${phase.state}`);
