@@ -261,11 +261,10 @@ export class FakeArm {
     const method = req.method ?? 'GET';
     const entry: ArmLogEntry = { method, path: url.pathname, query: url.search, status: 0, at: performance.now(), headers: {} };
     this.log.push(entry);
-    const region = 'westeurope';
     const requestId = randomUUID();
     const reply: Reply = (status, json, headers = {}) => {
       entry.status = status;
-      entry.headers = { 'x-ms-request-id': `${region}:${requestId}`, 'x-ms-correlation-request-id': String(req.headers['x-ms-correlation-request-id'] ?? requestId), ...headers };
+      entry.headers = { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': String(req.headers['x-ms-correlation-request-id'] ?? requestId), ...headers };
       res.writeHead(status, json === undefined ? entry.headers : { 'Content-Type': 'application/json; charset=utf-8', ...entry.headers });
       res.end(json === undefined ? '' : JSON.stringify(json));
     };
