@@ -1,7 +1,8 @@
 // The aci backend end to end without Azure: the real @azure/storage-blob against a real Azurite, the
-// real @azure/arm-containerinstance against the ARM fake (test/fakes/arm.ts), whose "container" really
-// runs container/entry.sh: it downloads the code from Azurite through the SAS URL, compiles and runs it
-// with the runner host, and uploads the result. After every scenario no group and no blob remains.
+// real @azure/arm-containerinstance against the ARM fake (test/fakes/arm.ts) over HTTPS, signed in by
+// DefaultAzureCredential through the fake Entra, as in production. The fake's "container" really runs
+// container/entry.sh: it downloads the code from Azurite through the SAS URL, compiles and runs it with
+// the runner host, and uploads the result. After every scenario no group and no blob remains.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -15,7 +16,8 @@ import { createLogger } from '../../src/log.js';
 import { AciBackend } from '../../src/runner/backends/aci/index.js';
 import { createRunner, type Runner, type RunResult } from '../../src/runner/index.js';
 import { FakeArm } from '../fakes/arm.js';
-import { aciTestEnv } from '../support/aciEnv.js';
+import { AZURE_LIMITS } from '../fakes/armLimits.js';
+import { aciTestEnv, useFakeIdentity } from '../support/aciEnv.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
 import { show } from '../support/runner.js';
 
@@ -26,7 +28,7 @@ let dir = '';
 const runners: Runner[] = [];
 
 function env(over: Record<string, string> = {}): Record<string, string> {
-  return aciTestEnv(arm.endpoint, azurite.connectionString, over);
+  return aciTestEnv(arm, azurite.connectionString, over);
 }
 
 async function aciRunner(over: Record<string, string> = {}): Promise<Runner> {
@@ -52,10 +54,11 @@ async function blobsLeft(): Promise<string[]> {
 before(async () => {
   azurite = await startAzurite();
   arm = await FakeArm.start();
+  useFakeIdentity(arm);
   dir = await mkdtemp(join(tmpdir(), 'sharpbox-aci-'));
 });
 afterEach(async () => {
-  arm.scenario = {};
+  arm.reset();
   // Nothing left behind, whatever the scenario.
   assert.deepEqual([...arm.groups.keys()], [], 'container groups left behind');
   assert.deepEqual(await blobsLeft(), [], 'blobs left behind');
@@ -102,29 +105,45 @@ describe('the aci backend', () => {
     assert.equal(r.status, 'timeout', show(r));
   });
 
-  it('rides out a 429 on create and still runs', async () => {
-    arm.scenario = { throttleCreates: 1 };
+  it("rides out ARM's write throttling on create (429, Retry-After) and still runs", async () => {
+    const runner = await aciRunner();
+    // A burst of writes before ours, and a slow refill (a token a second, where Azure gives ten), so the
+    // bucket is still empty when the run, after its uploads, sends its PUT.
+    arm.setLimits({ buckets: { ...AZURE_LIMITS.buckets, writes: { size: 200, refillPerSecond: 1 } } });
+    arm.drain('writes');
     const since = arm.log.length;
-    const r = await run(await aciRunner(), 'Console.WriteLine("after throttling");');
+    const r = await run(runner, 'Console.WriteLine("after throttling");');
     assert.equal(r.status, 'ok', show(r));
-    assert.ok(arm.log.slice(since).some((l) => l.method === 'PUT' && l.status === 429));
+    const puts = arm.log.slice(since).filter((l) => l.method === 'PUT');
+    assert.equal(puts[0]?.status, 429);
+    assert.equal(puts[0]?.headers['Retry-After'], '1');
+    assert.equal(puts[1]?.status, 201);
+    assert.ok((puts[1]?.at ?? 0) - (puts[0]?.at ?? 0) >= 1000, 'the retry waited for Retry-After');
   });
 
-  it('turns a create that stays throttled into a clear internal_error, with the cause in the log', async () => {
-    arm.scenario = { throttleCreates: 100 };
-    const r = await run(await aciRunner(), 'Console.WriteLine(1);');
+  it('turns a spent create budget (minutes to wait) into a clear internal_error at once', async () => {
+    const runner = await aciRunner();
+    arm.exhaust('creates', 'westeurope'); // 100 creates in the last 5 minutes
+    const since = arm.log.length;
+    const started = Date.now();
+    const r = await run(runner, 'Console.WriteLine(1);');
     assert.equal(r.status, 'internal_error', show(r));
     assert.equal(r.reason, 'the cloud sandbox is at capacity; try again in a few minutes');
+    const puts = arm.log.slice(since).filter((l) => l.method === 'PUT');
+    assert.equal(puts.length, 1, 'no sleeping through a five-minute Retry-After');
+    assert.ok(Number(puts[0]?.headers['Retry-After']) > 200);
+    assert.ok(Date.now() - started < 5000);
   });
 
   it('treats a 404 right after create as pending', async () => {
-    arm.scenario = { notFoundAfterCreate: 2 };
+    // While the group is still starting, as it is in Azure when ARM's reads lag behind its write.
+    arm.scenario = { notFoundAfterCreate: 2, startupDelayMs: 500 };
     const r = await run(await aciRunner(), 'Console.WriteLine("found");');
     assert.equal(r.status, 'ok', show(r));
   });
 
   it('reports a failed deployment (LRO Failed) as internal_error and cleans up', async () => {
-    arm.scenario = { lroFails: true };
+    arm.scenario = { provisioning: 'Failed' };
     const r = await run(await aciRunner(), 'Console.WriteLine(1);');
     assert.equal(r.status, 'internal_error', show(r));
   });
