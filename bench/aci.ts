@@ -4,7 +4,8 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { AciBackend } from '../src/runner/backends/aci/index.js';
 import { createRunner } from '../src/runner/index.js';
-import { FakeArm } from '../test/fakes/arm.js';
+import { FakeArm, TEST_SUBSCRIPTION } from '../test/fakes/arm.js';
+import { useFakeIdentity } from '../test/support/aciEnv.js';
 import { startAzurite } from '../test/support/azurite.js';
 
 export interface AciFigures {
@@ -19,15 +20,16 @@ export async function aciRun(startupDelayMs: number, pool: boolean): Promise<Aci
   const azurite = await startAzurite();
   const arm = await FakeArm.start();
   arm.scenario = { startupDelayMs };
+  useFakeIdentity(arm);
   const config = loadConfig({
     ...(pool ? { ACI_WARM_POOL: '1' } : {}),
     ...process.env,
     SHARPBOX_BACKEND: 'aci',
-    AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
+    AZURE_SUBSCRIPTION_ID: TEST_SUBSCRIPTION,
     AZURE_RESOURCE_GROUP: 'bench',
     AZURE_LOCATION: 'westeurope',
     ACI_IMAGE: 'example.azurecr.io/sharpbox-sandbox:1',
-    AZURE_ARM_ENDPOINT: arm.endpoint,
+    ...arm.clientEnv(),
     AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
     ACI_STARTUP_ALLOWANCE_MS: String(startupDelayMs + 30_000),
     LOG_LEVEL: 'silent',

@@ -72,6 +72,13 @@ export interface AciConfig {
   /** How long a group may take to start, on top of the run's own limits. */
   startupAllowanceMs: number;
   armEndpoint: string;
+  /**
+   * MSAL's instance discovery off: the authority (AZURE_AUTHORITY_HOST) is trusted as configured instead
+   * of being checked with login.microsoft.com, as a private cloud or Azure Stack needs.
+   */
+  disableInstanceDiscovery: boolean;
+  /** The longest Retry-After one Azure call sleeps on; a longer one fails the call at once (throttleBudget.ts). */
+  maxThrottleWaitMs: number;
   storage: { connectionString: string | null; accountUrl: string | null; container: string };
   sweepIntervalMs: number;
   /** Extra time past a run's deadline before the sweeper may call its group and blobs orphans. */
@@ -307,6 +314,8 @@ export function loadConfig(env: Env = process.env): Config {
       concurrency: r.int('ACI_CONCURRENCY', 20, 1, 1000),
       startupAllowanceMs: r.int('ACI_STARTUP_ALLOWANCE_MS', 120_000, 1000, 1_800_000),
       armEndpoint: r.url('AZURE_ARM_ENDPOINT', 'https://management.azure.com'),
+      disableInstanceDiscovery: r.oneOf('AZURE_DISABLE_INSTANCE_DISCOVERY', ['true', 'false'] as const, 'false') === 'true',
+      maxThrottleWaitMs: r.int('ACI_MAX_THROTTLE_WAIT_MS', 10_000, 0, 600_000),
       storage: {
         connectionString: r.secret('AZURE_STORAGE_CONNECTION_STRING'),
         accountUrl: env.AZURE_STORAGE_ACCOUNT_URL?.trim() || null,

@@ -145,7 +145,9 @@ describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () 
     const r = await t.run('var block = new byte[1 << 20]; Random.Shared.NextBytes(block); using (var f = File.Create("/tmp/pages")) for (var i = 0; i < 48; i++) f.Write(block); Console.WriteLine(new FileInfo("/tmp/pages").Length);');
     assert.equal(r.status, 'ok', show(r));
     assert.equal(r.stdout.trim(), String(48 * MiB));
-    assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes - helloPeak >= 44 * MiB, `peak ${r.peakMemoryBytes} vs Hello World ${helloPeak}`);
+    // The file's 48 MiB alone is three times Hello World's whole peak: only counted tmpfs pages get there
+    // (the runtime's own share varies by a few MiB from run to run, so no tighter sum is asserted).
+    assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes >= 48 * MiB && r.peakMemoryBytes > helloPeak + 32 * MiB, `peak ${r.peakMemoryBytes} vs Hello World ${helloPeak}`);
     await assertNoCgroupLeft();
   });
 

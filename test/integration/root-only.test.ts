@@ -17,7 +17,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createRunner } from '../../src/runner/index.js';
 import { FakeArm } from '../fakes/arm.js';
-import { aciTestEnv } from '../support/aciEnv.js';
+import { aciTestEnv, useFakeIdentity } from '../support/aciEnv.js';
 import { startAzurite } from '../support/azurite.js';
 import { show, startTestRunner } from '../support/runner.js';
 
@@ -69,7 +69,8 @@ describe('a checkout only root can read', () => {
     try {
       const arm = await FakeArm.start({ containerDir: container });
       try {
-        const config = loadConfig({ ...process.env, ...aciTestEnv(arm.endpoint, azurite.connectionString) });
+        useFakeIdentity(arm);
+        const config = loadConfig({ ...process.env, ...aciTestEnv(arm, azurite.connectionString) });
         const runner = await createRunner(config, { log: createLogger('silent') });
         try {
           const submitted = runner.submit({ source: HELLO });

@@ -29,6 +29,14 @@ describe('configuration', () => {
     );
   });
 
+  it("reads the Azure client settings: instance discovery on and a 10 s throttle budget unless told", () => {
+    const d = loadConfig({}).aci;
+    assert.deepEqual([d.disableInstanceDiscovery, d.maxThrottleWaitMs], [false, 10_000]);
+    const c = loadConfig({ AZURE_DISABLE_INSTANCE_DISCOVERY: 'true', ACI_MAX_THROTTLE_WAIT_MS: '0' }).aci;
+    assert.deepEqual([c.disableInstanceDiscovery, c.maxThrottleWaitMs], [true, 0]);
+    assert.throws(() => loadConfig({ AZURE_DISABLE_INSTANCE_DISCOVERY: 'yes', ACI_MAX_THROTTLE_WAIT_MS: '1h' }), /AZURE_DISABLE_INSTANCE_DISCOVERY: expected one of true, false[\s\S]*ACI_MAX_THROTTLE_WAIT_MS: expected a whole number/);
+  });
+
   it('reads the bot settings and never needs a token to load', () => {
     const c = loadConfig({ DISCORD_TOKEN: 'abc.def', BOT_AUTORUN_CHANNELS: '123456789012345678, 223456789012345678', BOT_REACTION_TRIGGER: 'off', DISCORD_API_URL: 'http://127.0.0.1:9/api/' });
     assert.equal(c.discord.token, 'abc.def');

@@ -1,9 +1,11 @@
 // The Azure SDK clients the aci backend uses, made from config: ARM (Container Instances) and Blob
-// Storage, with the SAS URLs a container gets.
+// Storage, with the SAS URLs a container gets. There is one path, the production one: tests reach their
+// fakes through it (HTTPS with a test CA, a token from a fake Entra), so what they prove holds here.
 import { ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
-import { DefaultAzureCredential, type TokenCredential } from '@azure/identity';
+import { DefaultAzureCredential } from '@azure/identity';
 import { BlobSASPermissions, BlobServiceClient, SASProtocol, type BlockBlobClient, type ContainerClient, type UserDelegationKey } from '@azure/storage-blob';
 import type { AciConfig } from '../../../config.js';
+import { throttleBudgetPolicy } from './throttleBudget.js';
 
 export interface AciClients {
   aci: ContainerInstanceManagementClient;
@@ -12,35 +14,24 @@ export interface AciClients {
   sasUrl(blob: BlockBlobClient, permissions: 'r' | 'cw', ttlMinutes: number): Promise<string>;
 }
 
-/** The local ARM fake and Azurite speak plain http on loopback; nothing else may. */
-export function isLoopbackHttp(url: string): boolean {
-  const u = new URL(url);
-  return u.protocol === 'http:' && (u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]');
-}
-
-/** A fixed token for the local ARM fake only (DefaultAzureCredential would probe IMDS and CLIs). */
-const fakeArmCredential: TokenCredential = { getToken: async () => ({ token: 'local-arm-fake', expiresOnTimestamp: Date.now() + 3_600_000 }) };
-
 export function createAciClients(cfg: AciConfig): AciClients {
-  const local = isLoopbackHttp(cfg.armEndpoint);
-  // Production: DefaultAzureCredential resolves to the service's managed identity (pin it with
-  // AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential, or AZURE_CLIENT_ID for a user-assigned one).
-  const credential: TokenCredential = local ? fakeArmCredential : new DefaultAzureCredential();
+  // DefaultAzureCredential resolves to the service's managed identity in production (pin it with
+  // AZURE_TOKEN_CREDENTIALS=ManagedIdentityCredential, and AZURE_CLIENT_ID for a user-assigned one), or
+  // to a service principal from AZURE_TENANT_ID / AZURE_CLIENT_ID / AZURE_CLIENT_SECRET. A private cloud
+  // whose authority login.microsoft.com does not know needs instance discovery off.
+  const credential = new DefaultAzureCredential({ disableInstanceDiscovery: cfg.disableInstanceDiscovery });
+  // The SDK's retries as they are (three, honouring Retry-After), except that no call sleeps longer
+  // than the throttle budget on one answer (throttleBudget.ts).
   const aci = new ContainerInstanceManagementClient(credential, cfg.subscriptionId, {
     endpoint: cfg.armEndpoint,
-    ...(local ? { allowInsecureConnection: true, retryOptions: { maxRetries: 3, retryDelayInMs: 20, maxRetryDelayInMs: 200 } } : {}),
+    additionalPolicies: [throttleBudgetPolicy(cfg.maxThrottleWaitMs)],
   });
-  if (local) {
-    // The bearer policy refuses non-TLS URLs; against the loopback fake, send the fixed token ourselves.
-    aci.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
-    aci.pipeline.addPolicy({ name: 'localFakeAuth', sendRequest: (req, next) => (req.headers.set('authorization', 'Bearer local-arm-fake'), next(req)) });
-  }
 
-  const service = cfg.storage.connectionString
-    ? BlobServiceClient.fromConnectionString(cfg.storage.connectionString)
-    : new BlobServiceClient(cfg.storage.accountUrl as string, new DefaultAzureCredential());
+  const service = cfg.storage.connectionString ? BlobServiceClient.fromConnectionString(cfg.storage.connectionString) : new BlobServiceClient(cfg.storage.accountUrl as string, credential);
   const container = service.getContainerClient(cfg.storage.container);
-  const httpsOnly = !isLoopbackHttp(service.url);
+  // A SAS can only name a scheme the account serves: every Azure account serves https, and its SAS is
+  // https-only; an account endpoint on plain http (the storage emulator) cannot take an https-only SAS.
+  const protocol = new URL(service.url).protocol === 'https:' ? SASProtocol.Https : SASProtocol.HttpsAndHttp;
   let delegation: { key: UserDelegationKey; until: number } | null = null;
 
   return {
@@ -51,7 +42,7 @@ export function createAciClients(cfg: AciConfig): AciClients {
         permissions: BlobSASPermissions.parse(permissions),
         startsOn: new Date(Date.now() - 60_000), // clock skew between us and storage
         expiresOn: new Date(Date.now() + ttlMinutes * 60_000),
-        ...(httpsOnly ? { protocol: SASProtocol.Https } : {}),
+        protocol,
       };
       if (cfg.storage.connectionString) return blob.generateSasUrl(options);
       // No account key: a user-delegation SAS, signed with a key from our own identity (cached for a day).
