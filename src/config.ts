@@ -87,6 +87,16 @@ export interface AciConfig {
   warmPool: number;
   /** How long a pool group waits for its run before it exits; it is replaced before that, counted from its create. */
   poolIdleMs: number;
+  mode: 'per-run' | 'workers';
+  /** Worker groups at most, kept started while idle, runs each serves, its lifetime, idle time before it retires. */
+  workers: number;
+  workersIdle: number;
+  workerRuns: number;
+  workerLifetimeMs: number;
+  workerIdleMs: number;
+  resultPollMs: number;
+  statePollMs: number;
+  inspectMs: number;
   /** Tagged on every group, so operators can tell which instance made it. */
   instance: string;
 }
@@ -325,6 +335,19 @@ export function loadConfig(env: Env = process.env): Config {
       sweepGraceMs: r.int('ACI_SWEEP_GRACE_MS', 60_000, 0, 86_400_000),
       warmPool: r.int('ACI_WARM_POOL', 0, 0, 100),
       poolIdleMs: r.int('ACI_POOL_IDLE_MS', 600_000, 10_000, 3_600_000),
+      // per-run: a container group per run (a VM boundary between any two runs); workers: groups that
+      // serve many runs each, one at a time, each under its own user (README "Azure quotas").
+      mode: r.oneOf('ACI_MODE', ['per-run', 'workers'] as const, 'per-run'),
+      workers: r.int('ACI_WORKERS', 10, 1, 100),
+      workersIdle: r.int('ACI_WORKERS_IDLE', 1, 0, 100),
+      workerRuns: r.int('ACI_WORKER_RUNS', 20, 1, 1000),
+      workerLifetimeMs: r.int('ACI_WORKER_LIFETIME_MS', 900_000, 60_000, 86_400_000),
+      workerIdleMs: r.int('ACI_WORKER_IDLE_MS', 120_000, 1000, 3_600_000),
+      // How often the backend looks for results (one Storage listing for all runs), lists its groups
+      // (one ARM read for all), and reads one group that owes a result (ARM reads, budgeted).
+      resultPollMs: r.int('ACI_RESULT_POLL_MS', 500, 20, 60_000),
+      statePollMs: r.int('ACI_STATE_POLL_MS', 2000, 50, 600_000),
+      inspectMs: r.int('ACI_INSPECT_MS', 5000, 100, 600_000),
       instance: env.SHARPBOX_INSTANCE?.trim() || `${hostname()}-${process.pid}`,
     },
     fairUse: {

@@ -30,6 +30,7 @@ import { ArmLimits, AZURE_LIMITS, type AciAction, type ArmLimitRules, type ArmOp
 import { AZURE_QUOTA, quotaRefusal, requestedCpu, type GroupQuotaCode, type RegionalQuota } from './armQuota.js';
 import { FakeClock } from './clock.js';
 import { FakeEntra } from './entra.js';
+import type { ContainerRuntime } from './armSimContainer.js';
 import { serverTls, TEST_CA_PATH } from './tls.js';
 
 export type { ProvisioningState } from './armGroups.js';
@@ -61,6 +62,8 @@ export interface FakeArmOptions {
   clock?: FakeClock;
   limits?: ArmLimitRules;
   quota?: RegionalQuota;
+  /** What runs a container: the real image's entry script (default), or a simulation (armSimContainer.ts). */
+  runtime?: ContainerRuntime;
 }
 
 export interface ArmLogEntry {
@@ -70,6 +73,8 @@ export interface ArmLogEntry {
   status: number;
   /** performance.now() when the request arrived: real time, for tests that measure a client's waits. */
   at: number;
+  /** The fake clock's time when it arrived (Azure time, for quota figures under a fast clock). */
+  fakeAt: number;
   headers: Record<string, string>;
   body?: Record<string, unknown>;
 }
@@ -101,6 +106,7 @@ export class FakeArm {
     readonly clock: FakeClock,
     readonly entra: FakeEntra,
     private readonly defaults: { limits: ArmLimitRules; quota: RegionalQuota },
+    private readonly runtime: ContainerRuntime | null,
   ) {
     this.limits = new ArmLimits(clock, defaults.limits);
     this.quota = { ...defaults.quota };
@@ -113,7 +119,7 @@ export class FakeArm {
     let entra: FakeEntra | null = null;
     try {
       entra = await FakeEntra.start(clock);
-      const arm = new FakeArm(image, clock, entra, { limits: options.limits ?? AZURE_LIMITS, quota: options.quota ?? AZURE_QUOTA });
+      const arm = new FakeArm(image, clock, entra, { limits: options.limits ?? AZURE_LIMITS, quota: options.quota ?? AZURE_QUOTA }, options.runtime ?? null);
       arm.server = createServer(tls, (req, res) => void arm.handle(req, res));
       await new Promise<void>((r) => arm.server.listen(0, '127.0.0.1', r));
       arm.port = (arm.server.address() as AddressInfo).port;
@@ -140,7 +146,7 @@ export class FakeArm {
   async stop(): Promise<void> {
     try {
       if (this.ticker) clearInterval(this.ticker);
-      for (const g of this.groups.values()) killContainer(g.process);
+      for (const g of this.groups.values()) g.halt?.();
       this.server.closeAllConnections();
       await new Promise<void>((r) => this.server.close(() => r()));
       await this.entra.stop();
@@ -164,7 +170,7 @@ export class FakeArm {
 
   /** Every group gone at once, its container killed (between tests; no API call, no budget spent). */
   clear(): void {
-    for (const g of this.groups.values()) killContainer(g.process);
+    for (const g of this.groups.values()) g.halt?.();
     this.groups.clear();
     this.ops.clear();
   }
@@ -239,19 +245,24 @@ export class FakeArm {
   private run(g: Group): void {
     const props = g.body.properties as { containers: { properties: { environmentVariables?: ContainerEnvVar[] } }[] };
     g.container = { state: 'Running', startTime: new Date(this.clock.now()).toISOString(), detailStatus: '' };
-    g.process = startContainer(
-      this.image,
-      props.containers[0]?.properties.environmentVariables ?? [],
-      (text) => {
-        g.logs += text;
-        if (g.logs.length > 2 * LOG_LIMITS.runningBytes) g.logs = g.logs.slice(-LOG_LIMITS.runningBytes);
-      },
-      (exitCode) => {
-        g.process = null;
-        g.span.exited = performance.now();
-        g.container = { ...g.container, state: 'Terminated', exitCode, finishTime: new Date(this.clock.now()).toISOString(), detailStatus: exitCode === 0 ? 'Completed' : 'Error' };
-      },
-    );
+    const vars = props.containers[0]?.properties.environmentVariables ?? [];
+    const onOutput = (text: string) => {
+      g.logs += text;
+      if (g.logs.length > 2 * LOG_LIMITS.runningBytes) g.logs = g.logs.slice(-LOG_LIMITS.runningBytes);
+    };
+    const onExit = (exitCode: number) => {
+      g.process = null;
+      g.halt = null;
+      g.span.exited = performance.now();
+      g.container = { ...g.container, state: 'Terminated', exitCode, finishTime: new Date(this.clock.now()).toISOString(), detailStatus: exitCode === 0 ? 'Completed' : 'Error' };
+    };
+    if (this.runtime) {
+      g.halt = this.runtime.start(vars, onOutput, onExit).kill;
+      return;
+    }
+    const child = startContainer(this.image, vars, onOutput, onExit);
+    g.process = child;
+    g.halt = () => killContainer(child);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -259,7 +270,7 @@ export class FakeArm {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const method = req.method ?? 'GET';
-    const entry: ArmLogEntry = { method, path: url.pathname, query: url.search, status: 0, at: performance.now(), headers: {} };
+    const entry: ArmLogEntry = { method, path: url.pathname, query: url.search, status: 0, at: performance.now(), fakeAt: this.clock.now(), headers: {} };
     this.log.push(entry);
     const requestId = randomUUID();
     const reply: Reply = (status, json, headers = {}) => {
@@ -369,6 +380,7 @@ export class FakeArm {
       events: [],
       logs: '',
       process: null,
+      halt: null,
       plan: { stage: 'pending', creatingAt: now + startup / 2, readyAt: s.neverStarts ? null : now + startup, end: s.provisioning ?? 'Succeeded' },
       createOp: op,
       createOutcome: null,
@@ -389,7 +401,7 @@ export class FakeArm {
     if (!budget.ok) return this.throttled(reply, budget);
     const now = this.clock.now();
     const before = groupView(g);
-    killContainer(g.process);
+    g.halt?.();
     if (g.createOutcome === null) g.createOutcome = 'Canceled';
     if (!g.deleting) {
       const op = randomUUID();

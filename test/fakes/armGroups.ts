@@ -64,6 +64,8 @@ export interface Group {
   events: GroupEvent[];
   logs: string;
   process: ChildProcess | null;
+  /** Kills its container, whatever runs it (null: none runs). */
+  halt: (() => void) | null;
   /** The create's plan on the fake clock: when it turns Creating, and when it is ready (null: never). */
   plan: { stage: 'pending' | 'creating' | 'done'; creatingAt: number; readyAt: number | null; end: ProvisioningState };
   /** The create's operation id, and its outcome once it has one. */

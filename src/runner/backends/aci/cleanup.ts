@@ -6,6 +6,7 @@
 import type { ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '../../../log.js';
+import type { AciBudget } from './budget.js';
 
 /** One clean-up, delete and blobs together. ACI deletes take seconds; a stuck one is the sweeper's. */
 export const CLEANUP_DEADLINE_MS = 120_000;
@@ -27,10 +28,25 @@ export interface CleanupTargets {
   aci: ContainerInstanceManagementClient;
   container: ContainerClient;
   resourceGroup: string;
+  budget: AciBudget;
 }
 
-/** Deletes a group and waits for ARM to finish (200, 202 + polling, 204 when already gone). */
+/**
+ * Deletes a group and waits for ARM to finish (200, 202 + polling, 204 when already gone). Deletes have
+ * their own Azure quota (as creates do): each waits for room in the shared delete budget first.
+ */
 export async function deleteGroup(t: CleanupTargets, name: string, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    const d = await t.budget.delete(name);
+    if (d.ok) break;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(resolve, d.retryAfterMs);
+      signal.addEventListener('abort', () => {
+        clearTimeout(timer);
+        reject(new Error('the delete budget stayed spent until the clean-up deadline'));
+      }, { once: true });
+    });
+  }
   const poller = await t.aci.containerGroups.beginDelete(t.resourceGroup, name, { abortSignal: signal });
   await poller.pollUntilDone({ abortSignal: signal });
 }

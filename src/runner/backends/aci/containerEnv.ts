@@ -2,9 +2,11 @@
 // Config to the container here, and container/entry.sh and container/host/OneShot.cs require every one
 // of them (no defaults of their own that could drift from what users are told).
 //
-// Two kinds of container: a cold one gets its whole run in its environment; a warm pool member starts
+// Three kinds of container: a cold one gets its whole run in its environment; a warm pool member starts
 // with what entry.sh applies before the host runs (the rlimits of the whole container) and waits for an
-// assignment blob that carries the rest (assignmentEnv), written when a run takes it.
+// assignment blob that carries the rest (assignmentEnv), written when a run takes it; a worker serves
+// runs one after another, each from a job blob (workerJob) that also names the next one, each under a
+// user of its own (container/host/Worker.cs; the contract is in README "Worker mode").
 import type { RunLimits } from '../../../config.js';
 
 /** Exit codes of the one-shot host (OneShot.cs, Program.cs) and entry.sh that are not the program's. */
@@ -35,11 +37,14 @@ export type ContainerJob =
   /** A cold container: the run is in its environment. */
   | { kind: 'run'; timeoutMs: number; urls: RunUrls }
   /** A warm pool member: it waits up to waitMs (from its own start) for the assignment blob. */
-  | { kind: 'pool-member'; assignmentUrl: string; waitMs: number };
+  | { kind: 'pool-member'; assignmentUrl: string; waitMs: number }
+  /** A worker: it serves at most maxRuns runs, takes none after lifetimeMs (from its own start), starting with the job at jobUrl. */
+  | { kind: 'worker'; jobUrl: string; maxRuns: number; lifetimeMs: number };
 
-/** What entry.sh applies to the whole container (prlimit) before the host starts. */
-function startVars(limits: RunLimits): Record<string, string> {
+/** What entry.sh applies to the whole container (prlimit) before the host starts, and the host's mode. */
+function startVars(limits: RunLimits, mode: 'oneshot' | 'worker'): Record<string, string> {
   return {
+    SHARPBOX_MODE: mode,
     SHARPBOX_CONTAINER_TASKS: String(limits.maxProcesses + HOST_TASKS),
     // The local sandbox caps its /tmp at this size; a container has no tmpfs, so the cap is per file.
     SHARPBOX_FILE_BYTES: String(limits.tmpfsBytes),
@@ -66,12 +71,19 @@ function runVars(limits: RunLimits, timeoutMs: number, urls: RunUrls): Record<st
 export function containerEnv(limits: RunLimits, job: ContainerJob): EnvVar[] {
   const vars =
     job.kind === 'run'
-      ? { ...startVars(limits), ...runVars(limits, job.timeoutMs, job.urls) }
-      : { ...startVars(limits), SHARPBOX_ASSIGNMENT_URL: job.assignmentUrl, SHARPBOX_WAIT_MS: String(job.waitMs) };
+      ? { ...startVars(limits, 'oneshot'), ...runVars(limits, job.timeoutMs, job.urls) }
+      : job.kind === 'pool-member'
+        ? { ...startVars(limits, 'oneshot'), SHARPBOX_ASSIGNMENT_URL: job.assignmentUrl, SHARPBOX_WAIT_MS: String(job.waitMs) }
+        : { ...startVars(limits, 'worker'), SHARPBOX_JOB_URL: job.jobUrl, SHARPBOX_MAX_RUNS: String(job.maxRuns), SHARPBOX_LIFETIME_MS: String(job.lifetimeMs) };
   return Object.entries(vars).map(([name, value]) => (name.endsWith('_URL') ? { name, secureValue: value } : { name, value }));
 }
 
 /** The assignment a warm pool member reads: the run, as a cold container would have it in its environment. */
 export function assignmentEnv(limits: RunLimits, timeoutMs: number, urls: RunUrls): Record<string, string> {
   return runVars(limits, timeoutMs, urls);
+}
+
+/** A worker's job: the run as an assignment has it, where the next job will be, and how to cancel this one. */
+export function workerJob(limits: RunLimits, timeoutMs: number, urls: RunUrls, job: { runId: string; nextJobUrl: string; cancelUrl: string }): Record<string, string> {
+  return { ...runVars(limits, timeoutMs, urls), SHARPBOX_NEXT_JOB_URL: job.nextJobUrl, SHARPBOX_CANCEL_URL: job.cancelUrl, SHARPBOX_RUN_ID: job.runId };
 }

@@ -11,6 +11,10 @@ export interface ContainerFacts {
   compileTimedOut?: boolean;
   compileMs: number;
   exec?: { exitCode: number; timedOut: boolean; outputExceeded: boolean; stdout: string; stderr: string; notes: string; wallMs: number };
+  /** A worker's run: the cancel blob appeared and the run was killed. */
+  cancelled?: boolean;
+  /** A worker's run: which of its runs this was, and whether the worker leaves after it (and why). */
+  worker?: { run: number; retiring: boolean; why: string | null };
 }
 
 export function parseFacts(text: string): ContainerFacts | null {

@@ -51,6 +51,8 @@ export interface MemberWindow {
   sasTtlMinutes: number;
   /** Tagged on its group and assignment prefix. */
   expiresAt: string;
+  /** The latest moment its container may still use a URL it is given. */
+  endsAt: number;
 }
 
 /**
@@ -61,13 +63,32 @@ export interface MemberWindow {
  * longest life it can have: a slow start, the whole wait, then a run taken at the last moment.
  */
 export function memberWindow(createdAt: number, maxRunTimeoutMs: number, t: AciTimes): MemberWindow {
-  const lifeMs = t.startupAllowanceMs + t.poolIdleMs + t.compileTimeoutMs + maxRunTimeoutMs;
+  return serviceWindow(createdAt, maxRunTimeoutMs, t, t.poolIdleMs);
+}
+
+/**
+ * A worker (workers.ts): the same reasoning with its lifetime in place of the pool's idle time. It takes
+ * its last job before retireAt, while its container (which counts the lifetime from its own start, never
+ * earlier than the create) still takes jobs; every SAS it is given lives as long as it can.
+ */
+export function workerWindow(createdAt: number, maxRunTimeoutMs: number, t: AciTimes, lifetimeMs: number): MemberWindow {
+  return serviceWindow(createdAt, maxRunTimeoutMs, t, lifetimeMs);
+}
+
+function serviceWindow(createdAt: number, maxRunTimeoutMs: number, t: AciTimes, waitMs: number): MemberWindow {
+  const lifeMs = t.startupAllowanceMs + waitMs + t.compileTimeoutMs + maxRunTimeoutMs;
   return {
-    waitMs: t.poolIdleMs,
-    retireAt: createdAt + t.poolIdleMs - Math.min(HANDOVER_MARGIN_MS, t.poolIdleMs / 4),
+    waitMs,
+    retireAt: createdAt + waitMs - Math.min(HANDOVER_MARGIN_MS, waitMs / 4),
     sasTtlMinutes: minutes(lifeMs + SAS_SLACK_MS),
     expiresAt: new Date(createdAt + lifeMs + t.sweepGraceMs).toISOString(),
+    endsAt: createdAt + lifeMs,
   };
+}
+
+/** Minutes a SAS signed at `now` must live to serve until `endsAt`. */
+export function ttlUntil(endsAt: number, now = Date.now()): number {
+  return minutes(Math.max(0, endsAt - now) + SAS_SLACK_MS);
 }
 
 function minutes(ms: number): number {
