@@ -9,6 +9,7 @@ import type { Config } from '../../../config.js';
 import type { Logger } from '../../../log.js';
 import type { BackendRun, SandboxBackend } from '../../backend.js';
 import { emptyResult, type RunResult } from '../../types.js';
+import type { AciBudget } from './budget.js';
 import { Cleanups, STOP_WAIT_MS, type CleanupJob, type CleanupTargets } from './cleanup.js';
 import { createAciClients, type AciClients } from './clients.js';
 import { assignmentEnv, CONTAINER_EXIT, containerEnv, type EnvVar } from './containerEnv.js';
@@ -38,6 +39,8 @@ export class AciBackend implements SandboxBackend {
     private readonly config: Config,
     private readonly log: Logger,
     private readonly makeClients: () => AciClients = () => createAciClients(config.aci),
+    /** Azure's create, delete and read budgets, shared with every process on the same store. */
+    readonly budget: AciBudget,
   ) {
     this.capacity = config.aci.concurrency;
     this.cleanups = new Cleanups(() => this.targets(), log);
