@@ -221,7 +221,8 @@ class QueueRunner implements Runner {
     const timeoutMs = Math.min(limits.timeoutMs, request.timeoutMs ?? limits.timeoutMs);
     const run = new Run({ source: request.source, stdin: request.stdin ?? '', timeoutMs }, (r) => this.cancelled(r));
     this.queue.push(run);
-    run.queued(this.notice(run, this.queue.length, Date.now()), Date.now());
+    const now = Date.now();
+    run.queued(this.notice(run, this.queue.length, now), now);
     for (const o of this.observers) {
       try {
         o.submitted?.(run, request);
