@@ -100,7 +100,6 @@ export async function aciLoad(mode: LoadMode): Promise<LoadFigures> {
   // The production budget on the fake clock: its windows are Azure's; its waits come back in real time.
   const inner = new AciBudget(new LocalAdmissionStore(new Keyv(), () => clock.now()), config.aci);
   const budget = {
-    createSpacingMs: clock.realMs(inner.createSpacingMs),
     create: async (m: string) => real(await inner.create(m)),
     delete: async (m: string) => real(await inner.delete(m)),
     read: async (m: string) => real(await inner.read(m)),
@@ -109,7 +108,7 @@ export async function aciLoad(mode: LoadMode): Promise<LoadFigures> {
     return d.ok ? d : { ...d, retryAfterMs: clock.realMs(d.retryAfterMs ?? 0) };
   }
   const log = createLogger('silent');
-  const backend = new AciBackend(config, log, budget);
+  const backend = new AciBackend(config, log, undefined, budget);
   const runner = await createRunner(config, { backend, log });
   const figures: LoadFigures = { mode, submitted: 0, ok: 0, failed: 0, refused: 0, unfinished: 0, waitP50Ms: 0, waitP95Ms: 0, creates5m: 0, deletes5m: 0, creates: 0, deletes: 0, armReadsPerSecond: 0, throttled: 0, leftGroups: 0, leftBlobs: 0, firstError: null };
   const waits: number[] = [];

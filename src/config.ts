@@ -79,6 +79,11 @@ export interface AciConfig {
   disableInstanceDiscovery: boolean;
   /** The longest Retry-After one Azure call sleeps on; a longer one fails the call at once (throttleBudget.ts). */
   maxThrottleWaitMs: number;
+  /**
+   * What the service lets itself spend of Azure's per subscription and region budgets (budget.ts), shared
+   * by every process on the same store: creates and deletes of container groups, ARM reads.
+   */
+  budget: { createsPer5Min: number; createsPerHour: number; deletesPer5Min: number; deletesPerHour: number; armReadsPer10s: number };
   storage: { connectionString: string | null; accountUrl: string | null; container: string };
   sweepIntervalMs: number;
   /** Extra time past a run's deadline before the sweeper may call its group and blobs orphans. */
@@ -326,6 +331,16 @@ export function loadConfig(env: Env = process.env): Config {
       armEndpoint: r.url('AZURE_ARM_ENDPOINT', 'https://management.azure.com'),
       disableInstanceDiscovery: r.oneOf('AZURE_DISABLE_INSTANCE_DISCOVERY', ['true', 'false'] as const, 'false') === 'true',
       maxThrottleWaitMs: r.int('ACI_MAX_THROTTLE_WAIT_MS', 10_000, 0, 600_000),
+      // Azure allows 100 creates per 5 minutes and 300 per hour (the same for deletes); the defaults
+      // leave a tenth of it to people and other tools. ARM's read bucket holds 250 and refills at 25/s:
+      // 200 per 10 s stays under both (budget.ts has the sources).
+      budget: {
+        createsPer5Min: r.int('ACI_CREATES_PER_5MIN', 90, 1, 10_000),
+        createsPerHour: r.int('ACI_CREATES_PER_HOUR', 270, 1, 100_000),
+        deletesPer5Min: r.int('ACI_DELETES_PER_5MIN', 90, 1, 10_000),
+        deletesPerHour: r.int('ACI_DELETES_PER_HOUR', 270, 1, 100_000),
+        armReadsPer10s: r.int('ACI_ARM_READS_PER_10S', 200, 1, 10_000),
+      },
       storage: {
         connectionString: r.secret('AZURE_STORAGE_CONNECTION_STRING'),
         accountUrl: env.AZURE_STORAGE_ACCOUNT_URL?.trim() || null,

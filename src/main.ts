@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
   const store = await openStore(config.fairUse.storeUrl);
-  const runner = await createRunner(config, { log });
+  // The store first: the aci backend keeps Azure's budgets in it, shared with every process on it.
+  const runner = await createRunner(config, { log, admissions: store.admissions });
   const fair = new FairRunner(runner, store.admissions, config.fairUse);
   const hub = new RunHub(runner);
   const http = await startHttp(config.http, { fair, hub, metrics: createMetrics(runner), log: log.child({ component: 'http' }) });

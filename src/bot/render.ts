@@ -3,7 +3,7 @@
 // allowed_mentions that parse nothing. Pure: the session sends what this returns.
 import { ButtonStyle, ComponentType } from 'discord.js';
 import { formatBytes } from '../runner/classify.js';
-import { statsParts } from '../runner/results.js';
+import { aboutWait, statsParts } from '../runner/results.js';
 import type { Diagnostic, RunResult, RunStatus } from '../runner/types.js';
 import { escapeSafeCut, sanitizeBlock, sanitizeInline } from './sanitize.js';
 
@@ -20,7 +20,8 @@ const TAIL_LINES = 7;
 export const MAX_DIAGNOSTICS = 5;
 
 export type ReplyState =
-  | { phase: 'pending'; position: number }
+  /** etaMs: about how long until it starts, when the runner said. */
+  | { phase: 'pending'; position: number; etaMs?: number }
   | { phase: 'compiling' }
   | { phase: 'running'; elapsedMs: number; output: string }
   | { phase: 'done'; result: RunResult; output: string }
@@ -71,7 +72,7 @@ export function render(state: ReplyState, session: string): RenderedReply {
   ]);
   switch (state.phase) {
     case 'pending':
-      return { ...base, content: `⏳ **Queued** · ${state.position <= 1 ? 'next in line' : `position ${state.position} in line`}`, components: [cancel] };
+      return { ...base, content: `⏳ **Queued** · ${state.position <= 1 ? 'next in line' : `position ${state.position} in line`}${state.etaMs === undefined ? '' : ` · ${aboutWait(state.etaMs)}`}`, components: [cancel] };
     case 'compiling':
       return { ...base, content: '⚙️ **Compiling…**', components: [cancel] };
     case 'running': {

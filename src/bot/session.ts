@@ -98,12 +98,13 @@ export class RunSession {
       return this.current();
     }
     this.handle = submitted.handle;
-    this.state = { phase: 'pending', position: submitted.handle.queuePosition() ?? 1 };
+    this.state = { phase: 'pending', position: submitted.handle.queuePosition() ?? 1, etaMs: submitted.handle.queueEtaMs() ?? undefined };
     submitted.handle.on((event) => {
       if (generation !== this.generation) return; // a stale run (replaced by an edit or Run again)
       switch (event.type) {
         case 'queued':
-          this.update({ phase: 'pending', position: event.position }, true);
+          // The runner sends a new estimate only when it moved by seconds, so each is worth its edit.
+          this.update({ phase: 'pending', position: event.position, etaMs: event.etaMs }, true);
           break;
         case 'compiling':
           this.update({ phase: 'compiling' }, true);

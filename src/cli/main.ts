@@ -4,9 +4,10 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { createRunner } from '../runner/index.js';
+import { openStore, type Store } from '../runner/store.js';
 import { decodeText, InputError } from './input.js';
 import { refusalMessage } from '../refusalText.js';
-import { diagnosticLine, statsLine, statusLine } from './render.js';
+import { diagnosticLine, queuedLine, statsLine, statusLine } from './render.js';
 
 const USAGE = `usage: sharpbox run <FILE.cs | -> [--stdin FILE] [--timeout MS] [--backend NAME] [--json]`;
 
@@ -54,7 +55,16 @@ async function main(argv: string[]): Promise<number> {
   const source = decodeText(await readInput(file, 'the code', config.limits.sourceBytes + 1), file === '-' ? 'the code' : file, config.limits.sourceBytes, false);
   const stdin = values.stdin === undefined ? '' : decodeText(await readInput(values.stdin, 'stdin', config.limits.stdinBytes + 1), values.stdin, config.limits.stdinBytes, true);
 
-  const runner = await createRunner(config, { log: createLogger(config.logLevel) });
+  // Azure's budgets are shared through the store (STORE_URL), so a CLI run counts against the same
+  // creates as the service's; the local backend needs none, and a CLI user may not reach it.
+  const store: Store | null = config.backend === 'aci' ? await openStore(config.fairUse.storeUrl) : null;
+  const runner = await createRunner(config, { log: createLogger(config.logLevel), admissions: store?.admissions }).catch(async (err: unknown) => {
+    await store?.close();
+    throw err;
+  });
+  // The runner holds no timer that keeps the process alive (a run held back by the backend's start gate
+  // waits on an unref'd one), so the CLI keeps itself alive until its run is done.
+  const alive = setInterval(() => undefined, 1 << 30);
   let exit = 1;
   try {
     const submitted = runner.submit({ source, stdin });
@@ -71,7 +81,7 @@ async function main(argv: string[]): Promise<number> {
       if (!human) continue;
       switch (event.type) {
         case 'queued':
-          process.stderr.write(`⏳ pending (queue position ${event.position})\n`);
+          process.stderr.write(`${queuedLine(event.position, event.etaMs)}\n`);
           break;
         case 'compiling':
           process.stderr.write('⚙️ compiling…\n');
@@ -99,7 +109,9 @@ async function main(argv: string[]): Promise<number> {
     process.off('SIGTERM', onSignal);
     exit = result.status === 'ok' ? 0 : result.status === 'internal_error' ? 70 : 1;
   } finally {
+    clearInterval(alive);
     await runner.stop(0);
+    await store?.close();
   }
   return exit;
 }

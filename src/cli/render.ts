@@ -1,6 +1,6 @@
 // How the CLI shows a run: the same lifecycle a Discord reply goes through (pending, compiling,
 // running, done), as lines on stderr, with the program's own output on stdout and stderr as it comes.
-import { statsParts } from '../runner/results.js';
+import { aboutWait, statsParts } from '../runner/results.js';
 import type { Diagnostic, RunResult, RunStatus } from '../runner/types.js';
 
 const ICON: Record<RunStatus, string> = {
@@ -13,6 +13,11 @@ const ICON: Record<RunStatus, string> = {
   cancelled: '🛑',
   internal_error: '⚠️',
 };
+
+/** "⏳ pending (queue position 3, about 40 s)": where a queued run is, and its wait when the runner estimated one. */
+export function queuedLine(position: number, etaMs: number | undefined): string {
+  return `⏳ pending (queue position ${position}${etaMs === undefined ? '' : `, ${aboutWait(etaMs)}`})`;
+}
 
 export function statusLine(result: RunResult): string {
   return `${ICON[result.status]} ${result.status} · ${result.reason ?? ''}`.trimEnd();

@@ -1,5 +1,11 @@
 import type { Diagnostic, RunResult } from './types.js';
 
+/**
+ * A backend's answer to "may the next run start now?". Refused: when to ask again (`retryAfterMs`), and
+ * about how long each further run waits after that (`perRunMs`), which is what queued runs are told.
+ */
+export type StartGate = { ok: true } | { ok: false; retryAfterMs: number; perRunMs: number };
+
 /** What a backend is given for one run; the runner has already validated sizes and queued it. */
 export interface BackendRun {
   id: string;
@@ -23,6 +29,17 @@ export interface SandboxBackend {
   start(): Promise<void>;
   execute(run: BackendRun): Promise<RunResult>;
   stop(): Promise<void>;
+  /**
+   * For a backend whose budget is narrower than `capacity` (Azure's create quota, its workers): may the
+   * run at the head of the queue start now? What it grants is used by the execute() call that follows at
+   * once (same tick), whichever run that is: when the run asked for was cancelled meanwhile, the next in
+   * line takes the grant; when none is left, or the runner is stopping, the grant goes unused. It rejects
+   * only on an infrastructure fault, and that run then ends with internal_error.
+   */
+  /** `waiting`: the runs queued now, this one included (a backend that starts capacity on demand sizes it by this). */
+  admitStart?(runId: string, waiting: number): Promise<StartGate>;
+  /** The backend calls this when it can start runs sooner than it said (a worker came free). Returns an unsubscribe. */
+  onStartable?(listener: () => void): () => void;
   /** A one-line view of the backend's own state, for the admin feed and /healthz. */
   health?(): { ok: boolean; detail: string };
 }

@@ -1,10 +1,15 @@
 // The runner's public surface: submit a run, follow its events, cancel it. Runs are admitted to at most
-// `capacity` concurrent backend executions; the rest wait in a FIFO queue of bounded length.
+// `capacity` concurrent backend executions; the rest wait in a FIFO queue of bounded length. A backend
+// with a start gate (backend.ts) is asked before each start too, and while it refuses, the queue waits
+// and is told when it should move (queueEta.ts).
 import { randomUUID } from 'node:crypto';
+import Keyv from 'keyv';
 import type { Config } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
-import type { SandboxBackend } from './backend.js';
+import { LocalAdmissionStore, type AdmissionStore } from './admission.js';
+import type { SandboxBackend, StartGate } from './backend.js';
 import { backendFromConfig } from './backends/index.js';
+import { estimateStart, nextTypicalRunMs, worthTelling, type GateWait, type QueueNotice } from './queueEta.js';
 import { emptyResult, type InputProblem, type Refusal, type RunEvent, type RunRequest, type RunResult } from './types.js';
 
 export type { Diagnostic, InputProblem, RateLimitRule, Refusal, RefusalCode, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
@@ -18,6 +23,8 @@ export interface RunHandle {
   readonly result: Promise<RunResult>;
   /** Where the run is in the queue now (1 = next), or null once it has left the queue. */
   queuePosition(): number | null;
+  /** About how long until it starts, as its last queued event said, or null (not said, or it left the queue). */
+  queueEtaMs(): number | null;
   cancel(): void;
 }
 
@@ -32,8 +39,8 @@ export interface RunObserver {
 export interface Runner {
   readonly backend: SandboxBackend;
   submit(request: RunRequest): SubmitResult;
-  /** Runs executing and waiting. */
-  stats(): { running: number; queued: number; capacity: number };
+  /** Runs executing and waiting; `gated`: runs wait because the backend cannot start more yet (its start gate), not for capacity. */
+  stats(): { running: number; queued: number; capacity: number; gated: boolean };
   observe(observer: RunObserver): () => void;
   /** Reports a refusal made in front of the runner (fair use), so observers see every refusal. */
   reportRefusal(refusal: Refusal, request: RunRequest): void;
@@ -44,11 +51,17 @@ export interface Runner {
 export interface RunnerOptions {
   backend?: SandboxBackend;
   log?: Logger;
+  /**
+   * The process's admissions (its STORE_URL store), where a backend keeps budgets shared with other
+   * processes (Azure's). Without it they are this process's alone, in memory (a CLI run, a test).
+   */
+  admissions?: AdmissionStore;
 }
 
 export async function createRunner(config: Config, options: RunnerOptions = {}): Promise<Runner> {
   const log = options.log ?? createLogger(config.logLevel);
-  const backend = options.backend ?? (await backendFromConfig(config, log));
+  const admissions = options.admissions ?? new LocalAdmissionStore(new Keyv());
+  const backend = options.backend ?? (await backendFromConfig(config, log, { admissions }));
   await backend.start();
   return new QueueRunner(config, backend, log);
 }
@@ -63,6 +76,8 @@ class Run implements RunHandle {
   private resolveResult!: (r: RunResult) => void;
   readonly result: Promise<RunResult>;
   finished = false;
+  /** What its last queued event told it. */
+  private told: QueueNotice | null = null;
 
   constructor(
     readonly request: Required<Pick<RunRequest, 'source' | 'stdin'>> & { timeoutMs: number },
@@ -116,6 +131,24 @@ class Run implements RunHandle {
     return last?.type === 'queued' ? last.position : null;
   }
 
+  queueEtaMs(): number | null {
+    const last = this.history.at(-1);
+    return last?.type === 'queued' ? (last.etaMs ?? null) : null;
+  }
+
+  /** When it was last told it should start (ms since the epoch), or null. */
+  get toldStart(): number | null {
+    return this.told?.startsAt ?? null;
+  }
+
+  /** Tells the run its place and when it should start, unless it was told that already (queueEta.ts). */
+  queued(notice: QueueNotice, now: number): void {
+    if (this.told && !worthTelling(this.told, notice)) return;
+    this.told = notice;
+    const { position, startsAt } = notice;
+    this.emit(startsAt === null ? { type: 'queued', position } : { type: 'queued', position, etaMs: Math.max(0, Math.round(startsAt - now)) });
+  }
+
   cancel(): void {
     if (this.finished) return;
     this.controller.abort();
@@ -123,18 +156,39 @@ class Run implements RunHandle {
   }
 }
 
+/** What the user sees when the infrastructure failed; the cause goes to our log. */
+const BACKEND_FAULT = "the sandbox failed; this is our fault, not your code's";
+/**
+ * The gate is asked again no sooner than this (a backend that says 0 would be asked in a tight loop) and
+ * no later than setTimeout can wait (a longer delay fires at once).
+ */
+const GATE_RETRY_MS = { min: 10, max: 2 ** 31 - 1 } as const;
+
 class QueueRunner implements Runner {
   private readonly queue: Run[] = [];
   private running = 0;
   private stopping = false;
   private readonly inFlight = new Set<Run>();
   private readonly observers = new Set<RunObserver>();
+  /** The start gate's last refusal, until it grants a start again. */
+  private gate: GateWait | null = null;
+  /** Asks the gate again when it said to; until then (or until the backend says it is startable) it is not asked. */
+  private gateRetry: NodeJS.Timeout | null = null;
+  /** A question to the gate is in flight: one at a time, so that one grant starts exactly one run; its answer pumps again. */
+  private asking = false;
+  /** The backend said it is startable while a question was in flight: a refusal then is asked again at once. */
+  private startableMeanwhile = false;
+  private readonly offStartable: (() => void) | null;
+  /** About how long an execution takes, for the estimates of runs that also wait for capacity. */
+  private typicalRunMs: number | null = null;
 
   constructor(
     private readonly config: Config,
     readonly backend: SandboxBackend,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.offStartable = backend.onStartable?.(() => this.startable()) ?? null;
+  }
 
   observe(observer: RunObserver): () => void {
     this.observers.add(observer);
@@ -167,7 +221,8 @@ class QueueRunner implements Runner {
     const timeoutMs = Math.min(limits.timeoutMs, request.timeoutMs ?? limits.timeoutMs);
     const run = new Run({ source: request.source, stdin: request.stdin ?? '', timeoutMs }, (r) => this.cancelled(r));
     this.queue.push(run);
-    run.emit({ type: 'queued', position: this.queue.length });
+    const now = Date.now();
+    run.queued(this.notice(run, this.queue.length, now), now);
     for (const o of this.observers) {
       try {
         o.submitted?.(run, request);
@@ -180,11 +235,14 @@ class QueueRunner implements Runner {
   }
 
   stats() {
-    return { running: this.running, queued: this.queue.length, capacity: this.backend.capacity };
+    return { running: this.running, queued: this.queue.length, capacity: this.backend.capacity, gated: this.gate !== null && this.queue.length > 0 };
   }
 
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
+    this.offStartable?.();
+    if (this.gateRetry) clearTimeout(this.gateRetry);
+    this.gateRetry = null;
     for (const run of this.queue.splice(0)) run.emit({ type: 'done', result: emptyResult('cancelled', 'the service is shutting down') });
     const pending = [...this.inFlight].map((r) => r.result);
     const timer = setTimeout(() => {
@@ -224,27 +282,112 @@ class QueueRunner implements Runner {
     if (index >= 0) {
       this.queue.splice(index, 1);
       run.emit({ type: 'done', result: emptyResult('cancelled', 'cancelled') });
-      this.announcePositions(index);
+      this.announce();
     }
     // A running run ends through its AbortSignal: the backend kills the sandbox and reports cancelled.
   }
 
-  private announcePositions(from: number): void {
-    for (let i = from; i < this.queue.length; i++) this.queue[i]?.emit({ type: 'queued', position: i + 1 });
+  /** Tells every queued run its place and when it should start (each only what changed). */
+  private announce(): void {
+    const now = Date.now();
+    for (const [i, run] of this.queue.entries()) run.queued(this.notice(run, i + 1, now), now);
+  }
+
+  private notice(run: Run, position: number, now: number): QueueNotice {
+    if (this.gate) return { position, startsAt: estimateStart(position, this.gate, { now, capacity: this.backend.capacity, running: this.running, typicalRunMs: this.typicalRunMs }) };
+    // Between two refusals of the gate (it granted one, so the queue moved up on time) a run keeps the
+    // start it was told, while that is still ahead; without a gate nobody knows.
+    const told = run.toldStart;
+    return { position, startsAt: told !== null && told > now ? told : null };
   }
 
   private pump(): void {
-    while (this.running < this.backend.capacity && this.queue.length > 0) {
-      const run = this.queue.shift() as Run;
-      this.announcePositions(0);
-      this.running++;
-      this.inFlight.add(run);
-      void this.execute(run).finally(() => {
-        this.running--;
-        this.inFlight.delete(run);
-        this.pump();
-      });
+    if (this.asking) return; // the answer pumps again
+    while (!this.stopping && this.running < this.backend.capacity && this.queue.length > 0) {
+      if (!this.backend.admitStart) {
+        this.start(this.queue.shift() as Run);
+        this.announce();
+        continue;
+      }
+      if (!this.gateRetry) this.ask(this.queue[0] as Run);
+      return;
     }
+  }
+
+  /** Asks the backend whether the run at the head may start; the answer starts it, or holds the queue. */
+  private ask(head: Run): void {
+    const admitStart = this.backend.admitStart?.bind(this.backend);
+    if (!admitStart) return;
+    this.asking = true;
+    this.startableMeanwhile = false;
+    new Promise<StartGate>((resolve) => resolve(admitStart(head.id, this.queue.length))).then(
+      (answer) => this.answered(answer),
+      (err: unknown) => this.gateFailed(head, err),
+    );
+  }
+
+  private answered(answer: StartGate): void {
+    this.asking = false;
+    if (this.stopping) return; // the queue is cancelled; a grant goes unused
+    if (answer.ok) {
+      this.gate = null;
+      // The grant is for the next execute(), with no await in between: whoever leads the queue now takes
+      // it (the run asked for, unless it was cancelled meanwhile).
+      const run = this.queue.shift();
+      if (run) this.start(run);
+      this.announce();
+      this.pump();
+      return;
+    }
+    this.gate = { opensAt: Date.now() + answer.retryAfterMs, perRunMs: answer.perRunMs };
+    this.announce();
+    if (this.startableMeanwhile) return this.pump();
+    this.gateRetry = setTimeout(
+      () => {
+        this.gateRetry = null;
+        this.pump();
+      },
+      Math.min(GATE_RETRY_MS.max, Math.max(GATE_RETRY_MS.min, answer.retryAfterMs)),
+    );
+    // The runner alone never keeps a process alive: a service has its own reasons, the CLI waits for its run.
+    this.gateRetry.unref();
+  }
+
+  /** The gate itself failed (the store behind it is down): that run ends as an execute() fault does. */
+  private gateFailed(head: Run, err: unknown): void {
+    this.asking = false;
+    if (this.stopping) return;
+    this.log.error('the backend could not say whether a run may start', { runId: head.id, backend: this.backend.name, err: err instanceof Error ? err.message : String(err) });
+    const index = this.queue.indexOf(head);
+    if (index >= 0) {
+      this.queue.splice(index, 1);
+      head.emit({ type: 'done', result: emptyResult('internal_error', BACKEND_FAULT) });
+      this.announce();
+    }
+    this.pump();
+  }
+
+  /** The backend can start runs sooner than it said. */
+  private startable(): void {
+    if (this.asking) {
+      this.startableMeanwhile = true;
+      return;
+    }
+    if (this.gateRetry) clearTimeout(this.gateRetry);
+    this.gateRetry = null;
+    this.pump();
+  }
+
+  private start(run: Run): void {
+    this.running++;
+    this.inFlight.add(run);
+    const began = performance.now();
+    void this.execute(run).finally(() => {
+      this.running--;
+      this.inFlight.delete(run);
+      this.typicalRunMs = nextTypicalRunMs(this.typicalRunMs, performance.now() - began);
+      this.pump();
+    });
   }
 
   private async execute(run: Run): Promise<void> {
@@ -262,7 +405,7 @@ class QueueRunner implements Runner {
     } catch (err) {
       // Only infrastructure faults land here; the user sees a plain internal_error, we see the cause.
       this.log.error('run failed in the backend', { runId: run.id, backend: this.backend.name, err: err instanceof Error ? err.message : String(err) });
-      result = emptyResult('internal_error', 'the sandbox failed; this is our fault, not your code\'s');
+      result = emptyResult('internal_error', BACKEND_FAULT);
     }
     if (result.status === 'cancelled' && run.cancelReason) result = { ...result, reason: run.cancelReason };
     run.emit({ type: 'done', result });

@@ -1,4 +1,4 @@
-// Results both backends build the same way, and the stats wording both front-ends show.
+// Results both backends build the same way, and the stats and wait wording both front-ends show.
 import { formatBytes, formatSeconds } from './classify.js';
 import { emptyResult, type Diagnostic, type RunResult } from './types.js';
 
@@ -65,4 +65,10 @@ export function statsParts(result: RunResult): string[] {
   if (result.runMs !== null) parts.push(`run ${result.runMs} ms`);
   if (result.peakMemoryBytes !== null) parts.push(`peak memory ${formatBytes(result.peakMemoryBytes)}`);
   return parts;
+}
+
+/** A queued run's estimated wait (RunEvent `queued`'s etaMs), in round words: "about 40 s", "about 3 min". */
+export function aboutWait(ms: number): string {
+  const seconds = Math.max(1, Math.round(ms / 1000));
+  return seconds < 90 ? `about ${seconds} s` : `about ${Math.round(seconds / 60)} min`;
 }

@@ -1,6 +1,6 @@
 // The shared store, chosen by one URL (STORE_URL): memory:// (the default), sqlite://PATH (a file that
 // survives restarts) or redis://HOST:PORT (shared by several processes or shards), each through Keyv's
-// own adapter. It holds rate-limit state and guild settings.
+// own adapter. It holds rate-limit state, guild settings and the aci backend's Azure budgets.
 import Keyv from 'keyv';
 import { LocalAdmissionStore, RedisAdmissionStore, type AdmissionStore, type RedisLike } from './admission.js';
 

@@ -51,7 +51,11 @@ export interface RunRequest {
 }
 
 export type RunEvent =
-  | { type: 'queued'; position: number }
+  /**
+   * Waiting to start: `position` 1 is next. `etaMs`, given when the backend said when runs may start
+   * (Azure's create quota), is about how long from now until this one starts.
+   */
+  | { type: 'queued'; position: number; etaMs?: number }
   | { type: 'compiling' }
   | { type: 'running' }
   | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }

@@ -124,10 +124,13 @@ export class RunHub {
     const tracked: Tracked = { summary, handle, output: '', result: null, chars: 0 };
     this.runs.set(handle.id, tracked);
     this.counters.submitted += 1;
-    this.broadcast({ type: 'run.queued', at: Date.now(), run: summary, position: handle.queuePosition() ?? 1 });
+    const etaMs = handle.queueEtaMs();
+    this.broadcast({ type: 'run.queued', at: Date.now(), run: summary, position: handle.queuePosition() ?? 1, ...(etaMs === null ? {} : { etaMs }) });
     handle.on((event) => {
       const at = Date.now();
       switch (event.type) {
+        case 'queued':
+          return this.broadcast({ type: 'run.waiting', at, id: summary.id, position: event.position, ...(event.etaMs === undefined ? {} : { etaMs: event.etaMs }) });
         case 'compiling':
           summary.state = 'compiling';
           return this.broadcast({ type: 'run.compiling', at, id: summary.id });

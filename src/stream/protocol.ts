@@ -32,6 +32,8 @@ export interface Stats {
   running: number;
   queued: number;
   capacity: number;
+  /** Runs wait because the backend cannot start more yet (Azure's create budget), not for capacity. */
+  gated: boolean;
   /** Finished runs per second over the last minute. */
   throughputPerSecond: number;
   /** Submit → done, over the last five minutes. */
@@ -41,7 +43,10 @@ export interface Stats {
 
 export type FeedMessage =
   | { type: 'snapshot'; version: number; at: number; inFlight: RunSummary[]; recent: RunSummary[]; counters: Counters; stats: Stats; backend: BackendHealth }
-  | { type: 'run.queued'; at: number; run: RunSummary; position: number }
+  /** etaMs: about how long until it starts, when the backend said when runs may start. */
+  | { type: 'run.queued'; at: number; run: RunSummary; position: number; etaMs?: number }
+  /** A queued run moved up, or its estimated start moved by seconds. */
+  | { type: 'run.waiting'; at: number; id: string; position: number; etaMs?: number }
   | { type: 'run.compiling'; at: number; id: string }
   | { type: 'run.started'; at: number; id: string }
   | { type: 'run.output'; at: number; id: string; stream: 'stdout' | 'stderr'; text: string }

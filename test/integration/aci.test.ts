@@ -22,7 +22,7 @@ import { EXPIRES_TAG } from '../../src/runner/backends/aci/sweep.js';
 import { createRunner, type Runner, type RunResult } from '../../src/runner/index.js';
 import { FakeArm } from '../fakes/arm.js';
 import { AZURE_LIMITS } from '../fakes/armLimits.js';
-import { aciTestEnv, useFakeIdentity } from '../support/aciEnv.js';
+import { aciTestEnv, localBudget, useFakeIdentity } from '../support/aciEnv.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
 import { show } from '../support/runner.js';
 
@@ -45,11 +45,16 @@ async function aciRunner(over: Record<string, string> = {}): Promise<Runner> {
 /** An aci runner whose SDK clients a test may adjust first (what Azure answers, what the container gets). */
 async function patchedRunner(over: Record<string, string>, patch: (c: AciClients, backend: () => AciBackend) => void, log: Logger = createLogger('silent')): Promise<{ runner: Runner; backend: AciBackend }> {
   const config = loadConfig({ ...process.env, ...env(over) });
-  const backend: AciBackend = new AciBackend(config, log, () => {
-    const clients = createAciClients(config.aci);
-    patch(clients, () => backend);
-    return clients;
-  });
+  const backend: AciBackend = new AciBackend(
+    config,
+    log,
+    () => {
+      const clients = createAciClients(config.aci);
+      patch(clients, () => backend);
+      return clients;
+    },
+    localBudget(config.aci),
+  );
   const runner = await createRunner(config, { backend, log });
   runners.push(runner);
   return { runner, backend };
@@ -322,7 +327,7 @@ describe('the aci backend off the critical path', () => {
       containers: [{ name: 'runner', image: config.aci.image, resources: { requests: { cpu: 1, memoryInGB: 1 } } }],
     });
     const lines: string[] = [];
-    const cleanups = new Cleanups(() => ({ aci: clients.aci, container: clients.container, resourceGroup: rg }), createLogger('error', (l) => lines.push(l)), 300);
+    const cleanups = new Cleanups(() => ({ aci: clients.aci, container: clients.container, resourceGroup: rg, budget: localBudget(config.aci) }), createLogger('error', (l) => lines.push(l)), 300);
     const started = Date.now();
     cleanups.schedule({ id: 'slow', group: 'sb-slowdelete', prefixes: [] });
     assert.equal(await cleanups.waitAll(5000), true);

@@ -1,6 +1,10 @@
 // The environment of an aci runner against the fakes: Azurite for storage, the ARM fake for Azure (over
 // HTTPS with the test CA, signed in through the fake Entra as production signs in), short deadlines so
 // a scenario that goes wrong fails in seconds.
+import Keyv from 'keyv';
+import type { AciConfig } from '../../src/config.js';
+import { LocalAdmissionStore } from '../../src/runner/admission.js';
+import { AciBudget } from '../../src/runner/backends/aci/budget.js';
 import { TEST_SUBSCRIPTION, type FakeArm } from '../fakes/arm.js';
 
 export function aciTestEnv(arm: FakeArm, storageConnectionString: string, over: Record<string, string> = {}): Record<string, string> {
@@ -28,4 +32,9 @@ export function aciTestEnv(arm: FakeArm, storageConnectionString: string, over: 
  */
 export function useFakeIdentity(arm: FakeArm): void {
   Object.assign(process.env, arm.entra.credentialEnv());
+}
+
+/** Azure's budgets for a backend made by hand, this process's alone (in memory), as createRunner gives one without a store. */
+export function localBudget(aci: AciConfig): AciBudget {
+  return new AciBudget(new LocalAdmissionStore(new Keyv()), aci);
 }

@@ -12,11 +12,12 @@ export function heldRunner(): Runner {
         on: () => () => undefined,
         result: new Promise(() => undefined),
         queuePosition: () => 1,
+        queueEtaMs: () => null,
         cancel: () => undefined,
       };
       return { ok: true, handle };
     },
-    stats: () => ({ running: 0, queued: 0, capacity: 1 }),
+    stats: () => ({ running: 0, queued: 0, capacity: 1, gated: false }),
     observe: () => () => undefined,
     reportRefusal: () => undefined,
     stop: async () => undefined,

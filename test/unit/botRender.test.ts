@@ -51,6 +51,9 @@ describe('rendering the reply', () => {
   it('shows the queue position, then compiling, then running with elapsed time and live output, each with Cancel', () => {
     assert.equal(render({ phase: 'pending', position: 3 }, 's').content, '⏳ **Queued** · position 3 in line');
     assert.equal(render({ phase: 'pending', position: 1 }, 's').content, '⏳ **Queued** · next in line');
+    assert.equal(render({ phase: 'pending', position: 3, etaMs: 40_000 }, 's').content, '⏳ **Queued** · position 3 in line · about 40 s');
+    assert.equal(render({ phase: 'pending', position: 1, etaMs: 0 }, 's').content, '⏳ **Queued** · next in line · about 1 s');
+    assert.equal(render({ phase: 'pending', position: 12, etaMs: 400_000 }, 's').content, '⏳ **Queued** · position 12 in line · about 7 min');
     assert.equal(render({ phase: 'compiling' }, 's').content, '⚙️ **Compiling…**');
     const running = render({ phase: 'running', elapsedMs: 1234, output: 'hello\n' }, 's');
     assert.equal(running.content, '▶️ **Running…** 1.2 s\n```\nhello\n```');

@@ -37,6 +37,16 @@ describe('configuration', () => {
     assert.throws(() => loadConfig({ AZURE_DISABLE_INSTANCE_DISCOVERY: 'yes', ACI_MAX_THROTTLE_WAIT_MS: '1h' }), /AZURE_DISABLE_INSTANCE_DISCOVERY: expected one of true, false[\s\S]*ACI_MAX_THROTTLE_WAIT_MS: expected a whole number/);
   });
 
+  it("reads the Azure budgets: a tenth under Azure's create and delete quotas, 200 ARM reads per 10 s, unless told", () => {
+    assert.deepEqual(loadConfig({}).aci.budget, { createsPer5Min: 90, createsPerHour: 270, deletesPer5Min: 90, deletesPerHour: 270, armReadsPer10s: 200 });
+    const c = loadConfig({ ACI_CREATES_PER_5MIN: '10', ACI_CREATES_PER_HOUR: '30', ACI_DELETES_PER_5MIN: '11', ACI_DELETES_PER_HOUR: '31', ACI_ARM_READS_PER_10S: '50' }).aci.budget;
+    assert.deepEqual(c, { createsPer5Min: 10, createsPerHour: 30, deletesPer5Min: 11, deletesPerHour: 31, armReadsPer10s: 50 });
+    assert.throws(
+      () => loadConfig({ ACI_CREATES_PER_5MIN: '0', ACI_DELETES_PER_HOUR: 'lots', ACI_ARM_READS_PER_10S: '-5' }),
+      /ACI_CREATES_PER_5MIN: expected a whole number from 1 to 10000, got 0[\s\S]*ACI_DELETES_PER_HOUR: expected a whole number from 1 to 100000, got 'lots'[\s\S]*ACI_ARM_READS_PER_10S: expected a whole number/,
+    );
+  });
+
   it('reads the bot settings and never needs a token to load', () => {
     const c = loadConfig({ DISCORD_TOKEN: 'abc.def', BOT_AUTORUN_CHANNELS: '123456789012345678, 223456789012345678', BOT_REACTION_TRIGGER: 'off', DISCORD_API_URL: 'http://127.0.0.1:9/api/' });
     assert.equal(c.discord.token, 'abc.def');

@@ -3,35 +3,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import type { BackendRun, SandboxBackend } from '../../src/runner/backend.js';
 import { createRunner, type RunEvent } from '../../src/runner/index.js';
-import { emptyResult, type RunResult } from '../../src/runner/types.js';
-
-/** A backend whose runs finish when the test says so. */
-class ScriptedBackend implements SandboxBackend {
-  readonly name = 'scripted';
-  readonly started: BackendRun[] = [];
-  private readonly finishers = new Map<string, (r: RunResult) => void>();
-  constructor(readonly capacity: number) {}
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
-  execute(run: BackendRun): Promise<RunResult> {
-    this.started.push(run);
-    if (run.source.includes('explode')) return Promise.reject(new Error('disk on fire'));
-    return new Promise((resolve) => {
-      this.finishers.set(run.id, resolve);
-      run.signal.addEventListener('abort', () => resolve(emptyResult('cancelled', 'cancelled')));
-      run.onPhase('compiling');
-      run.onPhase('running');
-      run.onOutput('stdout', `${run.source}\n`);
-    });
-  }
-  finish(index: number): void {
-    const run = this.started[index];
-    assert.ok(run);
-    this.finishers.get(run.id)?.({ ...emptyResult('ok', 'exited with code 0'), exitCode: 0, stdout: `${run.source}\n` });
-  }
-}
+import { ScriptedBackend } from '../support/scriptedBackend.js';
 
 async function setup(capacity: number, queueMax: number) {
   const backend = new ScriptedBackend(capacity);

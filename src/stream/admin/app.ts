@@ -6,6 +6,8 @@ import type { FeedMessage, RunSummary, Stats, Counters } from '../protocol.js';
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const runs = new Map<string, RunSummary>();
 const outputs = new Map<string, string>();
+/** Where each queued run waits: its place, and when it should start (page time, ms) if the runner said. */
+const waiting = new Map<string, { position: number; startsAt: number | null }>();
 let selected: string | null = null;
 let backoff = 500;
 
@@ -58,6 +60,7 @@ function handle(m: FeedMessage): void {
   switch (m.type) {
     case 'snapshot':
       runs.clear();
+      waiting.clear();
       for (const r of [...m.recent].reverse()) runs.set(r.id, r);
       for (const r of m.inFlight) runs.set(r.id, r);
       gauges(m.stats, m.counters);
@@ -65,9 +68,14 @@ function handle(m: FeedMessage): void {
       break;
     case 'run.queued':
       runs.set(m.run.id, m.run);
+      waiting.set(m.run.id, { position: m.position, startsAt: m.etaMs === undefined ? null : Date.now() + m.etaMs });
+      break;
+    case 'run.waiting':
+      waiting.set(m.id, { position: m.position, startsAt: m.etaMs === undefined ? null : Date.now() + m.etaMs });
       break;
     case 'run.compiling':
     case 'run.started': {
+      waiting.delete(m.id);
       const r = runs.get(m.id);
       if (r) {
         r.state = m.type === 'run.started' ? 'running' : 'compiling';
@@ -80,6 +88,7 @@ function handle(m: FeedMessage): void {
       if (selected === m.id) $('detail-output').textContent = outputs.get(m.id) ?? '';
       return;
     case 'run.done':
+      waiting.delete(m.run.id);
       runs.set(m.run.id, m.run);
       outputs.set(m.run.id, m.result.stdout + m.result.stderr);
       break;
@@ -98,7 +107,7 @@ function handle(m: FeedMessage): void {
 function gauges(stats: Stats, counters: Counters): void {
   $('running').textContent = String(stats.running);
   $('capacity').textContent = String(stats.capacity);
-  $('queued').textContent = String(stats.queued);
+  $('queued').textContent = stats.gated ? `${stats.queued} (held by the backend)` : String(stats.queued);
   $('throughput').textContent = stats.throughputPerSecond.toFixed(1);
   $('p50').textContent = stats.latencyP50Ms === null ? '–' : `${Math.round(stats.latencyP50Ms)} ms`;
   $('p95').textContent = stats.latencyP95Ms === null ? '–' : `${Math.round(stats.latencyP95Ms)} ms`;
@@ -124,12 +133,20 @@ function render(): void {
       if (r.id === selected) tr.className = 'selected';
       const from = r.labels.user ? `user ${r.labels.user}` : r.labels.api ? `api ${r.labels.api}` : '–';
       const total = r.finishedAt ? `${r.finishedAt - r.submittedAt} ms` : '';
-      tr.append(cell(r.id.slice(0, 8)), cell(from), cell(r.state), cell(r.status ?? '', `status-${r.status ?? ''}`), cell(r.compileMs === null ? '' : `${r.compileMs} ms`), cell(r.runMs === null ? '' : `${r.runMs} ms`), cell(total), cell(new Date(r.submittedAt).toLocaleTimeString()));
+      tr.append(cell(r.id.slice(0, 8)), cell(from), cell(stateText(r)), cell(r.status ?? '', `status-${r.status ?? ''}`), cell(r.compileMs === null ? '' : `${r.compileMs} ms`), cell(r.runMs === null ? '' : `${r.runMs} ms`), cell(total), cell(new Date(r.submittedAt).toLocaleTimeString()));
       tr.onclick = () => select(r.id);
       return tr;
     }),
   );
   if (selected) showDetail();
+}
+
+/** A queued run's place and estimated wait ("queued #3 · ~40 s"), as of the last render. */
+function stateText(r: RunSummary): string {
+  const w = r.state === 'queued' ? waiting.get(r.id) : undefined;
+  if (!w) return r.state;
+  const wait = w.startsAt === null ? '' : ` · ~${Math.max(1, Math.round((w.startsAt - Date.now()) / 1000))} s`;
+  return `queued #${w.position}${wait}`;
 }
 
 function select(id: string): void {

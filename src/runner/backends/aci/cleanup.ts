@@ -6,7 +6,7 @@
 import type { ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
 import type { ContainerClient } from '@azure/storage-blob';
 import type { Logger } from '../../../log.js';
-import type { AciBudget } from './budget.js';
+import type { AzureBudget } from './budget.js';
 
 /** One clean-up, delete and blobs together. ACI deletes take seconds; a stuck one is the sweeper's. */
 export const CLEANUP_DEADLINE_MS = 120_000;
@@ -28,7 +28,7 @@ export interface CleanupTargets {
   aci: ContainerInstanceManagementClient;
   container: ContainerClient;
   resourceGroup: string;
-  budget: AciBudget;
+  budget: AzureBudget;
 }
 
 /**

@@ -13,7 +13,7 @@ import type { Config } from '../../../config.js';
 import type { Logger } from '../../../log.js';
 import type { BackendRun, SandboxBackend, StartGate } from '../../backend.js';
 import { emptyResult, type RunResult } from '../../types.js';
-import type { AciBudget } from './budget.js';
+import type { AzureBudget } from './budget.js';
 import { Cleanups, STOP_WAIT_MS, type CleanupJob, type CleanupTargets } from './cleanup.js';
 import { createAciClients, type AciClients } from './clients.js';
 import { assignmentEnv, CONTAINER_EXIT, containerEnv, type EnvVar, type RunUrls } from './containerEnv.js';
@@ -44,8 +44,11 @@ export class AciBackend implements SandboxBackend {
   private fleet: WorkerFleet | null = null;
   private watcher: Watcher | null = null;
   private readonly cleanups: Cleanups;
-  /** Runs the gate gave a create from the budget, used by their execute(). */
-  private readonly grants = new Set<string>();
+  /**
+   * Creates the gate took from the budget and the next execute() uses. A count, not a run id: when the
+   * run asked for was cancelled meanwhile, the next in line takes the grant (backend.ts).
+   */
+  private grantedCreates = 0;
   private readonly startable = new Set<() => void>();
   /** State values groupState.ts does not know, each logged once. */
   private readonly unknownStates = new Set<string>();
@@ -55,9 +58,9 @@ export class AciBackend implements SandboxBackend {
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
-    /** Azure's create, delete and read budgets, shared with every process on the same store. */
-    private readonly budget: AciBudget,
     private readonly makeClients: () => AciClients = () => createAciClients(config.aci),
+    /** Azure's create, delete and read budgets, shared with every process on the same store. */
+    private readonly budget: AzureBudget,
   ) {
     this.capacity = config.aci.mode === 'workers' ? config.aci.workers : config.aci.concurrency;
     this.cleanups = new Cleanups(() => this.targets(), log);
@@ -121,10 +124,11 @@ export class AciBackend implements SandboxBackend {
     if ((this.pool?.readyCount ?? 0) > 0) return { ok: true };
     const d = await this.budget.create(runId);
     if (d.ok) {
-      this.grants.add(runId);
+      this.grantedCreates++;
       return { ok: true };
     }
-    return { ok: false, retryAfterMs: d.retryAfterMs, perRunMs: this.budget.createSpacingMs };
+    // Each run further back waits about one create's share of the 5-minute window.
+    return { ok: false, retryAfterMs: d.retryAfterMs, perRunMs: Math.ceil((5 * 60_000) / this.config.aci.budget.createsPer5Min) };
   }
 
   onStartable(listener: () => void): () => void {
@@ -249,7 +253,8 @@ export class AciBackend implements SandboxBackend {
   }
 
   private place(runId: string): Placement {
-    const granted = this.grants.delete(runId);
+    const granted = this.grantedCreates > 0;
+    if (granted) this.grantedCreates--;
     const worker = this.fleet?.claim(runId);
     if (worker) return { kind: 'worker', worker };
     const member = this.pool?.take();

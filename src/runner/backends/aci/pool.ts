@@ -10,7 +10,7 @@ import type { Logger } from '../../../log.js';
 import type { CleanupJob } from './cleanup.js';
 import type { AciClients } from './clients.js';
 import { containerEnv, type EnvVar } from './containerEnv.js';
-import type { AciBudget } from './budget.js';
+import type { AzureBudget } from './budget.js';
 import { PROVISIONING_STATES } from './groupState.js';
 import { memberWindow, type AciTimes } from './lifetimes.js';
 import { APP_TAG } from './sweep.js';
@@ -38,7 +38,7 @@ export interface PoolDeps {
   clients: AciClients;
   log: Logger;
   createGroup(name: string, tags: Record<string, string>, env: EnvVar[]): Promise<void>;
-  budget: AciBudget;
+  budget: AzureBudget;
   watcher: Watcher;
   /** Deletes a member's group and assignment in the background. */
   discard(job: CleanupJob): void;

@@ -11,7 +11,7 @@
 // the bucket; a read the budget refuses waits for the next tick.
 import type { ContainerGroup } from '@azure/arm-containerinstance';
 import type { Logger } from '../../../log.js';
-import type { AciBudget } from './budget.js';
+import type { AzureBudget } from './budget.js';
 import type { AciClients } from './clients.js';
 import { PROVISIONING_STATES, readGroup, type StateNote } from './groupState.js';
 
@@ -40,7 +40,7 @@ export interface Watch {
 export interface WatcherDeps {
   clients: AciClients;
   resourceGroup: string;
-  budget: AciBudget;
+  budget: AzureBudget;
   times: { resultPollMs: number; statePollMs: number; inspectMs: number };
   log: Logger;
   /** Logs what readGroup noted; `seen` holds what this run already logged. */

@@ -12,7 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AciConfig, RunLimits } from '../../../config.js';
 import type { Logger } from '../../../log.js';
-import type { AciBudget } from './budget.js';
+import type { AzureBudget } from './budget.js';
 import type { CleanupJob } from './cleanup.js';
 import type { AciClients } from './clients.js';
 import { containerEnv, workerJob, type EnvVar, type RunUrls } from './containerEnv.js';
@@ -50,7 +50,7 @@ export interface FleetDeps {
   limits: RunLimits;
   times: AciTimes;
   clients: AciClients;
-  budget: AciBudget;
+  budget: AzureBudget;
   watcher: Watcher;
   log: Logger;
   createGroup(name: string, tags: Record<string, string>, env: EnvVar[]): Promise<void>;
