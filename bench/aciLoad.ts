@@ -10,17 +10,14 @@
 // retry times come back converted to real time). Containers are simulated (armSimContainer.ts: the
 // image's protocol without .NET, a 30 s start-up, 1.5 s compile + 0.5 s run of Azure time), since six
 // hundred real runtimes cannot start on two cores in a minute. Every figure is in Azure time.
-import Keyv from 'keyv';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
-import { LocalAdmissionStore } from '../src/runner/admission.js';
-import { AciBudget } from '../src/runner/backends/aci/budget.js';
 import { AciBackend } from '../src/runner/backends/aci/index.js';
 import { createRunner, type RunResult } from '../src/runner/index.js';
 import { FakeArm, TEST_SUBSCRIPTION } from '../test/fakes/arm.js';
 import { FakeClock } from '../test/fakes/clock.js';
 import { simRuntime } from '../test/fakes/armSimContainer.js';
-import { useFakeIdentity } from '../test/support/aciEnv.js';
+import { fakeTimeBudget, useFakeIdentity } from '../test/support/aciEnv.js';
 import { startAzurite } from '../test/support/azurite.js';
 import { percentile } from './stats.js';
 
@@ -98,15 +95,7 @@ export async function aciLoad(mode: LoadMode): Promise<LoadFigures> {
     ...MODES[mode],
   });
   // The production budget on the fake clock: its windows are Azure's; its waits come back in real time.
-  const inner = new AciBudget(new LocalAdmissionStore(new Keyv(), () => clock.now()), config.aci);
-  const budget = {
-    create: async (m: string) => real(await inner.create(m)),
-    delete: async (m: string) => real(await inner.delete(m)),
-    read: async (m: string) => real(await inner.read(m)),
-  };
-  function real<D extends { ok: boolean; retryAfterMs?: number }>(d: D): D {
-    return d.ok ? d : { ...d, retryAfterMs: clock.realMs(d.retryAfterMs ?? 0) };
-  }
+  const budget = fakeTimeBudget(config.aci, clock);
   const log = createLogger('silent');
   const backend = new AciBackend(config, log, undefined, budget);
   const runner = await createRunner(config, { backend, log });
@@ -187,4 +176,28 @@ function maxInWindow(times: number[], windowMs: number): number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Prints the three modes side by side, each with its targets, through `report` (label, value). */
+export async function reportAciLoad(report: (label: string, value: string) => void): Promise<LoadFigures[]> {
+  const all: LoadFigures[] = [];
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  for (const mode of ['per-run', 'warm pool', 'workers'] as const) {
+    const f = await aciLoad(mode);
+    all.push(f);
+    const tag = `(m) aci ${mode}, 60 runs/min for 10 min (Azure time)`;
+    report(`${tag}: ok / failed / refused / unfinished`, `${f.ok} / ${f.failed} / ${f.refused} / ${f.unfinished} of ${f.submitted}${f.firstError ? ` (first error: ${f.firstError})` : ''}`);
+    report(`${tag}: queue wait p50 / p95`, `${s(f.waitP50Ms)} / ${s(f.waitP95Ms)}`);
+    report(`${tag}: creates / deletes (most in 5 min; Azure allows 100)`, `${f.creates} (${f.creates5m}) / ${f.deletes} (${f.deletes5m})`);
+    report(`${tag}: ARM reads/s (bucket refills 25/s) / 429s`, `${f.armReadsPerSecond.toFixed(2)} / ${f.throttled}`);
+    report(`${tag}: groups / blobs left`, `${f.leftGroups} / ${f.leftBlobs}`);
+  }
+  const workers = all[2] as LoadFigures;
+  const perRun = all[0] as LoadFigures;
+  report('targets: aci workers, 0 failed at 60 runs/min', workers.failed === 0 && workers.refused === 0 ? 'met' : 'NOT met');
+  report('targets: aci per-run, refusals only (with a retry time), never an error', perRun.failed === 0 ? 'met' : 'NOT met');
+  report('targets: aci creates and deletes ≤ 100 per 5 min, no 429, in every mode', all.every((f) => f.creates5m <= 100 && f.deletes5m <= 100 && f.throttled === 0) ? 'met' : 'NOT met');
+  report('targets: aci ARM reads ≤ 20/s in every mode', all.every((f) => f.armReadsPerSecond <= 20) ? 'met' : 'NOT met');
+  report('targets: aci leaves no group and no blob', all.every((f) => f.leftGroups === 0 && f.leftBlobs === 0) ? 'met' : 'NOT met');
+  return all;
 }

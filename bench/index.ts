@@ -11,6 +11,8 @@
 //   (k) the admin feed: 100 clients while 20 runs/s flow for 30 s, then with a slow client added
 //   (j) the aci backend against Azurite and the ARM fake with a 30 s container start-up: our overhead
 //   (l) the sizes of the service and sandbox images, if `npm run test:docker` built them
+//   (m) the aci backend under the fair-use rate (60 runs/min) for 10 minutes of Azure time against
+//       Azure's default quotas, per mode (a group per run, warm pool, workers): bench/aciLoad.ts
 // and the ratios round trip / floor and seed method / round trip.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -172,6 +174,10 @@ async function main(): Promise<void> {
     report('(j) aci (simulated, 30 s start-up): end to end / container / ours', `${ms(aci.totalMs)} / ${ms(aci.containerMs)} / ${ms(aci.overheadMs)} (${aci.status})`);
     const warm = await aciRun(30_000, true);
     report('(j) aci with a warm pool (30 s start-up hidden): end to end', `${ms(warm.totalMs)} (${warm.status})`);
+
+    // (m) the aci backend under the fair-use load for 10 minutes of Azure time, in each mode
+    const { reportAciLoad } = await import('./aciLoad.js');
+    await reportAciLoad(report);
 
     const { reportImageSizes } = await import('./docker.js');
     await reportImageSizes(report);

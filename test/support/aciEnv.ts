@@ -4,7 +4,9 @@
 import Keyv from 'keyv';
 import type { AciConfig } from '../../src/config.js';
 import { LocalAdmissionStore } from '../../src/runner/admission.js';
-import { AciBudget } from '../../src/runner/backends/aci/budget.js';
+import type { Decision } from '../../src/runner/admission.js';
+import { AciBudget, type AzureBudget } from '../../src/runner/backends/aci/budget.js';
+import type { FakeClock } from '../fakes/clock.js';
 import { TEST_SUBSCRIPTION, type FakeArm } from '../fakes/arm.js';
 
 export function aciTestEnv(arm: FakeArm, storageConnectionString: string, over: Record<string, string> = {}): Record<string, string> {
@@ -20,6 +22,10 @@ export function aciTestEnv(arm: FakeArm, storageConnectionString: string, over: 
     COMPILE_TIMEOUT_MS: '15000',
     ACI_STARTUP_ALLOWANCE_MS: '5000',
     ACI_SWEEP_INTERVAL_MS: '3600000',
+    // Look for results and states often: a test's few runs are far below every budget.
+    ACI_RESULT_POLL_MS: '100',
+    ACI_STATE_POLL_MS: '250',
+    ACI_INSPECT_MS: '1000',
     LOG_LEVEL: 'silent',
     ...over,
   };
@@ -37,4 +43,18 @@ export function useFakeIdentity(arm: FakeArm): void {
 /** Azure's budgets for a backend made by hand, this process's alone (in memory), as createRunner gives one without a store. */
 export function localBudget(aci: AciConfig): AciBudget {
   return new AciBudget(new LocalAdmissionStore(new Keyv()), aci);
+}
+
+/**
+ * The production budget on a fast fake clock (Azure's minutes pass in seconds): its windows are Azure's,
+ * counted in fake time, and the waits it answers come back in real time, which is what a backend sleeps.
+ */
+export function fakeTimeBudget(aci: AciConfig, clock: FakeClock): AzureBudget {
+  const inner = new AciBudget(new LocalAdmissionStore(new Keyv(), () => clock.now()), aci);
+  const real = (d: Decision): Decision => (d.ok ? d : { ...d, retryAfterMs: Math.ceil(clock.realMs(d.retryAfterMs)) });
+  return {
+    create: async (m) => real(await inner.create(m)),
+    delete: async (m) => real(await inner.delete(m)),
+    read: async (m) => real(await inner.read(m)),
+  };
 }

@@ -22,6 +22,7 @@ import type { StateNote } from './groupState.js';
 import { runWindow, type AciTimes } from './lifetimes.js';
 import { groupName, WarmPool } from './pool.js';
 import { APP_TAG, expiryTags, sweepExpired } from './sweep.js';
+import { requestedWaitOf } from './throttleBudget.js';
 import { RUNS_PREFIX, Watcher, type Outcome } from './watch.js';
 import { WorkerFleet, type Worker } from './workers.js';
 
@@ -242,7 +243,7 @@ export class AciBackend implements SandboxBackend {
       const e = err as { statusCode?: number; code?: string; message?: string };
       if (e.statusCode === 429 || /quota/i.test(e.message ?? '')) {
         this.log.error('Azure refused the container group (quota or throttling)', { runId: run.id, code: e.code, status: e.statusCode, message: e.message });
-        return atCapacity(60_000);
+        return atCapacity(requestedWaitOf(err) ?? 60_000);
       }
       throw err;
     } finally {

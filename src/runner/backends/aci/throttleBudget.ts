@@ -32,6 +32,16 @@ export function requestedWaitMs(headers: { get(name: string): string | undefined
   return NaN;
 }
 
+/** Where a stripped wait is kept, in ms (read it with requestedWaitOf). */
+export const REQUESTED_WAIT_HEADER = 'x-sharpbox-requested-wait-ms';
+
+/** The wait Azure asked for on a throttling error this policy handed back at once, or null. */
+export function requestedWaitOf(err: unknown): number | null {
+  const raw = (err as { response?: { headers?: { get(name: string): string | undefined } } }).response?.headers?.get(REQUESTED_WAIT_HEADER);
+  const n = Number(raw);
+  return raw !== undefined && Number.isFinite(n) ? n : null;
+}
+
 export function throttleBudgetPolicy(maxWaitMs: number): AdditionalPolicy {
   return {
     position: 'perRetry',
@@ -39,8 +49,11 @@ export function throttleBudgetPolicy(maxWaitMs: number): AdditionalPolicy {
       name: 'sharpboxThrottleBudget',
       async sendRequest(request, next) {
         const response = await next(request);
-        if ((response.status === 429 || response.status === 503) && requestedWaitMs(response.headers) > maxWaitMs) {
+        const wait = requestedWaitMs(response.headers);
+        if ((response.status === 429 || response.status === 503) && wait > maxWaitMs) {
           for (const name of WAIT_HEADERS) response.headers.delete(name);
+          // Kept under a name of our own, so the caller can tell the user when to try again.
+          response.headers.set(REQUESTED_WAIT_HEADER, String(Math.round(wait)));
         }
         return response;
       },

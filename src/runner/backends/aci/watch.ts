@@ -5,8 +5,8 @@
 //   (Storage serves thousands of requests a second per account; ARM is never asked);
 // - states: one ARM listing of the resource group gives every group's provisioning state (the listing
 //   leaves instance views out), which says when a group failed or its container started;
-// - a group that started and still owes a result is read by itself at most every ACI_INSPECT_MS, to
-//   find a container that exited without one (its exit code is only in the group's own view).
+// - a group that still owes a result is read by itself only every ACI_INSPECT_MS (5 s, not 250 ms), to
+//   find a container that exited without one or a group someone stopped (only its own view says so).
 // Every ARM read goes through the shared read budget (budget.ts), so all processes together stay under
 // the bucket; a read the budget refuses waits for the next tick.
 import type { ContainerGroup } from '@azure/arm-containerinstance';
@@ -126,7 +126,7 @@ export class Watcher {
       const waiter: Waiter = {
         w,
         started: w.started,
-        lastInspect: 0,
+        lastInspect: Date.now(),
         inspecting: false,
         trouble: new Set(),
         settle: (o) => {
@@ -193,14 +193,16 @@ export class Watcher {
     }
   }
 
-  /** After a listing: a run whose group started (or failed) is read by itself, within the budget. */
+  /**
+   * After a listing: each run's group is read by itself every ACI_INSPECT_MS (its exit code, a stopped
+   * group and the states the listing leaves out are only in its own view), at once when the listing shows
+   * a final provisioning state; every read within the budget.
+   */
   private async look(waiter: Waiter): Promise<void> {
+    if (waiter.inspecting) return;
     const state = this.listed.get(waiter.w.group);
-    if (state === undefined || waiter.inspecting) return;
-    const meaning = PROVISIONING_STATES[state];
     if (state === 'Succeeded') waiter.started = true;
-    const final = meaning === 'terminal';
-    if (!final && !waiter.started) return;
+    const final = state !== undefined && PROVISIONING_STATES[state] === 'terminal';
     if (!final && Date.now() - waiter.lastInspect < this.deps.times.inspectMs) return;
     if (!(await this.deps.budget.read(waiter.w.id)).ok) return;
     waiter.inspecting = true;
