@@ -40,11 +40,15 @@ export async function deleteGroup(t: CleanupTargets, name: string, signal: Abort
     const d = await t.budget.delete(name);
     if (d.ok) break;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(resolve, d.retryAfterMs);
-      signal.addEventListener('abort', () => {
+      const abort = () => {
         clearTimeout(timer);
         reject(new Error('the delete budget stayed spent until the clean-up deadline'));
-      }, { once: true });
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', abort);
+        resolve();
+      }, d.retryAfterMs);
+      signal.addEventListener('abort', abort, { once: true });
     });
   }
   const poller = await t.aci.containerGroups.beginDelete(t.resourceGroup, name, { abortSignal: signal });

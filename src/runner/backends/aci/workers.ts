@@ -70,7 +70,9 @@ export interface RunEnd {
 
 export class WorkerFleet {
   private readonly workers = new Set<Worker>();
+  /** Runs waiting, as the queue last said (admitStart), and when it said so. */
   private waiting = 0;
+  private waitingAt = 0;
   private creating = 0;
   private createBlockedUntil = 0;
   private timer: NodeJS.Timeout | null = null;
@@ -101,8 +103,13 @@ export class WorkerFleet {
 
   /** Whether a worker is free for the next run; if not, asks for one and estimates the wait. */
   gate(waiting: number): { ok: true } | { ok: false; retryAfterMs: number; perRunMs: number } {
+    this.waitingAt = Date.now();
+    if (this.free()) {
+      // The head of the queue starts now: the rest still wait.
+      this.waiting = Math.max(0, waiting - 1);
+      return { ok: true };
+    }
     this.waiting = waiting;
-    if (this.free()) return { ok: true };
     this.scale();
     const { live, starting } = this.counts;
     // The next worker comes free within about a run (or a start-up when none runs yet); each run
@@ -154,6 +161,9 @@ export class WorkerFleet {
   /** Starts workers for the runs waiting (and the idle reserve), within the create budget. */
   private scale(): void {
     if (this.stopping) return;
+    // A queue that still waits asks again within its estimate; one that said nothing for a start-up
+    // allowance was emptied some other way (cancels), and must not keep workers starting.
+    if (Date.now() - this.waitingAt > this.deps.aci.startupAllowanceMs) this.waiting = 0;
     const { live, busy } = this.counts;
     const want = Math.min(this.deps.aci.workers, Math.max(this.deps.aci.workersIdle, busy + this.waiting));
     const starting = want - live - this.creating;
