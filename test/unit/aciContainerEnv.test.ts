@@ -23,6 +23,7 @@ const asRecord = (env: EnvVar[]): Record<string, string> => Object.fromEntries(e
 describe('the environment a sandbox container gets (containerEnv)', () => {
   it('carries every limit from Config to a cold container, and the URLs only as secure values', () => {
     assert.deepEqual(asRecord(containerEnv(limits, { kind: 'run', timeoutMs: 6000, urls })), {
+      SHARPBOX_MODE: 'oneshot',
       SHARPBOX_CONTAINER_TASKS: String(20 + HOST_TASKS),
       SHARPBOX_FILE_BYTES: String(8 * MiB),
       SHARPBOX_TIMEOUT_MS: '6000',
@@ -45,6 +46,7 @@ describe('the environment a sandbox container gets (containerEnv)', () => {
 
   it('starts a warm pool member with the container-wide limits and its wait, and assigns it the rest', () => {
     assert.deepEqual(asRecord(containerEnv(limits, { kind: 'pool-member', assignmentUrl: 'https://s/assignment?sig=d', waitMs: 60_000 })), {
+      SHARPBOX_MODE: 'oneshot',
       SHARPBOX_CONTAINER_TASKS: String(20 + HOST_TASKS),
       SHARPBOX_FILE_BYTES: String(8 * MiB),
       SHARPBOX_ASSIGNMENT_URL: 'secure:https://s/assignment?sig=d',
@@ -55,7 +57,7 @@ describe('the environment a sandbox container gets (containerEnv)', () => {
     // Started with + assigned = what a cold container gets, value for value.
     const member = asRecord(containerEnv(limits, { kind: 'pool-member', assignmentUrl: 'x', waitMs: 1 }));
     assert.deepEqual(
-      { SHARPBOX_CONTAINER_TASKS: member.SHARPBOX_CONTAINER_TASKS, SHARPBOX_FILE_BYTES: member.SHARPBOX_FILE_BYTES, ...assigned },
+      { SHARPBOX_MODE: member.SHARPBOX_MODE, SHARPBOX_CONTAINER_TASKS: member.SHARPBOX_CONTAINER_TASKS, SHARPBOX_FILE_BYTES: member.SHARPBOX_FILE_BYTES, ...assigned },
       Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, v.replace(/^secure:/, '')])),
     );
   });

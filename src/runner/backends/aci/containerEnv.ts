@@ -40,6 +40,8 @@ export type ContainerJob =
 /** What entry.sh applies to the whole container (prlimit) before the host starts. */
 function startVars(limits: RunLimits): Record<string, string> {
   return {
+    // One run per container (entry.sh drops to the image's sandbox user and runs OneShot.cs).
+    SHARPBOX_MODE: 'oneshot',
     SHARPBOX_CONTAINER_TASKS: String(limits.maxProcesses + HOST_TASKS),
     // The local sandbox caps its /tmp at this size; a container has no tmpfs, so the cap is per file.
     SHARPBOX_FILE_BYTES: String(limits.tmpfsBytes),
