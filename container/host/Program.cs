@@ -4,13 +4,17 @@
 //                   it answers {"id":"ready"} once loaded (and warmed, unless --no-warmup)
 //   exec            read an assembly from fd 3, then run it with the process's own stdin/stdout/stderr;
 //                   lifecycle notes go to fd 4 (see Executor.cs); `exec PROGRAM NOTES` uses files instead
-//   oneshot         the container entry (ACI): download, compile, run in a child process under the
-//                   in-container limits, upload the facts (see OneShot.cs)
+//   oneshot         the container entry (ACI) of a cold run or a warm-pool member: download, compile,
+//                   run in a child process under the in-container limits, upload the facts (OneShot.cs)
+//   worker          the container entry (ACI) of a worker group: many runs one after another, each
+//                   polled from a job blob and run as a uid of its own, everything of it removed after
+//                   it (Worker.cs); needs root in the container (entry.sh checks)
 //   lockdown-table  print the system calls the lockdown filter denies, as JSON (SeccompLockdown.cs),
 //                   so a test can check lockdown.json, which the TypeScript side reads, against it
 // Exit codes of the host itself: 2 = bad usage, 70 = internal failure (in exec mode with a fault note on
-// fd 4 first, since a user's program can exit with 70 too); in oneshot mode 77 = storage refused a SAS URL
-// and 78 = a required setting is missing (OneShot.cs; the program's own exit code goes in its facts).
+// fd 4 first, since a user's program can exit with 70 too); in oneshot and worker mode 77 = storage
+// refused a SAS URL and 78 = a required setting is missing or malformed (ContainerExit.cs; the program's
+// own exit code goes in its facts).
 using System.Diagnostics;
 
 namespace Sharpbox.Host;
@@ -27,6 +31,7 @@ internal static class Program
         "exec" when args.Length == 3 => Executor.RunFromFiles(programPath: args[1], notesPath: args[2]),
         "exec" => Executor.Run(controlFd: 3, statusFd: 4),
         "oneshot" => OneShot.Run().GetAwaiter().GetResult(),
+        "worker" => Worker.Run().GetAwaiter().GetResult(),
         "lockdown-table" => PrintLockdownTable(),
         _ => Usage(),
     };
@@ -39,7 +44,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server [--no-warmup] | exec [PROGRAM NOTES] | oneshot | lockdown-table");
+        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server [--no-warmup] | exec [PROGRAM NOTES] | oneshot | worker | lockdown-table");
         return 2;
     }
 }

@@ -1,115 +1,37 @@
 // The sandbox image (container/Dockerfile, built by scripts/docker-build.sh) run by a real Docker engine
-// the way a container group runs it: its own entry (entry.sh → sharpbox-host oneshot), an unprivileged
-// user, a read-only root with a tmpfs /tmp, no capabilities, the group's CPU and memory. The code goes
-// in and the facts come out through SAS URLs on a real Azurite, made by the aci backend's own clients,
-// and the verdict is the aci backend's own (facts.ts), so each status here is what a user would see.
-//
-// Why --network host and not --network none: OneShot.cs takes its code and returns its result only
-// through the SAS URLs (HTTP GET and PUT; there is no file-location mode), and Azurite listens on this
-// machine's loopback. A bridge network is no alternative here (the engine runs without one, and nothing
-// may be sent to private address ranges).
+// the way a hardened runtime would run a one-shot container group: its own entry (entry.sh → sharpbox-host
+// oneshot), started as the unprivileged sandbox user (the image itself starts as root, as ACI runs it;
+// worker-image.test.ts runs it so), a read-only root with a tmpfs /tmp, no capabilities, the group's CPU
+// and memory. How the runs get in and out: imageRuns.ts.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig, type Config } from '../../src/config.js';
-import { createAciClients, type AciClients } from '../../src/runner/backends/aci/clients.js';
-import { containerEnv } from '../../src/runner/backends/aci/containerEnv.js';
-import { parseFacts, resultFromFacts, resultWithoutFacts } from '../../src/runner/backends/aci/facts.js';
-import { runWindow } from '../../src/runner/backends/aci/lifetimes.js';
-import type { RunResult } from '../../src/runner/index.js';
-import { startAzurite, type Azurite } from '../support/azurite.js';
 import { show } from '../support/runner.js';
-import { docker, removeContainer, SANDBOX_IMAGE } from './docker.js';
+import { docker, SANDBOX_IMAGE } from './docker.js';
+import { runOneShot, startImageEnv, type ImageEnv, type ImageRun } from './imageRuns.js';
 
-/** The image's own user (container/Dockerfile); passed explicitly as well, as a hardened runtime would. */
+/** The image's sandbox user (container/Dockerfile), passed explicitly, as a hardened runtime would. */
 const SANDBOX_USER = '10001';
-/** Time for the engine to create and start a container, beyond the run's own limits. */
-const START_ALLOWANCE_MS = 30_000;
+const AS_SANDBOX_USER = ['--user', `${SANDBOX_USER}:${SANDBOX_USER}`, '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
 
-let azurite: Azurite;
-let config: Config;
-let clients: AciClients;
+let env: ImageEnv;
+let config: ImageEnv['config'];
 
 before(async () => {
-  azurite = await startAzurite();
-  config = loadConfig({
-    ...process.env,
-    SHARPBOX_BACKEND: 'aci',
-    AZURE_SUBSCRIPTION_ID: '00000000-0000-0000-0000-000000000000',
-    AZURE_RESOURCE_GROUP: 'sharpbox-runs',
-    AZURE_LOCATION: 'westeurope',
-    ACI_IMAGE: SANDBOX_IMAGE,
-    // Never called: `docker run` stands in for Container Instances here. Loopback, so nothing leaves.
-    AZURE_ARM_ENDPOINT: 'http://127.0.0.1:9',
-    AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
-    RUN_TIMEOUT_MS: '3000',
-    // A cold Roslyn in a fresh container, on two shared cores.
-    COMPILE_TIMEOUT_MS: '30000',
-    LOG_LEVEL: 'silent',
-  });
-  clients = createAciClients(config.aci);
-  await clients.container.createIfNotExists();
+  env = await startImageEnv();
+  config = env.config;
 });
 
 after(async () => {
-  await azurite?.stop();
+  await env?.azurite.stop();
 });
 
-interface ImageRun {
-  result: RunResult;
-  /** The container's exit code (0: it uploaded its facts and left). */
-  exitCode: number | null;
-  log: string;
-}
-
-/** One program through the image: upload, SAS, `docker run`, read the result as the aci backend does. */
-async function runInImage(source: string, stdin = ''): Promise<ImageRun> {
-  const { limits, aci } = config;
-  const id = randomUUID();
-  const prefix = `runs/${id}/`;
-  const blob = (name: string) => clients.container.getBlockBlobClient(`${prefix}${name}`);
-  const name = `sharpbox-sandbox-test-${id.slice(0, 8)}`;
-  try {
-    await blob('Program.cs').upload(source, Buffer.byteLength(source));
-    if (stdin) await blob('stdin.txt').upload(stdin, Buffer.byteLength(stdin));
-    const window = runWindow(Date.now(), limits.timeoutMs, { startupAllowanceMs: START_ALLOWANCE_MS, poolIdleMs: aci.poolIdleMs, sweepGraceMs: 0, compileTimeoutMs: limits.compileTimeoutMs });
-    const [sourceUrl, stdinUrl, resultUrl] = await Promise.all([
-      clients.sasUrl(blob('Program.cs'), 'r', window.sasTtlMinutes),
-      stdin ? clients.sasUrl(blob('stdin.txt'), 'r', window.sasTtlMinutes) : null,
-      clients.sasUrl(blob('result.json'), 'cw', window.sasTtlMinutes),
-    ]);
-    // The environment AciBackend.execute gives a container group, from the same builder.
-    const env = containerEnv(config.limits, { kind: 'run', timeoutMs: limits.timeoutMs, urls: { source: sourceUrl, stdin: stdinUrl, result: resultUrl } });
-    const memory = `${Math.round(aci.memoryGb * 1024)}m`;
-    const deadlineMs = limits.timeoutMs + limits.compileTimeoutMs + START_ALLOWANCE_MS;
-    const out = await docker(
-      [
-        'run', '--rm', '--name', name, '--network', 'host',
-        '--read-only', '--tmpfs', '/tmp:rw,nosuid,nodev,size=256m',
-        '--user', `${SANDBOX_USER}:${SANDBOX_USER}`, '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-        '--cpus', String(aci.cpu), '--memory', memory, '--memory-swap', memory, '--pids-limit', '512',
-        ...env.flatMap((e) => ['--env', `${e.name}=${'value' in e ? e.value : e.secureValue}`]),
-        SANDBOX_IMAGE,
-      ],
-      deadlineMs,
-    );
-    assert.equal(out.timedOut, false, `the container did not finish within ${deadlineMs} ms`);
-    const facts = await blob('result.json').downloadToBuffer().then((b) => parseFacts(b.toString('utf8')), () => null);
-    const result = facts
-      ? resultFromFacts(facts, { timeoutMs: limits.timeoutMs, memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes, compileTimeoutMs: limits.compileTimeoutMs })
-      : resultWithoutFacts(out.code, aci.memoryGb);
-    return { result, exitCode: out.code, log: (out.stdout + out.stderr).slice(-2000) };
-  } finally {
-    await removeContainer(name);
-    for await (const b of clients.container.listBlobsFlat({ prefix })) await clients.container.deleteBlob(b.name);
-  }
-}
+const runInImage = (source: string, stdin = ''): Promise<ImageRun> => runOneShot(env, AS_SANDBOX_USER, source, stdin);
 
 describe('the sandbox image (aci backend)', () => {
-  it('is set to run as an unprivileged user with its entry script', async () => {
-    const r = await docker(['image', 'inspect', '--format', '{{.Config.User}} {{json .Config.Entrypoint}}', SANDBOX_IMAGE], 30_000);
+  it('starts its entry script as root, as ACI runs an image without USER (entry.sh drops to the sandbox user)', async () => {
+    const r = await docker(['image', 'inspect', '--format', '{{.Config.User}}|{{json .Config.Entrypoint}}', SANDBOX_IMAGE], 30_000);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout.trim(), `${SANDBOX_USER} ["/sharpbox/entry.sh"]`);
+    assert.equal(r.stdout.trim(), '|["/sharpbox/entry.sh"]');
   });
 
   it('runs Hello World with stdin, as the sandbox user, and uploads the result', async () => {

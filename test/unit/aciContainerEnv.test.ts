@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
-import { assignmentEnv, containerEnv, HOST_TASKS, type EnvVar } from '../../src/runner/backends/aci/containerEnv.js';
+import { assignmentEnv, containerEnv, HOST_TASKS, workerJob, type EnvVar } from '../../src/runner/backends/aci/containerEnv.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const MiB = 1024 * 1024;
@@ -23,6 +23,7 @@ const asRecord = (env: EnvVar[]): Record<string, string> => Object.fromEntries(e
 describe('the environment a sandbox container gets (containerEnv)', () => {
   it('carries every limit from Config to a cold container, and the URLs only as secure values', () => {
     assert.deepEqual(asRecord(containerEnv(limits, { kind: 'run', timeoutMs: 6000, urls })), {
+      SHARPBOX_MODE: 'oneshot',
       SHARPBOX_CONTAINER_TASKS: String(20 + HOST_TASKS),
       SHARPBOX_FILE_BYTES: String(8 * MiB),
       SHARPBOX_TIMEOUT_MS: '6000',
@@ -45,6 +46,7 @@ describe('the environment a sandbox container gets (containerEnv)', () => {
 
   it('starts a warm pool member with the container-wide limits and its wait, and assigns it the rest', () => {
     assert.deepEqual(asRecord(containerEnv(limits, { kind: 'pool-member', assignmentUrl: 'https://s/assignment?sig=d', waitMs: 60_000 })), {
+      SHARPBOX_MODE: 'oneshot',
       SHARPBOX_CONTAINER_TASKS: String(20 + HOST_TASKS),
       SHARPBOX_FILE_BYTES: String(8 * MiB),
       SHARPBOX_ASSIGNMENT_URL: 'secure:https://s/assignment?sig=d',
@@ -55,7 +57,7 @@ describe('the environment a sandbox container gets (containerEnv)', () => {
     // Started with + assigned = what a cold container gets, value for value.
     const member = asRecord(containerEnv(limits, { kind: 'pool-member', assignmentUrl: 'x', waitMs: 1 }));
     assert.deepEqual(
-      { SHARPBOX_CONTAINER_TASKS: member.SHARPBOX_CONTAINER_TASKS, SHARPBOX_FILE_BYTES: member.SHARPBOX_FILE_BYTES, ...assigned },
+      { SHARPBOX_MODE: member.SHARPBOX_MODE, SHARPBOX_CONTAINER_TASKS: member.SHARPBOX_CONTAINER_TASKS, SHARPBOX_FILE_BYTES: member.SHARPBOX_FILE_BYTES, ...assigned },
       Object.fromEntries(Object.entries(cold).map(([k, v]) => [k, v.replace(/^secure:/, '')])),
     );
   });
@@ -75,5 +77,22 @@ describe('the environment a sandbox container gets (containerEnv)', () => {
     // No shell default for a limit (`${SHARPBOX_X:-…}`) and no C# fallback (`Env("…", "…")`).
     assert.doesNotMatch(entry, /\$\{SHARPBOX_(?!HOST_DLL)[A-Z_]+:-/);
     assert.doesNotMatch(oneShot, /Env\("SHARPBOX_[A-Z_]+",/);
+  });
+
+  it('starts a worker with its mode, the container-wide limits and its first job, and each job names the next (the worker requires every field)', () => {
+    assert.deepEqual(asRecord(containerEnv(limits, { kind: 'worker', jobUrl: 'https://s/job-1?sig=j', maxRuns: 20, lifetimeMs: 900_000 })), {
+      SHARPBOX_MODE: 'worker',
+      SHARPBOX_CONTAINER_TASKS: String(20 + HOST_TASKS),
+      SHARPBOX_FILE_BYTES: String(8 * MiB),
+      SHARPBOX_JOB_URL: 'secure:https://s/job-1?sig=j',
+      SHARPBOX_MAX_RUNS: '20',
+      SHARPBOX_LIFETIME_MS: '900000',
+    });
+    const job = workerJob(limits, 6000, urls, { runId: 'r1', nextJobUrl: 'https://s/job-2?sig=n', cancelUrl: 'https://s/cancel?sig=c' });
+    assert.deepEqual(job, { ...assignmentEnv(limits, 6000, urls), SHARPBOX_NEXT_JOB_URL: 'https://s/job-2?sig=n', SHARPBOX_CANCEL_URL: 'https://s/cancel?sig=c', SHARPBOX_RUN_ID: 'r1' });
+    const jobCode = readFileSync(join(root, 'container', 'host', 'WorkerJob.cs'), 'utf8');
+    const required = new Set([...jobCode.matchAll(/\bs\.(?:Text|PositiveInt|Int|PositiveLong|Url|Bool)\("(SHARPBOX_[A-Z_]+)"\)/g)].map((m) => m[1] as string));
+    assert.deepEqual(Object.keys(job).filter((n) => !required.has(n)), [], 'sent in a job but never read by the worker');
+    assert.deepEqual([...required].filter((n) => !(n in job)), [], 'required by the worker but never sent');
   });
 });

@@ -5,6 +5,7 @@
 // stop() waits for the clean-ups still running, for a bounded time.
 import type { ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
 import type { ContainerClient } from '@azure/storage-blob';
+import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../../log.js';
 import type { AzureBudget } from './budget.js';
 
@@ -59,6 +60,8 @@ export async function deleteGroup(t: CleanupTargets, name: string, signal: Abort
 export async function deletePrefix(t: CleanupTargets, prefix: string, signal: AbortSignal): Promise<void> {
   const names: string[] = [];
   for await (const b of t.container.listBlobsFlat({ prefix, abortSignal: signal })) names.push(b.name);
+  // Each delete below listens to this one signal (a worker's prefix holds a job blob per run it served).
+  setMaxListeners(names.length + 16, signal);
   await Promise.all(names.map((n) => t.container.deleteBlob(n, { deleteSnapshots: 'include', abortSignal: signal }).catch(ignore404)));
 }
 

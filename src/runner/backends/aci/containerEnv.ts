@@ -44,6 +44,7 @@ export type ContainerJob =
 /** What entry.sh applies to the whole container (prlimit) before the host starts, and the host's mode. */
 function startVars(limits: RunLimits, mode: 'oneshot' | 'worker'): Record<string, string> {
   return {
+    // oneshot: one run (entry.sh drops to the image's sandbox user, OneShot.cs); worker: Worker.cs as root.
     SHARPBOX_MODE: mode,
     SHARPBOX_CONTAINER_TASKS: String(limits.maxProcesses + HOST_TASKS),
     // The local sandbox caps its /tmp at this size; a container has no tmpfs, so the cap is per file.
