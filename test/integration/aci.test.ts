@@ -473,3 +473,43 @@ describe('the warm pool and time', () => {
     runners.splice(runners.indexOf(runner), 1);
   });
 });
+
+/** Stops a runner whose groups outlive its runs (workers, a pool): its stop deletes them. */
+async function stopRunner(runner: Runner): Promise<void> {
+  await runner.stop(0);
+  runners.splice(runners.indexOf(runner), 1);
+}
+
+describe('the aci backend with workers (the real image)', () => {
+  const uidOf = 'Console.WriteLine(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("Uid:")).Split(\'\\t\')[1]);';
+
+  it('serves runs one after another in one group, each as a user of its own, nothing of one left for the next', async () => {
+    const runner = await aciRunner({ ACI_MODE: 'workers', ACI_WORKERS: '1', ACI_WORKERS_IDLE: '1', ACI_STARTUP_ALLOWANCE_MS: '30000' });
+    assert.ok(runner.backend instanceof AciBackend);
+    await runner.backend.poolReady(30_000);
+    const puts = arm.creates().length;
+    const first = await run(runner, `File.WriteAllText("/tmp/left-behind", "secret"); File.WriteAllText("/dev/shm/left", "secret"); ${uidOf}`);
+    assert.equal(first.status, 'ok', show(first));
+    const second = await run(runner, `Console.WriteLine(File.Exists("/tmp/left-behind") || File.Exists("/dev/shm/left")); ${uidOf}`);
+    assert.equal(second.status, 'ok', show(second));
+    assert.equal(first.stdout, '20001\n');
+    assert.equal(second.stdout, 'False\n20002\n');
+    assert.equal(arm.creates().length, puts, 'both on the worker that was waiting');
+    await stopRunner(runner);
+  });
+
+  it('retires a worker at once after a run that hit a limit, and serves the next run on a new one', async () => {
+    const runner = await aciRunner({ ACI_MODE: 'workers', ACI_WORKERS: '1', ACI_WORKERS_IDLE: '1', RUN_TIMEOUT_MS: '1000', ACI_STARTUP_ALLOWANCE_MS: '30000' });
+    assert.ok(runner.backend instanceof AciBackend);
+    await runner.backend.poolReady(30_000);
+    const worker = [...arm.groups.keys()][0] as string;
+    const spin = await run(runner, 'while (true) { }');
+    assert.equal(spin.status, 'timeout', show(spin));
+    const next = await run(runner, uidOf);
+    assert.equal(next.status, 'ok', show(next));
+    assert.equal(next.stdout, '20001\n', 'the first run of a new worker');
+    await runner.backend.cleanupsDone();
+    assert.ok(arm.log.some((l) => l.method === 'DELETE' && l.path.endsWith(`/${worker}`)), 'the worker that ran the spinner was deleted');
+    await stopRunner(runner);
+  });
+});
