@@ -47,6 +47,16 @@ describe('configuration', () => {
     );
   });
 
+  it('reads the aci placement: a group per run unless told, workers with their limits, and refuses what it does not know', () => {
+    const d = loadConfig({}).aci;
+    assert.equal(d.mode, 'per-run');
+    assert.deepEqual([d.workers, d.workersIdle, d.workerRuns, d.workerLifetimeMs, d.workerIdleMs], [10, 1, 20, 900_000, 120_000]);
+    assert.deepEqual([d.resultPollMs, d.statePollMs, d.inspectMs], [500, 2000, 5000]);
+    const w = loadConfig({ ACI_MODE: 'workers', ACI_WORKERS: '4', ACI_WORKER_RUNS: '50' }).aci;
+    assert.deepEqual([w.mode, w.workers, w.workerRuns], ['workers', 4, 50]);
+    assert.throws(() => loadConfig({ ACI_MODE: 'pool', ACI_WORKERS: '0', ACI_WORKER_LIFETIME_MS: '1000' }), /ACI_MODE[\s\S]*'pool'[\s\S]*ACI_WORKERS: expected a whole number from 1 to 100, got 0[\s\S]*ACI_WORKER_LIFETIME_MS: expected a whole number from 60000/);
+  });
+
   it('reads the bot settings and never needs a token to load', () => {
     const c = loadConfig({ DISCORD_TOKEN: 'abc.def', BOT_AUTORUN_CHANNELS: '123456789012345678, 223456789012345678', BOT_REACTION_TRIGGER: 'off', DISCORD_API_URL: 'http://127.0.0.1:9/api/' });
     assert.equal(c.discord.token, 'abc.def');
