@@ -6,7 +6,10 @@ import { FairRunner } from '../src/runner/limits.js';
 import { openStore } from '../src/runner/store.js';
 
 export interface LoadOutcome {
+  /** Submissions that came back with an answer (a result or a refusal), counted one by one. */
   answered: number;
+  /** Submissions whose promise rejected: a crash in the runner or the limiter. */
+  crashed: number;
   ran: number;
   refused: number;
   failed: number;
@@ -39,7 +42,8 @@ export async function fairUseLoad(runner: Runner, config: Config): Promise<LoadO
     );
     await new Promise((r) => setTimeout(r, 45)); // 200 over 9 s
   }
-  const outcomes = await Promise.all(answers);
+  const settled = await Promise.allSettled(answers);
+  const outcomes = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
   const seconds = (performance.now() - started) / 1000;
   global.gc?.();
   await new Promise((r) => setTimeout(r, 500));
@@ -48,7 +52,8 @@ export async function fairUseLoad(runner: Runner, config: Config): Promise<LoadO
   const heapAfter = process.memoryUsage().heapUsed;
   await store.close();
   return {
-    answered: outcomes.length,
+    answered: outcomes.filter((o) => o === 'ran' || o === 'refused' || o === 'failed').length,
+    crashed: settled.filter((s) => s.status === 'rejected').length,
     ran: outcomes.filter((o) => o === 'ran').length,
     refused: outcomes.filter((o) => o === 'refused').length,
     failed: outcomes.filter((o) => o === 'failed').length,

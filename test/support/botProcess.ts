@@ -42,6 +42,11 @@ export class ServiceProcess {
     }
   }
 
+  /** The service's own pid (its sandboxes and compile servers are its descendants). */
+  get pid(): number {
+    return this.child.pid ?? 0;
+  }
+
   kill(signal: NodeJS.Signals): void {
     this.child.kill(signal);
   }
