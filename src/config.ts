@@ -43,6 +43,8 @@ export interface Config {
     hostDir: string;
     etcDir: string;
     dotnetRoot: string;
+    /** Exec sandboxes kept started per slot, each under a uid of its own (memory: one waiting runtime each). */
+    poolDepth: number;
     uidBase: number;
     cgroup: CgroupMode;
     seccomp: SeccompMode;
@@ -304,6 +306,9 @@ export function loadConfig(env: Env = process.env): Config {
       hostDir: r.path('SANDBOX_HOST_DIR', resolve(projectRoot, 'container', 'bin', 'host')),
       etcDir: r.path('SANDBOX_ETC_DIR', resolve(projectRoot, 'container', 'sandbox-etc')),
       dotnetRoot: r.path('SANDBOX_DOTNET_ROOT', '/usr/share/dotnet'),
+      // 2: while a run uses one sandbox of its slot, the other is already waiting for the next run
+      // (back to back, a run never waits for the last one's teardown and the next one's start).
+      poolDepth: r.int('SANDBOX_POOL_DEPTH', 2, 1, 4),
       // Each slot runs as uidBase + n: an unprivileged uid that owns nothing on the host and is
       // never the service's own.
       uidBase: r.int('SANDBOX_UID_BASE', 64000, 1000, 4_000_000_000),

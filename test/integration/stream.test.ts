@@ -208,7 +208,7 @@ describe('the HTTP API', () => {
     const health = (await (await api('/healthz')).json()) as { ok: boolean; backend: string; detail: string };
     assert.equal(health.ok, true);
     assert.equal(health.backend, 'local');
-    assert.match(health.detail, /slots free, \d+\/\d+ compile servers free/);
+    assert.match(health.detail, /\d+ slots, \d+\/\d+ sandboxes waiting, \d+\/\d+ compile servers free/);
     const metrics = await (await api('/metrics')).text();
     assert.match(metrics, /sharpbox_runs_finished_total\{status="ok"\} \d+/);
     assert.match(metrics, /sharpbox_run_latency_seconds_bucket/);

@@ -2,7 +2,7 @@
 // pre-started sandbox runs exactly one program.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,20 @@ import { LocalBackend } from '../../src/runner/backends/local/index.js';
 import { show, startTestRunner, type TestRunner } from '../support/runner.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+/** The real uids of every process on this machine, as the host sees them. */
+function hostUidsWithProcesses(): number[] {
+  const uids: number[] = [];
+  for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    try {
+      const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'));
+      if (line) uids.push(Number(line.split(/\s+/)[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return uids;
+}
 let t: TestRunner;
 let backend: LocalBackend;
 before(async () => {
@@ -127,6 +141,27 @@ describe('pre-started sandboxes', () => {
     const r = await t.run('Console.WriteLine("still fine");');
     assert.equal(r.status, 'ok', show(r));
     assert.equal(r.stdout, 'still fine\n');
+  });
+
+  it('keeps a second sandbox per slot under a uid of its own, waiting while a run executes; a program that kills all it can does not reach it', async () => {
+    await backend.idle();
+    // 2 slots × depth 2: four places, each its own uid.
+    assert.equal(new Set(backend.execUids).size, 4);
+    // While one program runs, every place holds a process: the running one, and three sandboxes waiting
+    // (with depth 1 the running run's slot would have none waiting).
+    const running = t.run('Console.WriteLine("go"); Thread.Sleep(1500);');
+    await new Promise((r) => setTimeout(r, 800));
+    const busy = new Set(hostUidsWithProcesses().filter((u) => backend.execUids.includes(u)));
+    assert.equal((await running).status, 'ok');
+    assert.equal(busy.size, 4, `exec uids with processes while a run executed: ${[...busy].join(', ')}`);
+    // kill(-1, SIGKILL): every process this uid may signal. The sandboxes waiting for the next runs are
+    // other uids', so the next runs, back to back, find them alive.
+    const killer = await t.run('[System.Runtime.InteropServices.DllImport("libc")] static extern int kill(int pid, int sig);\nConsole.WriteLine(kill(-1, 9));');
+    assert.notEqual(killer.status, 'internal_error', show(killer));
+    for (let i = 0; i < 3; i++) {
+      const next = await t.run('Console.WriteLine("alive");');
+      assert.equal(next.status, 'ok', show(next));
+    }
   });
 
   it('starts the wall clock when the program is handed over, not when the sandbox started', async () => {

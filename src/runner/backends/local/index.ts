@@ -3,8 +3,11 @@
 // and a host-side output cap. Two things make it fast without weakening that:
 // - warm compilers (compileService.ts): a small pool of long-lived, sandboxed Roslyn servers that all
 //   runs share;
-// - pre-started exec sandboxes: each slot keeps one sandbox started, its runtime initialised, waiting
-//   for exactly one program. It runs that program and dies; a fresh one is started for the next.
+// - pre-started exec sandboxes: each slot keeps SANDBOX_POOL_DEPTH sandboxes (2) started, their runtime
+//   initialised, each waiting for exactly one program under a uid of its own. One runs its program and
+//   dies, and while it is torn down and a fresh one started for its uid, the slot's other sandbox takes
+//   the next run: back to back, no run waits for the last one's teardown. A uid never holds a running
+//   program and a waiting sandbox at once, so no program can reach the sandbox of the run after it.
 // See README "The sandbox" for the whole picture.
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -46,9 +49,10 @@ interface Prepared {
   cgroup: StepCgroup | null;
 }
 
+/** One pre-started sandbox's place: its uid and the sandbox waiting there (a slot has poolDepth of them). */
 interface Slot {
   uid: number;
-  /** The slot's next sandbox, started ahead of time. */
+  /** The sandbox started ahead of time for this uid. */
   next: Promise<Prepared> | null;
 }
 
@@ -105,9 +109,10 @@ export class LocalBackend implements SandboxBackend {
     this.seccomp = seccompFilter(arch(), sandbox.seccomp);
     const seccompNote = seccompWarning(arch(), sandbox.seccomp);
     if (seccompNote) this.log.warn(seccompNote);
-    // One uid per compile server, and one per slot.
+    // One uid per compile server, and poolDepth per slot: the QueueRunner never runs more than
+    // `capacity` programs at once, so the spare places always hold sandboxes waiting for the next runs.
     const servers = this.config.compileServers;
-    this.claim = await claimUids(sandbox.stateDir, sandbox.uidBase, servers + this.capacity);
+    this.claim = await claimUids(sandbox.stateDir, sandbox.uidBase, servers + this.capacity * sandbox.poolDepth);
     const compilerUids = this.claim.uids.slice(0, servers);
     this.slots = this.claim.uids.slice(servers).map((uid) => ({ uid, next: null }));
     for (const slot of this.slots) slot.next = this.prepare(slot);
@@ -126,7 +131,7 @@ export class LocalBackend implements SandboxBackend {
       compileMemoryBytes: this.config.limits.compileMemoryBytes,
     });
     await this.compiler.start();
-    this.log.info('local sandbox ready', { slots: this.capacity, compileServers: servers, uids: this.claim.uids, cgroups: this.cgroups?.description ?? 'none', seccomp: Boolean(this.seccomp) });
+    this.log.info('local sandbox ready', { slots: this.capacity, poolDepth: sandbox.poolDepth, compileServers: servers, uids: this.claim.uids, cgroups: this.cgroups?.description ?? 'none', seccomp: Boolean(this.seccomp) });
   }
 
   /** The uids this backend's sandboxes run as (claimed at start): the compile servers', then the slots'. */
@@ -144,7 +149,7 @@ export class LocalBackend implements SandboxBackend {
     const up = compiler?.running ?? false;
     return {
       ok: up,
-      detail: `${this.freeSlots.length}/${this.capacity} slots free, ${compiler?.available ?? 0}/${this.config.compileServers} compile servers free (started ${compiler?.restarts ?? 0}×), cgroups ${this.cgroups?.description ?? 'none'}`,
+      detail: `${this.capacity} slots, ${this.freeSlots.length}/${this.slots.length} sandboxes waiting, ${compiler?.available ?? 0}/${this.config.compileServers} compile servers free (started ${compiler?.restarts ?? 0}×), cgroups ${this.cgroups?.description ?? 'none'}`,
     };
   }
 
