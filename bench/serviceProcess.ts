@@ -61,8 +61,9 @@ export async function memoryOf(pid: number): Promise<Omit<ProcessMemory, 'startM
   const mine = all.filter((p) => tree.has(p.pid));
   // The .NET processes are what count for each kind; bwrap and launcher shells around them are small and
   // counted in the total.
-  const compilers = mine.filter((p) => p.cmdline.includes('compile-server'));
-  const sandboxes = mine.filter((p) => / exec( |$)/.test(p.cmdline) && p.cmdline.includes('sharpbox-host'));
+  const isDotnet = (p: Proc) => /(^|\/)dotnet$/.test(p.cmdline.split(' ')[0] ?? '');
+  const compilers = mine.filter((p) => isDotnet(p) && p.cmdline.includes('compile-server'));
+  const sandboxes = mine.filter((p) => isDotnet(p) && / exec( |$)/.test(p.cmdline));
   const sum = (ps: Proc[]) => ps.reduce((n, p) => n + p.rss, 0);
   return {
     serviceRss: mine.find((p) => p.pid === pid)?.rss ?? 0,
