@@ -9,7 +9,7 @@ import type { Registry } from 'prom-client';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HttpConfig } from '../config.js';
 import type { Logger } from '../log.js';
-import type { FairRunner } from '../runner/limits.js';
+import type { FairRunner } from '../runner/index.js';
 import { Auth, type Principal } from './auth.js';
 import type { RunHub } from './hub.js';
 import { FEED_CLOSE, type FeedMessage } from './protocol.js';
@@ -81,8 +81,8 @@ export async function startHttp(config: HttpConfig, deps: { fair: FairRunner; hu
     const path = url.pathname;
     if (method === 'GET' && path === '/healthz') {
       const stats = fair.runner.stats();
-      const backend = fair.runner.backend.health?.() ?? { ok: true, detail: 'ready' };
-      return json(res, backend.ok ? 200 : 503, { ok: backend.ok, backend: fair.runner.backend.name, detail: backend.detail, ...stats, feedClients: clients.size, feedDropped: dropped });
+      const backend = fair.runner.health();
+      return json(res, backend.ok ? 200 : 503, { ok: backend.ok, backend: backend.name, detail: backend.detail, ...stats, feedClients: clients.size, feedDropped: dropped });
     }
     if (method === 'GET' && path === '/metrics') {
       res.writeHead(200, { 'Content-Type': metrics.contentType });
