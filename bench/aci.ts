@@ -3,10 +3,10 @@
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { AciBackend } from '../src/runner/backends/aci/index.js';
-import { createRunner } from '../src/runner/index.js';
 import { FakeArm, TEST_SUBSCRIPTION } from '../test/fakes/arm.js';
 import { useFakeIdentity } from '../test/support/aciEnv.js';
 import { startAzurite } from '../test/support/azurite.js';
+import { backendOf, createTestRunner } from '../test/support/runner.js';
 
 export interface AciFigures {
   totalMs: number;
@@ -34,9 +34,10 @@ export async function aciRun(startupDelayMs: number, pool: boolean): Promise<Aci
     ACI_STARTUP_ALLOWANCE_MS: String(startupDelayMs + 30_000),
     LOG_LEVEL: 'silent',
   });
-  const runner = await createRunner(config, { log: createLogger('silent') });
+  const runner = await createTestRunner(config, { log: createLogger('silent') });
   try {
-    if (pool && runner.backend instanceof AciBackend) await runner.backend.poolReady(startupDelayMs + 60_000);
+    const backend = backendOf(runner);
+    if (pool && backend instanceof AciBackend) await backend.poolReady(startupDelayMs + 60_000);
     const started = performance.now();
     const submitted = runner.submit({ source: 'Console.WriteLine("Hello, World!");' });
     if (!submitted.ok) throw new Error(`refused: ${JSON.stringify(submitted)}`);

@@ -28,7 +28,8 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { LocalBackend } from '../src/runner/backends/local/index.js';
-import { createRunner, type Runner, type RunResult } from '../src/runner/index.js';
+import type { Runner, RunResult } from '../src/runner/index.js';
+import { backendOf, createTestRunner } from '../test/support/runner.js';
 import { fairUseLoad } from './load.js';
 import { mb, ms, percentile, rssOf, run } from './stats.js';
 
@@ -76,14 +77,14 @@ async function main(): Promise<void> {
   try {
     // (g) cold start and first run
     const coldStart = performance.now();
-    const runner = await createRunner(config, { log: createLogger('error') });
+    const runner = await createTestRunner(config, { log: createLogger('error') });
     const startMs = performance.now() - coldStart;
     const first = await runOnce(runner, HELLO);
     assert.equal(first.result.status, 'ok');
     report('(g) cold: runner start in this process (createRunner; the whole service: (o))', ms(startMs));
     report('(g) cold: first Hello World after start', `${ms(first.ms)} (compile ${first.result.compileMs} ms, run ${first.result.runMs} ms)`);
 
-    const backend = runner.backend;
+    const backend = backendOf(runner);
     assert.ok(backend instanceof LocalBackend);
     await backend.idle();
     const idleService = process.memoryUsage().rss;

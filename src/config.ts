@@ -56,6 +56,7 @@ export interface Config {
   fairUse: FairUseConfig;
   discord: DiscordConfig;
   http: HttpConfig;
+  service: ServiceConfig;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
 
@@ -136,6 +137,12 @@ export interface HttpConfig {
   maxBodyBytes: number;
 }
 
+/** The process as a whole, whichever front ends it runs. */
+export interface ServiceConfig {
+  /** On SIGTERM, how long running runs may go on before they are cancelled. */
+  shutdownGraceMs: number;
+}
+
 export interface DiscordConfig {
   /** Unset: the service runs without the bot. Never logged. */
   token: string | null;
@@ -153,8 +160,6 @@ export interface DiscordConfig {
   triggerRoles: readonly string[];
   /** At most one edit of a running reply per this many ms (live output); state changes go at once. */
   editIntervalMs: number;
-  /** Grace period for running runs on SIGTERM before they are cancelled. */
-  shutdownGraceMs: number;
   /** Where replies of runs in flight are recorded, to be marked interrupted after a crash. */
   stateFile: string;
   /** Which gateway shards this process runs: all in one process ('auto'), or some of a fixed count. */
@@ -386,7 +391,6 @@ export function loadConfig(env: Env = process.env): Config {
       reactionTrigger: r.oneOf('BOT_REACTION_TRIGGER', ['on', 'off'] as const, 'on') === 'on',
       triggerRoles: r.snowflakes('BOT_TRIGGER_ROLES'),
       editIntervalMs: r.int('BOT_EDIT_INTERVAL_MS', 1500, 200, 60_000),
-      shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
       stateFile: r.path('BOT_STATE_FILE', '/var/lib/sharpbox/bot-inflight.json'),
       shards: r.shards('DISCORD_SHARDS'),
     },
@@ -400,6 +404,9 @@ export function loadConfig(env: Env = process.env): Config {
       feedHeartbeatMs: r.int('FEED_HEARTBEAT_MS', 15_000, 100, 600_000),
       feedMaxBufferBytes: r.int('FEED_MAX_BUFFER_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
       maxBodyBytes: r.int('HTTP_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+    },
+    service: {
+      shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     },
     logLevel: r.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
   };

@@ -5,9 +5,7 @@ import { startBot, type Bot } from './bot/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { GuildSettingsStore } from './bot/settings.js';
-import { createRunner } from './runner/index.js';
-import { FairRunner } from './runner/limits.js';
-import { openStore } from './runner/store.js';
+import { createRunner, FairRunner, openStore } from './runner/index.js';
 import { RunHub } from './stream/hub.js';
 import { createMetrics } from './stream/metrics.js';
 import { startHttp } from './stream/server.js';
@@ -33,9 +31,9 @@ async function main(): Promise<void> {
   const shutdown = async (signal: string): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    log.info('stopping', { signal, graceMs: config.discord.shutdownGraceMs });
+    log.info('stopping', { signal, graceMs: config.service.shutdownGraceMs });
     bot?.beginShutdown();
-    await runner.stop(config.discord.shutdownGraceMs);
+    await runner.stop(config.service.shutdownGraceMs);
     await bot?.flush(10_000);
     await bot?.destroy();
     await http.close();

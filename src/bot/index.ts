@@ -3,9 +3,9 @@
 // crashed predecessor left in flight recovered. Everything Discord-shaped lives in src/bot; the runner
 // knows nothing of it.
 import { Client, Events, GatewayIntentBits, Partials, Routes, type Message, type PartialMessage } from 'discord.js';
-import type { Config } from '../config.js';
+import type { Config, FairUseConfig, RunLimits } from '../config.js';
 import type { Logger } from '../log.js';
-import type { FairRunner } from '../runner/limits.js';
+import type { FairRunner } from '../runner/index.js';
 import { commandDefinitions } from './commands.js';
 import type { BotContext } from './context.js';
 import { InflightStore } from './inflight.js';
@@ -27,7 +27,13 @@ export interface Bot {
   destroy(): Promise<void>;
 }
 
-export async function startBot(config: Config, fair: FairRunner, settings: GuildSettingsStore, log: Logger): Promise<Bot> {
+/** What the bot reads of the configuration: its own section, and the limits it tells users about. */
+export type BotConfig = Pick<Config, 'discord'> & {
+  limits: Pick<RunLimits, 'outputBytes' | 'sourceBytes'>;
+  fairUse: Pick<FairUseConfig, 'userRunsPerMinute' | 'guildRunsPerMinute'>;
+};
+
+export async function startBot(config: BotConfig, fair: FairRunner, settings: GuildSettingsStore, log: Logger): Promise<Bot> {
   const { discord } = config;
   if (!discord.token) throw new Error('startBot needs DISCORD_TOKEN');
   const client = new Client({

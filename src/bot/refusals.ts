@@ -1,7 +1,7 @@
 // The bot's words for every refusal: the runner's (codes with facts, src/runner/types.ts) and the bot's
 // own, which never reach the runner (no code block, a file it cannot take, the bot stopping). One
 // exhaustive switch, so a new code does not compile until the bot says it. Pure.
-import type { Refusal } from '../runner/types.js';
+import type { Refusal } from '../runner/index.js';
 
 /** Refusals the bot makes itself, before anything is submitted. */
 export type BotRefusal =

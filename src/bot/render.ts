@@ -2,9 +2,7 @@
 // content (≤ 2000 characters), an output.txt attachment when the output had to be trimmed, buttons, and
 // allowed_mentions that parse nothing. Pure: the session sends what this returns.
 import { ButtonStyle, ComponentType } from 'discord.js';
-import { formatBytes } from '../runner/classify.js';
-import { aboutWait, statsParts } from '../runner/results.js';
-import type { Diagnostic, RunResult, RunStatus } from '../runner/types.js';
+import { aboutWait, formatBytes, statsParts, type Diagnostic, type RunResult, type RunStatus } from '../runner/index.js';
 import { escapeSafeCut, sanitizeBlock, sanitizeInline } from './sanitize.js';
 
 /** Message content, as resources/message.mdx (Create Message: "up to 2000 characters"). */

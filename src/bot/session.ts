@@ -4,8 +4,7 @@
 // reply; cancel and delete act on the run in flight.
 import type { REST } from 'discord.js';
 import type { Logger } from '../log.js';
-import type { RunHandle, SubmitResult } from '../runner/index.js';
-import type { RunRequest } from '../runner/types.js';
+import type { RunHandle, RunRequest, SubmitResult } from '../runner/index.js';
 import type { InflightStore } from './inflight.js';
 import { refusalText } from './refusals.js';
 import { render, type RenderedReply, type ReplyState } from './render.js';

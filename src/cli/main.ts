@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
-import { createRunner } from '../runner/index.js';
-import { openStore, type Store } from '../runner/store.js';
+import { createRunner, openStore, type Store } from '../runner/index.js';
 import { decodeText, InputError } from './input.js';
 import { refusalMessage } from '../refusalText.js';
 import { diagnosticLine, queuedLine, statsLine, statusLine } from './render.js';
@@ -39,11 +38,10 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'run') return usage(command ? `unknown command '${command}'` : 'no command given');
   if (!file) return usage('no file given (use - to read the code from stdin)');
   if (extra.length > 0) return usage(`unexpected argument '${extra[0]}'`);
-  if (values.timeout !== undefined && !/^\d+$/.test(values.timeout)) return usage(`--timeout takes milliseconds, got '${values.timeout}'`);
+  if (values.timeout !== undefined && !/^[1-9]\d*$/.test(values.timeout)) return usage(`--timeout takes milliseconds, got '${values.timeout}'`);
 
   const env = { ...process.env };
   if (values.backend !== undefined) env.SHARPBOX_BACKEND = values.backend;
-  if (values.timeout !== undefined) env.RUN_TIMEOUT_MS = values.timeout;
   // The CLI's stdout belongs to the program (or to the one JSON document): logs stay quiet.
   env.LOG_LEVEL = process.env.LOG_LEVEL ?? 'error';
   // One run: one slot, and no compiler warm-up (the run's own compile is the first and only one).
@@ -51,6 +49,11 @@ async function main(argv: string[]): Promise<number> {
   env.COMPILE_WARMUP = process.env.COMPILE_WARMUP ?? 'false';
   env.COMPILE_SERVERS = process.env.COMPILE_SERVERS ?? '1';
   const config = loadConfig(env);
+  // The configured limit is the operator's; a run may ask for less, never for more (README).
+  const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
+  if (timeoutMs !== undefined && timeoutMs > config.limits.timeoutMs) {
+    return usage(`--timeout ${timeoutMs} ms is above the limit of ${config.limits.timeoutMs} ms (RUN_TIMEOUT_MS); it may only lower it`);
+  }
 
   const source = decodeText(await readInput(file, 'the code', config.limits.sourceBytes + 1), file === '-' ? 'the code' : file, config.limits.sourceBytes, false);
   const stdin = values.stdin === undefined ? '' : decodeText(await readInput(values.stdin, 'stdin', config.limits.stdinBytes + 1), values.stdin, config.limits.stdinBytes, true);
@@ -67,7 +70,7 @@ async function main(argv: string[]): Promise<number> {
   const alive = setInterval(() => undefined, 1 << 30);
   let exit = 1;
   try {
-    const submitted = runner.submit({ source, stdin });
+    const submitted = runner.submit({ source, stdin, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
     if (!submitted.ok) {
       process.stderr.write(`sharpbox: ${refusalMessage(submitted)}\n`);
       return 2;

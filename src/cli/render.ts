@@ -1,7 +1,6 @@
 // How the CLI shows a run: the same lifecycle a Discord reply goes through (pending, compiling,
 // running, done), as lines on stderr, with the program's own output on stdout and stderr as it comes.
-import { aboutWait, statsParts } from '../runner/results.js';
-import type { Diagnostic, RunResult, RunStatus } from '../runner/types.js';
+import { aboutWait, statsParts, type Diagnostic, type RunResult, type RunStatus } from '../runner/index.js';
 
 const ICON: Record<RunStatus, string> = {
   ok: '✅',

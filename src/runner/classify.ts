@@ -7,6 +7,8 @@ export interface ExecFacts {
   // Facts the host observed itself. The program cannot forge these, and only these decide the status.
   /** Exit code of the sandbox; bwrap reports a program killed by signal N as 128 + N. */
   exitCode: number | null;
+  /** The backend's launcher said it could not set the sandbox up (local: LAUNCHER_FAILED); only before start is that its word. */
+  setupFailed: boolean;
   /** Signal that ended the sandbox process itself (only our own SIGKILL does that). */
   killedBy: string | null;
   timedOut: boolean;
@@ -48,9 +50,6 @@ export interface Classified {
   reason: string;
 }
 
-/** Exit code of the launcher when it could not join the cgroups (see ENTER_SCRIPT). */
-export const LAUNCHER_FAILED = 125;
-
 // First name wins, so signal 6 is SIGABRT rather than its alias SIGIOT.
 const signalNames = new Map<number, string>();
 for (const [name, n] of Object.entries(constants.signals)) if (!signalNames.has(n)) signalNames.set(n, name);
@@ -89,7 +88,7 @@ export function classifyExec(f: ExecFacts, limits: ExecLimits): Classified {
   const exitCode = signal ? null : code;
 
   if (f.oomKills > 0) return { status: 'memory_limit', exitCode, signal, reason: memory };
-  if (code === LAUNCHER_FAILED && !f.sawStart) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox could not be set up' };
+  if (f.setupFailed && !f.sawStart) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox could not be set up' };
   if (!f.sawReady && code !== 0) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox failed to start' };
   if (f.hostFault !== null) return { status: 'internal_error', exitCode: null, signal: null, reason: `the runner host failed: ${f.hostFault}` };
   // `start` is written before the user's assembly is even loaded: without it no user code ran.

@@ -4,15 +4,21 @@
 // and is told when it should move (queueEta.ts).
 import { randomUUID } from 'node:crypto';
 import Keyv from 'keyv';
-import type { Config } from '../config.js';
+import type { Config, RunLimits } from '../config.js';
 import { createLogger, type Logger } from '../log.js';
 import { LocalAdmissionStore, type AdmissionStore } from './admission.js';
 import type { SandboxBackend, StartGate } from './backend.js';
-import { backendFromConfig } from './backends/index.js';
+import { backendFromConfig, type BackendConfig } from './backends/index.js';
 import { estimateStart, nextTypicalRunMs, worthTelling, type GateWait, type QueueNotice } from './queueEta.js';
 import { emptyResult, type InputProblem, type Refusal, type RunEvent, type RunRequest, type RunResult } from './types.js';
 
 export type { Diagnostic, InputProblem, RateLimitRule, Refusal, RefusalCode, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
+// What the front ends use besides the runner itself: fair use in front of it, the shared store, and the
+// pieces of wording every front end shares. They import nothing else of src/runner.
+export { formatBytes } from './classify.js';
+export { FairRunner, type GuildLimits, type Who } from './limits.js';
+export { aboutWait, statsParts } from './results.js';
+export { openStore, type Store } from './store.js';
 
 export interface RunHandle {
   readonly id: string;
@@ -36,8 +42,18 @@ export interface RunObserver {
   refused?(refusal: Refusal, request: RunRequest): void;
 }
 
+/** The backend's state in one line, for /healthz and the admin feed. */
+export interface RunnerHealth {
+  /** Which backend runs the code (local, aci). */
+  name: string;
+  ok: boolean;
+  detail: string;
+}
+
 export interface Runner {
-  readonly backend: SandboxBackend;
+  /** Which backend runs the code (local, aci). */
+  readonly backendName: string;
+  health(): RunnerHealth;
   submit(request: RunRequest): SubmitResult;
   /** Runs executing and waiting; `gated`: runs wait because the backend cannot start more yet (its start gate), not for capacity. */
   stats(): { running: number; queued: number; capacity: number; gated: boolean };
@@ -58,7 +74,11 @@ export interface RunnerOptions {
   admissions?: AdmissionStore;
 }
 
-export async function createRunner(config: Config, options: RunnerOptions = {}): Promise<Runner> {
+/** The queue's own settings; a backend has its own slice (backends/index.ts). */
+export type QueueConfig = Pick<Config, 'queueMax'> & { limits: Pick<RunLimits, 'timeoutMs' | 'sourceBytes' | 'stdinBytes'> };
+export type RunnerConfig = QueueConfig & BackendConfig & Pick<Config, 'logLevel'>;
+
+export async function createRunner(config: RunnerConfig, options: RunnerOptions = {}): Promise<Runner> {
   const log = options.log ?? createLogger(config.logLevel);
   const admissions = options.admissions ?? new LocalAdmissionStore(new Keyv());
   const backend = options.backend ?? (await backendFromConfig(config, log, { admissions }));
@@ -183,11 +203,19 @@ class QueueRunner implements Runner {
   private typicalRunMs: number | null = null;
 
   constructor(
-    private readonly config: Config,
-    readonly backend: SandboxBackend,
+    private readonly config: QueueConfig,
+    private readonly backend: SandboxBackend,
     private readonly log: Logger,
   ) {
     this.offStartable = backend.onStartable?.(() => this.startable()) ?? null;
+  }
+
+  get backendName(): string {
+    return this.backend.name;
+  }
+
+  health(): RunnerHealth {
+    return { name: this.backend.name, ...(this.backend.health?.() ?? { ok: true, detail: 'ready' }) };
   }
 
   observe(observer: RunObserver): () => void {

@@ -1,8 +1,7 @@
 // Everything the admin view and the HTTP API know about runs: the runs in flight (with their live
 // output), the recent ones, counters, throughput and latency, and the feed of events to subscribers.
 // It observes the runner, so runs from the bot, the API and anything else all appear.
-import type { Runner, RunHandle } from '../runner/index.js';
-import type { Refusal, RunRequest, RunResult } from '../runner/types.js';
+import type { Refusal, Runner, RunHandle, RunRequest, RunResult } from '../runner/index.js';
 import { FEED_PROTOCOL_VERSION, type BackendHealth, type Counters, type FeedMessage, type RunSummary, type Stats } from './protocol.js';
 import { refusalMessage } from '../refusalText.js';
 import { refusalFacts } from './refusals.js';
@@ -77,8 +76,7 @@ export class RunHub {
   }
 
   private readHealth(): BackendHealth {
-    const backend = this.runner.backend;
-    return { name: backend.name, ...(backend.health?.() ?? { ok: true, detail: 'ready' }) };
+    return this.runner.health();
   }
 
   setHealth(health: BackendHealth): void {
@@ -109,7 +107,7 @@ export class RunHub {
     const summary: RunSummary = {
       id: handle.id,
       labels: { ...request.labels },
-      backend: this.runner.backend.name,
+      backend: this.runner.backendName,
       code: request.source,
       state: 'queued',
       status: null,

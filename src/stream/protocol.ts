@@ -1,6 +1,6 @@
 // The admin feed's wire protocol: one discriminated union, shared by the server (hub.ts, server.ts), the
 // dashboard's script (admin/app.ts) and the tests. JSON text frames, server → client only.
-import type { Refusal, RunResult, RunStatus } from '../runner/types.js';
+import type { Refusal, RunResult, RunStatus } from '../runner/index.js';
 
 export const FEED_PROTOCOL_VERSION = 1;
 

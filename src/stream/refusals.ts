@@ -3,7 +3,7 @@
 // the facts beside it; the message is for the person reading the response). Exhaustive by type: a new
 // code does not compile until it has a status here. Pure.
 import { refusalMessage } from '../refusalText.js';
-import type { Refusal, RefusalCode } from '../runner/types.js';
+import type { Refusal, RefusalCode } from '../runner/index.js';
 import type { RefusalFacts } from './protocol.js';
 
 /** The HTTP status of each refusal. */

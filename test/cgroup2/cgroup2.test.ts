@@ -78,7 +78,7 @@ describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () 
       COMPILE_TIMEOUT_MS: String(5 * 60_000),
       RUN_TIMEOUT_MS: '120000',
     });
-    backend = t.runner.backend as LocalBackend;
+    backend = t.backend as LocalBackend;
     memoryCap = t.config.limits.memoryBytes;
   });
 

@@ -145,7 +145,7 @@ describe('hostile programs are contained', () => {
           assert.equal(b.status, 'ok', `a benign run beside the attack failed\n${show(b)}`);
           assert.equal(b.stdout, 'benign ok\n');
         }
-        const backend = t.runner.backend;
+        const backend = t.backend;
         assert.ok(backend instanceof LocalBackend);
         await backend.idle();
         assert.deepEqual(await leftovers(backend.slotUids), [], 'processes of the sandbox uids outlived the run');

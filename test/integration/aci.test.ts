@@ -19,12 +19,12 @@ import { Cleanups } from '../../src/runner/backends/aci/cleanup.js';
 import { HOST_TASKS } from '../../src/runner/backends/aci/containerEnv.js';
 import { AciBackend } from '../../src/runner/backends/aci/index.js';
 import { EXPIRES_TAG } from '../../src/runner/backends/aci/sweep.js';
-import { createRunner, type Runner, type RunResult } from '../../src/runner/index.js';
+import type { Runner, RunResult } from '../../src/runner/index.js';
 import { FakeArm } from '../fakes/arm.js';
 import { AZURE_LIMITS } from '../fakes/armLimits.js';
 import { aciTestEnv, localBudget, useFakeIdentity } from '../support/aciEnv.js';
 import { startAzurite, type Azurite } from '../support/azurite.js';
-import { show } from '../support/runner.js';
+import { backendOf, createTestRunner, show } from '../support/runner.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 let azurite: Azurite;
@@ -37,9 +37,16 @@ function env(over: Record<string, string> = {}): Record<string, string> {
 }
 
 async function aciRunner(over: Record<string, string> = {}): Promise<Runner> {
-  const runner = await createRunner(loadConfig({ ...process.env, ...env(over) }), { log: createLogger('silent') });
+  const runner = await createTestRunner(loadConfig({ ...process.env, ...env(over) }), { log: createLogger('silent') });
   runners.push(runner);
   return runner;
+}
+
+/** The aci backend under a runner of this file (private to the runner; test/support/runner.ts keeps it). */
+function aciBackendOf(runner: Runner): AciBackend {
+  const backend = backendOf(runner);
+  assert.ok(backend instanceof AciBackend);
+  return backend;
 }
 
 /** An aci runner whose SDK clients a test may adjust first (what Azure answers, what the container gets). */
@@ -55,7 +62,7 @@ async function patchedRunner(over: Record<string, string>, patch: (c: AciClients
     },
     localBudget(config.aci),
   );
-  const runner = await createRunner(config, { backend, log });
+  const runner = await createTestRunner(config, { backend, log });
   runners.push(runner);
   return { runner, backend };
 }
@@ -88,7 +95,7 @@ before(async () => {
 });
 afterEach(async () => {
   // Deletes run in the background once a result is back: wait for them (bounded), then nothing may be left.
-  for (const r of runners) if (r.backend instanceof AciBackend) await r.backend.cleanupsDone();
+  for (const r of runners) await aciBackendOf(r).cleanupsDone();
   arm.reset();
   // Nothing left behind, whatever the scenario.
   assert.deepEqual([...arm.groups.keys()], [], 'container groups left behind');
@@ -122,8 +129,7 @@ describe('the aci backend', () => {
     const lifetime = Date.parse(sas('SHARPBOX_SOURCE_URL').get('se') ?? '') - Date.parse(sas('SHARPBOX_SOURCE_URL').get('st') ?? '');
     assert.ok(lifetime <= 6 * 60_000, `the SAS lives ${lifetime} ms: minutes, not half an hour`);
     // The SAS is dead once the run's clean-up is over (the blob is gone).
-    assert.ok(runner.backend instanceof AciBackend);
-    await runner.backend.cleanupsDone();
+    await aciBackendOf(runner).cleanupsDone();
     assert.equal((await fetch(vars.SHARPBOX_SOURCE_URL?.secureValue ?? '')).status, 404);
   });
 
@@ -219,8 +225,7 @@ describe('the aci backend', () => {
 
   it('runs on a warm pool group when one is waiting, and refills the pool', async () => {
     const runner = await aciRunner({ ACI_WARM_POOL: '1' });
-    const backend = runner.backend;
-    assert.ok(backend instanceof AciBackend);
+    const backend = aciBackendOf(runner);
     await backend.poolReady();
     const poolGroup = [...arm.groups.keys()][0];
     const putsBefore = arm.creates().length;
@@ -304,8 +309,7 @@ describe('the aci backend off the critical path', () => {
   it('returns the result while the group is still being deleted, and stop() waits for that delete', async () => {
     arm.scenario = { deleteDurationMs: 3000 };
     const runner = await aciRunner();
-    const backend = runner.backend;
-    assert.ok(backend instanceof AciBackend);
+    const backend = aciBackendOf(runner);
     const r = await run(runner, 'Console.WriteLine("before the delete");');
     assert.equal(r.status, 'ok', show(r));
     assert.equal(backend.pendingCleanups, 1, 'the clean-up still running when the result came');
@@ -419,8 +423,7 @@ describe('the aci container and its storage', () => {
 
   it('sweeps blobs whose expiry tag has passed, with the untagged result of their run, and nothing else', async () => {
     const runner = await aciRunner();
-    const backend = runner.backend;
-    assert.ok(backend instanceof AciBackend);
+    const backend = aciBackendOf(runner);
     const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('sharpbox-runs');
     const put = (name: string, tags?: Record<string, string>) => container.getBlockBlobClient(name).upload('x', 1, tags ? { tags } : {});
     const past = new Date(Date.now() - 1000).toISOString();
@@ -445,8 +448,7 @@ describe('the warm pool and time', () => {
     const before = Date.now();
     const puts = arm.creates().length;
     const runner = await aciRunner({ ACI_WARM_POOL: '2', ACI_POOL_IDLE_MS: String(idle), ACI_STARTUP_ALLOWANCE_MS: String(allowance) });
-    const backend = runner.backend;
-    assert.ok(backend instanceof AciBackend);
+    const backend = aciBackendOf(runner);
     while (arm.creates().length < puts + 2 && Date.now() < before + 10_000) await new Promise((res) => setTimeout(res, 50));
     const members = [...arm.groups.keys()];
     assert.equal(members.length, 2);
@@ -485,8 +487,7 @@ describe('the aci backend with workers (the real image)', () => {
 
   it('serves runs one after another in one group, each as a user of its own, nothing of one left for the next', async () => {
     const runner = await aciRunner({ ACI_MODE: 'workers', ACI_WORKERS: '1', ACI_WORKERS_IDLE: '1', ACI_STARTUP_ALLOWANCE_MS: '30000' });
-    assert.ok(runner.backend instanceof AciBackend);
-    await runner.backend.poolReady(30_000);
+    await aciBackendOf(runner).poolReady(30_000);
     const puts = arm.creates().length;
     const first = await run(runner, `File.WriteAllText("/tmp/left-behind", "secret"); File.WriteAllText("/dev/shm/left", "secret"); ${uidOf}`);
     assert.equal(first.status, 'ok', show(first));
@@ -500,15 +501,14 @@ describe('the aci backend with workers (the real image)', () => {
 
   it('retires a worker at once after a run that hit a limit, and serves the next run on a new one', async () => {
     const runner = await aciRunner({ ACI_MODE: 'workers', ACI_WORKERS: '1', ACI_WORKERS_IDLE: '1', RUN_TIMEOUT_MS: '1000', ACI_STARTUP_ALLOWANCE_MS: '30000' });
-    assert.ok(runner.backend instanceof AciBackend);
-    await runner.backend.poolReady(30_000);
+    await aciBackendOf(runner).poolReady(30_000);
     const worker = [...arm.groups.keys()][0] as string;
     const spin = await run(runner, 'while (true) { }');
     assert.equal(spin.status, 'timeout', show(spin));
     const next = await run(runner, uidOf);
     assert.equal(next.status, 'ok', show(next));
     assert.equal(next.stdout, '20001\n', 'the first run of a new worker');
-    await runner.backend.cleanupsDone();
+    await aciBackendOf(runner).cleanupsDone();
     assert.ok(arm.log.some((l) => l.method === 'DELETE' && l.path.endsWith(`/${worker}`)), 'the worker that ran the spinner was deleted');
     await stopRunner(runner);
   });

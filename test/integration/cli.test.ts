@@ -85,6 +85,8 @@ describe('sharpbox run', () => {
     ['an unknown option', async () => ['run', 'examples/hello.cs', '--fast'], /Unknown option '--fast'/],
     ['an unknown backend', async () => ['run', 'examples/hello.cs', '--backend', 'cloud'], /SHARPBOX_BACKEND: expected one of local, aci, got 'cloud'/],
     ['a bad timeout', async () => ['run', 'examples/hello.cs', '--timeout', 'soon'], /--timeout takes milliseconds, got 'soon'/],
+    // Above the highest RUN_TIMEOUT_MS config accepts, so above whatever limit this machine runs with.
+    ['a timeout above the limit', async () => ['run', 'examples/hello.cs', '--timeout', '600001'], /--timeout 600001 ms is above the limit of \d+ ms \(RUN_TIMEOUT_MS\); it may only lower it/],
     ['no command', async () => [], /no command given/],
     ['a directory', async () => ['run', dir], /it is a directory/],
   ];

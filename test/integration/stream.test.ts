@@ -9,12 +9,10 @@ import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
-import { createRunner, type Runner } from '../../src/runner/index.js';
-import { FairRunner } from '../../src/runner/limits.js';
-import { openStore, type Store } from '../../src/runner/store.js';
+import { createRunner, FairRunner, openStore, type Runner, type Store } from '../../src/runner/index.js';
 import { RunHub } from '../../src/stream/hub.js';
 import { createMetrics } from '../../src/stream/metrics.js';
-import type { FeedMessage } from '../../src/stream/protocol.js';
+import { FEED_CLOSE, type FeedMessage } from '../../src/stream/protocol.js';
 import { startHttp, type HttpService } from '../../src/stream/server.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -70,10 +68,10 @@ async function waitDone(id: string, token = ADMIN): Promise<{ state: string; sta
 }
 
 /** Opens the feed; resolves with the socket and the messages it receives, or rejects with the HTTP status. */
-function openFeed(options: { headers?: Record<string, string>; ticket?: string } = {}): Promise<{ ws: WebSocket; messages: FeedMessage[] }> {
+function openFeed(options: { headers?: Record<string, string>; ticket?: string; autoPong?: boolean } = {}): Promise<{ ws: WebSocket; messages: FeedMessage[] }> {
   return new Promise((resolvePromise, reject) => {
     const url = `${http.url.replace('http', 'ws')}/feed${options.ticket ? `?ticket=${options.ticket}` : ''}`;
-    const ws = new WebSocket(url, { headers: options.headers ?? {} });
+    const ws = new WebSocket(url, { headers: options.headers ?? {}, autoPong: options.autoPong ?? true });
     const messages: FeedMessage[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d)) as FeedMessage));
     ws.on('open', () => resolvePromise({ ws, messages }));
@@ -161,6 +159,18 @@ describe('the admin feed', () => {
     assert.equal(after.feedClients, before.feedClients, 'the silent peer is gone');
     assert.equal(after.feedDropped.heartbeat, before.feedDropped.heartbeat + 1, 'dropped for its heartbeat');
     dead.ws.terminate();
+  });
+
+  it('tells a peer that reads but never answers pings why it is closed: 4009', async () => {
+    const silent = await openFeed({ headers: { Authorization: `Bearer ${ADMIN}` }, autoPong: false });
+    const code = await new Promise<number>((resolvePromise) => silent.ws.on('close', (c) => resolvePromise(c)));
+    assert.equal(code, FEED_CLOSE.heartbeatTimeout);
+  });
+
+  it('serves the dashboard and its script, and nothing else as a file', async () => {
+    for (const path of ['/admin', '/admin/', '/admin/style.css', '/admin/app.js']) assert.equal((await fetch(`${http.url}${path}`)).status, 200, path);
+    // The dashboard's script imports only types from protocol.ts: no page asks for /protocol.js.
+    assert.equal((await fetch(`${http.url}/protocol.js`)).status, 404);
   });
 });
 

@@ -28,8 +28,8 @@ let t: TestRunner;
 let backend: LocalBackend;
 before(async () => {
   t = await startTestRunner({ COMPILE_TIMEOUT_MS: '3000', COMPILE_MEMORY_MB: '256', SANDBOX_SLOTS: '2', COMPILE_SERVERS: '2' });
-  assert.ok(t.runner.backend instanceof LocalBackend);
-  backend = t.runner.backend;
+  assert.ok(t.backend instanceof LocalBackend);
+  backend = t.backend;
 });
 after(async () => {
   await t.stop();

@@ -4,7 +4,8 @@ import type { Runner, RunHandle } from '../../src/runner/index.js';
 export function heldRunner(): Runner {
   let n = 0;
   return {
-    backend: { name: 'held', capacity: 1, start: async () => undefined, execute: () => new Promise(() => undefined), stop: async () => undefined },
+    backendName: 'held',
+    health: () => ({ name: 'held', ok: true, detail: 'holds every run' }),
     submit: () => {
       const handle: RunHandle = {
         id: String(++n),

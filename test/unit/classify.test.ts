@@ -5,6 +5,7 @@ import { classifyExec, formatBytes, formatSeconds, signalName, type ExecFacts } 
 const limits = { timeoutMs: 5000, memoryBytes: 256 * 1024 * 1024, maxProcesses: 64, outputBytes: 1024 * 1024 };
 const facts = (over: Partial<ExecFacts>): ExecFacts => ({
   exitCode: 0,
+  setupFailed: false,
   killedBy: null,
   timedOut: false,
   cancelled: false,
@@ -70,11 +71,11 @@ describe('classifying a finished sandbox', () => {
   });
   it('blames the sandbox, not the user, only on facts from before the program existed', () => {
     assert.equal(classifyExec(facts({ exitCode: 1, sawReady: false, sawStart: false }), limits).status, 'internal_error');
-    assert.equal(classifyExec(facts({ exitCode: 125, sawReady: false, sawStart: false }), limits).reason, 'the sandbox could not be set up');
+    assert.equal(classifyExec(facts({ exitCode: 125, setupFailed: true, sawReady: false, sawStart: false }), limits).reason, 'the sandbox could not be set up');
     assert.equal(classifyExec(facts({ exitCode: 70, sawStart: false }), limits).status, 'internal_error');
     assert.equal(classifyExec(facts({ exitCode: 70, sawStart: false, hostFault: 'no assembly on the control fd' }), limits).reason, 'the runner host failed: no assembly on the control fd');
     // After start, exit 125 or 70 is the program's own doing.
-    assert.equal(classifyExec(facts({ exitCode: 125, noteExitCode: 125 }), limits).status, 'runtime_error');
+    assert.equal(classifyExec(facts({ exitCode: 125, setupFailed: true, noteExitCode: 125 }), limits).status, 'runtime_error');
     assert.equal(classifyExec(facts({ exitCode: 70 }), limits).status, 'runtime_error');
   });
   it('treats SIGXCPU as a timeout only when the cgroup counted the CPU time', () => {

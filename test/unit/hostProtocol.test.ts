@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { encodeProgramFrames, parseCompileResponse, parseHostNotes } from '../../src/runner/backends/local/hostProtocol.js';
+import { encodeProgramFrames, parseCompileResponse } from '../../src/runner/backends/local/hostProtocol.js';
+import { parseHostNotes } from '../../src/runner/hostNotes.js';
 import { utf8Boundary } from '../../src/runner/backends/local/execSandbox.js';
 
 describe('the runner host protocol', () => {

@@ -1,9 +1,9 @@
-// The facts the container uploads (container/host/OneShot.cs), turned into a RunResult with the same
-// classification the local backend uses.
-import { classifyExec, type ExecLimits } from '../../classify.js';
-import { capDiagnostics, compileErrorsResult, compileFailedResult, compileTimeoutDiagnostic } from '../../results.js';
+// The facts the container uploads (container/host/OneShot.cs), turned into a RunResult the way the local
+// backend's are (hostNotes.ts).
+import type { ExecLimits } from '../../classify.js';
+import { parseHostNotes, resultFromExec } from '../../hostNotes.js';
+import { compileErrorsResult, compileFailedResult, compileTimeoutDiagnostic } from '../../results.js';
 import { emptyResult, type Diagnostic, type RunResult } from '../../types.js';
-import { noteFacts, parseHostNotes } from '../local/hostProtocol.js';
 import { CONTAINER_EXIT } from './containerEnv.js';
 
 export interface ContainerFacts {
@@ -44,34 +44,32 @@ export function resultFromFacts(f: ContainerFacts, limits: ExecLimits & { compil
   if (!compile) return emptyResult('internal_error', 'the sandbox reported nothing about the compile');
   if (!compile.ok || !f.exec) return compileErrorsResult(compile.diagnostics, compileMs);
   const e = f.exec;
-  const notes = parseHostNotes(e.notes);
-  const verdict = classifyExec(
+  return resultFromExec(
     {
-      exitCode: e.exitCode,
-      killedBy: null,
-      timedOut: e.timedOut,
-      cancelled: false,
-      outputExceeded: e.outputExceeded,
-      socketMemoryExceeded: false,
-      // The container's own limits (a fresh VM per run) stand in for the cgroup: no counters come back.
-      oomKills: 0,
-      memoryLimitHits: 0,
-      taskLimitHits: 0,
-      cpuLimitHit: false,
-      ...noteFacts(notes),
-      stderrHead: e.stderr.slice(0, 4096),
+      observed: {
+        exitCode: e.exitCode,
+        // The container has no launcher of its own between the service and the host.
+        setupFailed: false,
+        killedBy: null,
+        timedOut: e.timedOut,
+        cancelled: false,
+        outputExceeded: e.outputExceeded,
+        socketMemoryExceeded: false,
+        // The container's own limits (a fresh VM per run) stand in for the cgroup: no counters come back.
+        oomKills: 0,
+        memoryLimitHits: 0,
+        taskLimitHits: 0,
+        cpuLimitHit: false,
+      },
+      notes: parseHostNotes(e.notes),
+      stdout: e.stdout,
+      stderr: e.stderr,
+      diagnostics: compile.diagnostics,
+      compileMs,
+      runMs: e.wallMs,
+      peakMemoryBytes: null,
+      cpuMs: null,
     },
     limits,
   );
-  return {
-    ...verdict,
-    stdout: e.stdout,
-    stderr: verdict.status === 'internal_error' ? '' : e.stderr,
-    truncated: e.outputExceeded,
-    diagnostics: capDiagnostics(compile.diagnostics),
-    compileMs,
-    runMs: Math.round(e.wallMs),
-    peakMemoryBytes: null,
-    cpuMs: null,
-  };
 }

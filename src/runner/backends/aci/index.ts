@@ -36,6 +36,9 @@ const LIMIT_STATUSES: ReadonlySet<RunResult['status']> = new Set(['timeout', 'me
 /** Where a run executes. */
 type Placement = { kind: 'cold'; granted: boolean } | { kind: 'member'; group: string; prefix: string } | { kind: 'worker'; worker: Worker };
 
+/** What the aci backend reads of the configuration. */
+export type AciBackendConfig = Pick<Config, 'aci' | 'limits'>;
+
 export class AciBackend implements SandboxBackend {
   readonly name = 'aci';
   readonly capacity: number;
@@ -57,7 +60,7 @@ export class AciBackend implements SandboxBackend {
   private readonly windingDown = new Set<Promise<void>>();
 
   constructor(
-    private readonly config: Config,
+    private readonly config: AciBackendConfig,
     private readonly log: Logger,
     private readonly makeClients: () => AciClients = () => createAciClients(config.aci),
     /** Azure's create, delete and read budgets, shared with every process on the same store. */

@@ -130,6 +130,12 @@ export interface LaunchSpec {
   tools: { bash: string; prlimit: string; setpriv: string; bwrap: string };
 }
 
+/**
+ * Exit code of the launcher when it could not join the cgroups (ENTER_SCRIPT). A program can exit with
+ * it too, so classify.ts believes it only before the host's `start` note.
+ */
+export const LAUNCHER_FAILED = 125;
+
 // The first step of every launch, run by bash (dash cannot name a descriptor above 9). It closes every
 // descriptor above the sandbox's own ($1): Node's spawn, prlimit, setpriv, bwrap and tini all pass on
 // whatever the service inherited without close-on-exec (a run read a root-only file and appended to
@@ -138,7 +144,7 @@ export interface LaunchSpec {
 // the cgroup; writing the pid from the service after spawn would race with the program's first fork.
 export const ENTER_SCRIPT =
   'last=$1; shift; for f in /proc/$$/fd/*; do n=${f##*/}; if (( n > last )); then exec {n}>&-; fi; done; ' +
-  'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+  `while [ "$1" != -- ]; do echo $$ > "$1" || exit ${LAUNCHER_FAILED}; shift; done; shift; exec "$@"`;
 
 /**
  * The full argv: bash closes stray descriptors and joins the cgroups → prlimit sets rlimits (as root, so hard limits can be set) →

@@ -1,6 +1,6 @@
 // One exec sandbox: started ahead of time, it initialises the runtime and waits on fd 3; given exactly
 // one program (and its stdin) it runs it under the watchdogs and then dies. It is never reused.
-import { parseHostNotes, type HostNotes } from './hostProtocol.js';
+import { parseHostNotes, type HostNotes } from '../../hostNotes.js';
 import type { LaunchedSandbox, SandboxExit } from './launcher.js';
 
 export interface ExecOptions {

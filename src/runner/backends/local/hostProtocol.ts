@@ -1,5 +1,6 @@
-// The wire formats between the runner and the runner host (container/host). Mirrors Protocol.cs and
-// Executor.cs; change both sides together.
+// The wire formats between the local backend and the runner host (container/host): the compile server's
+// requests and answers, and the program handed to an exec sandbox. Mirrors Protocol.cs and Executor.cs;
+// change both sides together. The host's notes, read by both backends, are in ../../hostNotes.ts.
 import type { Diagnostic } from '../../types.js';
 
 export interface CompileRequest {
@@ -26,54 +27,6 @@ export function encodeProgramFrames(pe: Buffer, pdb: Buffer | null): Buffer {
   const pdbHead = Buffer.alloc(4);
   pdbHead.writeUInt32LE(pdb?.length ?? 0);
   return Buffer.concat([head, pe, pdbHead, pdb ?? Buffer.alloc(0)]);
-}
-
-/** What the runner host said on fd 4 (see container/host/Executor.cs). */
-export interface HostNotes {
-  // Up to the first `start`: the host writes `start` before it loads the user's assembly, so nothing of
-  // the user's code exists in the process yet. These are the host's own words.
-  /** The runtime is up and the host waits for its program. */
-  ready: boolean;
-  /** The host reached the user's program. */
-  start: boolean;
-  /** The host's own failure before the program, in its words. */
-  fault: string | null;
-  // After `start`: the user's code shares the process and can write anything here, so these serve
-  // only the wording of a result, never its status.
-  /** The last exit code noted. */
-  exitCode: number | null;
-  /** The last unhandled exception type noted. */
-  unhandledType: string | null;
-}
-
-/** Parses fd 4's JSON lines, dropping anything malformed; later notes win (the user can write first). */
-export function parseHostNotes(text: string): HostNotes {
-  const notes: HostNotes = { ready: false, start: false, fault: null, exitCode: null, unhandledType: null };
-  for (const line of text.split('\n')) {
-    if (line.length === 0 || line.length > 1024) continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (typeof value !== 'object' || value === null) continue;
-    const v = value as Record<string, unknown>;
-    if (!notes.start) {
-      if (v.e === 'ready') notes.ready = true;
-      else if (v.e === 'fault' && typeof v.message === 'string') notes.fault = v.message.slice(0, 500);
-      else if (v.e === 'start') notes.start = true;
-      continue;
-    }
-    if (v.e === 'exit' && Number.isInteger(v.code)) notes.exitCode = v.code as number;
-    else if (v.e === 'unhandled' && typeof v.type === 'string') notes.unhandledType = v.type.slice(0, 200);
-  }
-  return notes;
-}
-
-/** The classifier's view of the notes (see ExecFacts): the host's word before start, wording after. */
-export function noteFacts(notes: HostNotes): { sawReady: boolean; sawStart: boolean; hostFault: string | null; noteExitCode: number | null; unhandledType: string | null } {
-  return { sawReady: notes.ready, sawStart: notes.start, hostFault: notes.fault, noteExitCode: notes.exitCode, unhandledType: notes.unhandledType };
 }
 
 export function parseCompileResponse(text: string): CompileResponse | null {

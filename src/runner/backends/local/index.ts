@@ -15,15 +15,15 @@ import { arch } from 'node:os';
 import type { Config } from '../../../config.js';
 import type { Logger } from '../../../log.js';
 import type { BackendRun, SandboxBackend } from '../../backend.js';
-import { classifyExec } from '../../classify.js';
-import { capDiagnostics, compileErrorsResult, compileFailedResult } from '../../results.js';
+import { resultFromExec } from '../../hostNotes.js';
+import { compileErrorsResult, compileFailedResult } from '../../results.js';
 import { emptyResult, type RunResult } from '../../types.js';
-import { buildBwrapArgs, buildLaunchArgv, type SandboxLayout } from './bwrapArgs.js';
+import { buildBwrapArgs, buildLaunchArgv, LAUNCHER_FAILED, type SandboxLayout } from './bwrapArgs.js';
 import type { CgroupDriver, StepCgroup } from './cgroup.js';
 import { selectCgroups } from './cgroupChoice.js';
 import { CompileService, type CompileServer } from './compileService.js';
 import { ExecSandbox } from './execSandbox.js';
-import { encodeProgramFrames, noteFacts } from './hostProtocol.js';
+import { encodeProgramFrames } from './hostProtocol.js';
 import { BWRAP_STATUS_FD, LAST_SANDBOX_FD, launchSandbox, SECCOMP_FD } from './launcher.js';
 import { multiarchFor, SANDBOX_DOTNET_ROOT, SANDBOX_HOST_DIR, sandboxLayout } from './layout.js';
 import { seccompFilter, seccompWarning } from './seccomp.js';
@@ -56,6 +56,9 @@ interface Slot {
   next: Promise<Prepared> | null;
 }
 
+/** What the local backend reads of the configuration. */
+export type LocalBackendConfig = Pick<Config, 'slots' | 'compileWarmup' | 'compileServers' | 'limits' | 'sandbox'>;
+
 export class LocalBackend implements SandboxBackend {
   readonly name = 'local';
   readonly capacity: number;
@@ -74,7 +77,7 @@ export class LocalBackend implements SandboxBackend {
   private stopping = false;
 
   constructor(
-    private readonly config: Config,
+    private readonly config: LocalBackendConfig,
     private readonly log: Logger,
   ) {
     this.capacity = config.slots;
@@ -218,45 +221,43 @@ export class LocalBackend implements SandboxBackend {
         memoryWatch: used.cgroup ? () => used?.cgroup?.tcpLimitHit() ?? Promise.resolve(false) : undefined,
       });
       const stats = used.cgroup ? await used.cgroup.stats() : null;
-      const notes = o.notes;
       const stderr = o.stderr.toString('utf8');
       // The RLIMIT_CPU the sandbox was started with (from the configured limit, not this run's lower one).
       const cpuSeconds = execCpuSeconds(limits.timeoutMs, limits.cpus);
-      const verdict = classifyExec(
+      const result = resultFromExec(
         {
-          exitCode: o.exitCode,
-          killedBy: o.killedBy,
-          timedOut: o.timedOut,
-          cancelled: o.cancelled,
-          outputExceeded: o.outputExceeded,
-          socketMemoryExceeded: o.socketMemoryExceeded,
-          oomKills: stats?.oomKills ?? 0,
-          memoryLimitHits: stats?.memoryLimitHits ?? 0,
-          taskLimitHits: stats?.taskLimitHits ?? 0,
-          // RLIMIT_CPU counts from the process's start, so the step's CPU time from its start too.
-          cpuLimitHit: stats?.cpuMs !== null && stats?.cpuMs !== undefined && stats.cpuMs + stats.startupCpuMs >= cpuSeconds * 1000,
-          ...noteFacts(notes),
-          stderrHead: stderr.slice(0, 4096),
+          observed: {
+            exitCode: o.exitCode,
+            setupFailed: o.exitCode === LAUNCHER_FAILED,
+            killedBy: o.killedBy,
+            timedOut: o.timedOut,
+            cancelled: o.cancelled,
+            outputExceeded: o.outputExceeded,
+            socketMemoryExceeded: o.socketMemoryExceeded,
+            oomKills: stats?.oomKills ?? 0,
+            memoryLimitHits: stats?.memoryLimitHits ?? 0,
+            taskLimitHits: stats?.taskLimitHits ?? 0,
+            // RLIMIT_CPU counts from the process's start, so the step's CPU time from its start too.
+            cpuLimitHit: stats?.cpuMs !== null && stats?.cpuMs !== undefined && stats.cpuMs + stats.startupCpuMs >= cpuSeconds * 1000,
+          },
+          notes: o.notes,
+          stdout: o.stdout.toString('utf8'),
+          stderr,
+          diagnostics: response.diagnostics,
+          compileMs: compiled.ms,
+          runMs: o.wallMs,
+          peakMemoryBytes: stats?.peakMemoryBytes ?? null,
+          cpuMs: stats?.cpuMs ?? null,
         },
         { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, socketBytes: tcpCapBytes(limits.memoryBytes), maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes },
       );
-      if (verdict.status === 'internal_error') {
-        this.log.error('exec sandbox failed', { runId: run.id, reason: verdict.reason, exitCode: o.exitCode });
+      if (result.status === 'internal_error') {
+        this.log.error('exec sandbox failed', { runId: run.id, reason: result.reason, exitCode: o.exitCode });
         // The program's stderr is the user's content, not our diagnosis: never at error level, cut short
         // and labelled as user content, so it cannot pass for a line of ours.
         this.log.debug('user stderr of the failed run', { runId: run.id, userContent: stderr.slice(0, 200) });
       }
-      return {
-        ...verdict,
-        stdout: o.stdout.toString('utf8'),
-        stderr: verdict.status === 'internal_error' ? '' : stderr,
-        truncated: o.outputExceeded,
-        diagnostics: capDiagnostics(response.diagnostics),
-        compileMs: compiled.ms,
-        runMs: Math.round(o.wallMs),
-        peakMemoryBytes: stats?.peakMemoryBytes ?? null,
-        cpuMs: stats?.cpuMs ?? null,
-      };
+      return result;
     } finally {
       // The result goes back now; the used sandbox is torn down and the slot's next one started in
       // the background, and only then is the slot free again. An unused sandbox stays for the next run.
