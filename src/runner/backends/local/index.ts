@@ -206,7 +206,9 @@ export class LocalBackend implements SandboxBackend {
       if (run.signal.aborted) return { ...emptyResult('cancelled', 'cancelled'), compileMs: compiled.ms };
 
       run.onPhase('running');
-      used = await this.readySandbox(slot);
+      const ready = await this.readySandbox(slot, run.signal);
+      if (ready === 'cancelled') return { ...emptyResult('cancelled', 'cancelled'), compileMs: compiled.ms };
+      used = ready;
       // Before the program goes in: from here on the sandbox runs user code, held to its CPU share.
       await used.cgroup?.handOver();
       const program = encodeProgramFrames(Buffer.from(response.assembly, 'base64'), response.pdb ? Buffer.from(response.pdb, 'base64') : null);
@@ -278,19 +280,40 @@ export class LocalBackend implements SandboxBackend {
     else this.freeSlots.push(slot);
   }
 
-  /** The slot's pre-started sandbox, or a fresh one if that one died while waiting. */
-  private async readySandbox(slot: Slot): Promise<Prepared> {
-    const next = slot.next;
+  /**
+   * The slot's pre-started sandbox, or a fresh one if that one died while waiting or did not come up
+   * within SANDBOX_START_TIMEOUT_MS; 'cancelled' when the run is cancelled meanwhile (the sandbox still
+   * starting stays the slot's, for the next run).
+   */
+  private async readySandbox(slot: Slot, signal: AbortSignal): Promise<Prepared | 'cancelled'> {
+    const deadlineMs = this.config.sandbox.startTimeoutMs;
+    const pending = slot.next ?? this.prepare(slot);
     slot.next = null;
-    const prepared = await (next ?? this.prepare(slot)).catch(() => null);
-    if (prepared && (await prepared.sandbox.usable())) return prepared;
-    if (prepared) await this.teardown(slot, prepared);
-    this.log.warn('a pre-started sandbox was not ready; starting a fresh one', { uid: slot.uid });
-    const fresh = await this.prepare(slot);
-    if (await fresh.sandbox.usable()) return fresh;
-    const exit = await fresh.sandbox.closed;
-    await this.teardown(slot, fresh);
-    throw new Error(`the exec sandbox did not start (exit ${exit.exitCode})`);
+    const first = await within(pending.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))), deadlineMs, signal);
+    if (first.kind === 'cancelled') {
+      slot.next = pending;
+      return 'cancelled';
+    }
+    if (first.kind === 'ok') return first.value;
+    // Dead, or not up in time: it is torn down first (the teardown sweeps the uid the fresh one takes),
+    // and a fresh one gets the same deadline.
+    await this.discardWithin(slot, pending, deadlineMs);
+    this.log.warn(first.kind === 'timeout' ? `a pre-started sandbox was not ready within ${deadlineMs} ms; starting a fresh one` : 'a pre-started sandbox was not ready; starting a fresh one', { uid: slot.uid });
+    const fresh = this.prepare(slot);
+    const second = await within(fresh.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))), deadlineMs, signal);
+    if (second.kind === 'ok') return second.value;
+    if (second.kind === 'cancelled') {
+      slot.next = fresh;
+      return 'cancelled';
+    }
+    await this.discardWithin(slot, fresh, deadlineMs);
+    throw new Error(second.kind === 'timeout' ? `the exec sandbox did not start within ${deadlineMs} ms` : `the exec sandbox did not start (${second.error})`);
+  }
+
+  /** Tears down a sandbox that failed to come up, within a deadline; past it, the slot's uid is not safe to reuse. */
+  private async discardWithin(slot: Slot, sandbox: Promise<Prepared>, deadlineMs: number): Promise<void> {
+    const gone = await within(sandbox.then((p) => this.teardown(slot, p), () => undefined), deadlineMs, new AbortController().signal);
+    if (gone.kind !== 'ok') throw new Error(`a sandbox that did not start was not torn down within ${deadlineMs} ms`);
   }
 
   private recycle(slot: Slot, used: Prepared): void {
@@ -472,4 +495,31 @@ export function sandboxEnv(memoryBytes: number, gcHeapShare: number): Record<str
     // Faster start for short programs; the JIT still tiers up hot loops.
     DOTNET_TieredPGO: '0',
   };
+}
+
+/** A sandbox that came up dead: the reason, after its exit. */
+async function fail(p: Prepared): Promise<never> {
+  const exit = await p.sandbox.closed;
+  throw new Error(`exit ${exit.exitCode}`);
+}
+
+type Within<T> = { kind: 'ok'; value: T } | { kind: 'failed'; error: string } | { kind: 'timeout' } | { kind: 'cancelled' };
+
+/** A wait with a deadline and a cancel: what the promise gives, or why it was not waited for. */
+function within<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<Within<T>> {
+  if (signal.aborted) return Promise.resolve({ kind: 'cancelled' });
+  return new Promise((resolve) => {
+    const settle = (w: Within<T>) => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', abort);
+      resolve(w);
+    };
+    const abort = () => settle({ kind: 'cancelled' });
+    const timer = setTimeout(() => settle({ kind: 'timeout' }), ms);
+    signal.addEventListener('abort', abort, { once: true });
+    promise.then(
+      (value) => settle({ kind: 'ok', value }),
+      (err: unknown) => settle({ kind: 'failed', error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
 }
