@@ -9,6 +9,8 @@ export interface HeldRuns {
   readonly submitted: RunRequest[];
   /** What fair use refused in front of it, in order. */
   readonly refused: Refusal[];
+  /** The requests of those refusals, as reported. */
+  readonly refusedRequests: RunRequest[];
   /** Ends the n-th accepted run (from 0). */
   end(n: number, result?: RunResult): void;
   /** While set, the runner refuses every run with it. */
@@ -20,6 +22,7 @@ export function heldRuns(): HeldRuns {
   const held: HeldRuns = {
     submitted: [],
     refused: [],
+    refusedRequests: [],
     refuseWith: null,
     end: (n, result = emptyResult('ok', null)) => ends[n]?.(result),
     runner: {
@@ -40,7 +43,10 @@ export function heldRuns(): HeldRuns {
       },
       stats: () => ({ running: 0, queued: 0, capacity: 1, gated: false }),
       observe: () => () => undefined,
-      reportRefusal: (refusal) => void held.refused.push(refusal),
+      reportRefusal: (refusal, request) => {
+        held.refused.push(refusal);
+        held.refusedRequests.push(request);
+      },
       stop: async () => undefined,
     },
   };

@@ -68,7 +68,13 @@ describe('fair use', () => {
     await fair2.submit({ source: 'x', labels: { via: 'test' } }, { user: 'u', guild: null });
     assert.deepEqual(held2.submitted.map((r) => r.labels), [{ via: 'test', user: 'u' }]);
     assert.equal(held.submitted.length, 0, 'a refused run never reaches the runner');
-    assert.equal(held.refused.length, 1);
+    assert.deepEqual(held.refusedRequests.map((r) => r.labels), [{ via: 'test', user: 'u', guild: 'g' }], 'a refusal is reported with who asked');
+    const { fair: fair3, held: held3 } = fairUse();
+    await fair3.submit({ source: 'x' }, { user: 'u', guild: 'g' });
+    assert.deepEqual(held3.submitted.map((r) => r.labels), [{ user: 'u', guild: 'g' }]);
+    const { fair: fair4, held: held4 } = fairUse({ userConcurrentRuns: 0 });
+    await fair4.submit({ source: 'x' }, { user: 'u', guild: null });
+    assert.deepEqual(held4.refusedRequests.map((r) => r.labels), [{ user: 'u' }]);
   });
 
   it('runs a person under their user, guild and global limits, a guild able to lower but never raise them', () => {
