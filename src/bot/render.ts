@@ -1,7 +1,9 @@
 // Renders the one reply a run gets, in each of its states, as a plain Discord message payload:
 // content (≤ 2000 characters), an output.txt attachment when the output had to be trimmed, buttons, and
 // allowed_mentions that parse nothing. Pure: the session sends what this returns.
-import { ButtonStyle, ComponentType } from 'discord.js';
+// From discord-api-types (what discord.js re-exports): the renderer needs two enums, not the client,
+// which takes seconds to load (it matters to the mutation runs, which load this file per mutant).
+import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import { aboutWait, formatBytes, statsParts, type Diagnostic, type RunResult, type RunStatus } from '../runner/index.js';
 import { escapeSafeCut, sanitizeBlock, sanitizeInline } from './sanitize.js';
 

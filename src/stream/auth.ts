@@ -20,6 +20,8 @@ export class Auth {
   constructor(
     private readonly adminToken: string | null,
     private readonly apiTokens: readonly string[],
+    // Injectable so a test can prove the 30-second lifetime without waiting 30 seconds.
+    private readonly now: () => number = Date.now,
   ) {}
 
   get enabled(): boolean {
@@ -38,7 +40,7 @@ export class Auth {
   }
 
   issueTicket(): { ticket: string; expiresInMs: number } {
-    const now = Date.now();
+    const now = this.now();
     for (const [t, exp] of this.tickets) if (exp < now) this.tickets.delete(t);
     const ticket = randomBytes(24).toString('base64url');
     this.tickets.set(ticket, now + TICKET_TTL_MS);
@@ -51,7 +53,7 @@ export class Auth {
     for (const [t, exp] of this.tickets) {
       if (same(t, ticket)) {
         this.tickets.delete(t);
-        return exp >= Date.now();
+        return exp >= this.now();
       }
     }
     return false;

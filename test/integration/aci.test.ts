@@ -202,7 +202,10 @@ describe('the aci backend', () => {
     const s = runner.submit({ source: 'Console.WriteLine("started"); Thread.Sleep(20000);' });
     assert.ok(s.ok);
     const until = Date.now() + 15_000;
-    while (![...arm.groups.values()].some((g) => g.container.state === 'Running') && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    const running = (): boolean => [...arm.groups.values()].some((g) => g.container.state === 'Running');
+    while (!running() && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    // Cancelled mid-run, not before the container started: otherwise this would prove a queued cancel.
+    assert.ok(running(), 'the container reached Running before the cancel');
     s.handle.cancel();
     const r = await s.handle.result;
     assert.equal(r.status, 'cancelled', show(r));

@@ -17,5 +17,11 @@ describe('the service without DISCORD_TOKEN', () => {
   it('refuses to start on a bad setting, naming it', async () => {
     const service = new ServiceProcess({ DISCORD_API_URL: 'ftp://nope', BOT_AUTORUN_CHANNELS: '12,abc', PORT: '0' });
     assert.equal(await service.exited, 2);
+    await service.closed;
+    // Every bad setting at once, each named with what it accepts: not just a failed start.
+    assert.deepEqual(
+      service.logs.map((l) => l.msg),
+      ['Invalid configuration:', "  - DISCORD_API_URL: expected an http(s) URL, got 'ftp://nope'", "  - BOT_AUTORUN_CHANNELS: expected comma-separated Discord ids, got '12', 'abc'"],
+    );
   });
 });

@@ -14,6 +14,8 @@ let fake: FakeDiscord;
 let redis: RedisServer;
 let dir = '';
 const services: ServiceProcess[] = [];
+/** Each shard process's HTTP address, indexed by shard. */
+let urls: string[] = [];
 
 before(async () => {
   fake = await FakeDiscord.start();
@@ -36,6 +38,7 @@ before(async () => {
     services.push(s);
   }
   await Promise.all(services.map((s) => s.waitForLog('discord bot ready')));
+  urls = await Promise.all(services.map(async (s) => String((await s.waitForLog('sharpbox is up')).http)));
 });
 
 after(async () => {
@@ -49,6 +52,14 @@ after(async () => {
 const repliesTo = (since: number, messageId: string): LoggedRequest[] =>
   fake.requests.slice(since).filter((r) => r.method === 'POST' && (r.body?.message_reference as { message_id?: string } | undefined)?.message_id === messageId);
 const settle = () => new Promise((r) => setTimeout(r, 1500));
+/** Runs each shard process has taken so far (its own /metrics): tells which process answered. */
+const runsByShard = (): Promise<number[]> =>
+  Promise.all(
+    urls.map(async (url) => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return Number(/^sharpbox_runs_submitted_total (\d+)$/m.exec(text)?.[1] ?? NaN);
+    }),
+  );
 
 describe('the bot across two shard processes', () => {
   it('identifies one shard per process', () => {
@@ -57,16 +68,23 @@ describe('the bot across two shard processes', () => {
   });
 
   it('answers a guild message once, from the shard that owns the guild, and a DM once, from shard 0', async () => {
+    // Discord routes a guild's events to shard (guild_id >> 22) % shard count, and DMs to shard 0.
+    const owner = Number((BigInt(fake.guildId) >> 22n) % 2n);
+    const before = await runsByShard();
     let since = fake.requests.length;
     const guildMsg = fake.post(fake.channels.autorun, fake.users.alice, '```cs\nConsole.WriteLine("guild");\n```');
     await fake.waitFor(() => repliesTo(since, guildMsg.id).length > 0, 20_000, 'the guild reply');
     await settle();
     assert.equal(repliesTo(since, guildMsg.id).length, 1, 'exactly one reply');
+    const afterGuild = await runsByShard();
+    assert.deepEqual(afterGuild.map((n, i) => n - (before[i] ?? NaN)), owner === 0 ? [1, 0] : [0, 1], `the guild's shard ${owner} ran it`);
     since = fake.requests.length;
     const dm = fake.dm(fake.users.bob, '```cs\nConsole.WriteLine("dm");\n```');
     await fake.waitFor(() => repliesTo(since, dm.id).length > 0, 20_000, 'the DM reply');
     await settle();
     assert.equal(repliesTo(since, dm.id).length, 1, 'exactly one reply');
+    const afterDm = await runsByShard();
+    assert.deepEqual(afterDm.map((n, i) => n - (afterGuild[i] ?? NaN)), [1, 0], 'shard 0 ran the DM');
   });
 
   it('holds a user to one limit across both processes (the store is shared)', async () => {

@@ -10,6 +10,8 @@ export class ServiceProcess {
   readonly logs: Record<string, unknown>[] = [];
   private stderr = '';
   readonly exited: Promise<number | null>;
+  /** Once its stderr is read to the end too (exit can come before the last lines). */
+  readonly closed: Promise<void>;
   private readonly child: ChildProcess;
 
   constructor(env: Record<string, string>) {
@@ -29,6 +31,7 @@ export class ServiceProcess {
       }
     });
     this.exited = new Promise((r) => this.child.on('exit', (code) => r(code)));
+    this.closed = new Promise((r) => this.child.on('close', () => r()));
   }
 
   async waitForLog(msg: string, timeoutMs = 60_000): Promise<Record<string, unknown>> {

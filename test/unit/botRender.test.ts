@@ -1,6 +1,7 @@
 // The reply renderer and its helpers, on their boundaries.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
 import { extractCode } from '../../src/bot/extract.js';
 import { fitOutput, MAX_ATTACHMENT_BYTES, MAX_CONTENT, MAX_DIAGNOSTICS, MAX_LINES, render } from '../../src/bot/render.js';
 import { sanitizeBlock, sanitizeInline } from '../../src/bot/sanitize.js';
@@ -42,6 +43,22 @@ describe('sanitizing program output', () => {
 });
 
 describe('rendering the reply', () => {
+  it('gives each state its buttons: Cancel while it can be, then Run again and Delete', () => {
+    const cancel = [{ type: ComponentType.ActionRow, components: [{ type: ComponentType.Button, style: ButtonStyle.Danger, label: 'Cancel', custom_id: 'sb:cancel:s' }] }];
+    for (const state of [{ phase: 'pending', position: 2 }, { phase: 'compiling' }, { phase: 'running', elapsedMs: 0, output: '' }, { phase: 'running', elapsedMs: 0, output: 'x' }] as const) {
+      assert.deepEqual(render(state, 's').components, cancel, state.phase);
+    }
+    const rerun = { type: ComponentType.Button, style: ButtonStyle.Primary, label: 'Run again', custom_id: 'sb:rerun:s' };
+    assert.deepEqual(render({ phase: 'done', result: emptyResult('ok', 'exited with code 0'), output: '' }, 's').components, [
+      { type: ComponentType.ActionRow, components: [rerun, { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Delete', custom_id: 'sb:delete:s' }] },
+    ]);
+    const interrupted = render({ phase: 'interrupted' }, 's');
+    assert.deepEqual(interrupted.components, [{ type: ComponentType.ActionRow, components: [rerun] }]);
+    assert.equal(interrupted.content, '⚠️ **Interrupted** · the bot restarted while this was running; nothing was lost but the run itself');
+    assert.deepEqual(interrupted.files, []);
+    assert.equal(render({ phase: 'running', elapsedMs: 0, output: '' }, 's').content, '▶️ **Running…** 0.0 s');
+  });
+
   it('parses no mentions in any state', () => {
     for (const state of [{ phase: 'pending', position: 2 }, { phase: 'compiling' }, { phase: 'running', elapsedMs: 1200, output: '@everyone' }, { phase: 'interrupted' }] as const) {
       assert.deepEqual(render(state, 's').allowedMentions, { parse: [], repliedUser: false });

@@ -12,7 +12,10 @@ import { fitOutput, MAX_ATTACHMENT_BYTES, MAX_CONTENT, MAX_CUSTOM_ID, render, ty
 import { sanitizeBlock } from '../../src/bot/sanitize.js';
 import { emptyResult, type Diagnostic, type RunResult, type RunStatus } from '../../src/runner/types.js';
 
-const RUNS = 10_000;
+// Mutation testing (scripts/mutate-tests.sh) asks for fewer cases: it runs this file once per mutant, and a
+// mutant that breaks a limit breaks it on most inputs.
+const RUNS = Number(process.env.SHARPBOX_PROPERTY_RUNS) || 10_000;
+const FIT_RUNS = Math.min(RUNS, 2_000);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const STATUSES: RunStatus[] = ['ok', 'compile_error', 'runtime_error', 'timeout', 'memory_limit', 'output_limit', 'cancelled', 'internal_error'];
 
@@ -184,7 +187,7 @@ describe('the reply renderer, on generated runs', () => {
     );
   });
 
-  it('fits any output into any budget, never over it and never with two backticks in a row (2,000 cases)', () => {
+  it(`fits any output into any budget, never over it and never with two backticks in a row (${FIT_RUNS} cases)`, () => {
     fc.assert(
       fc.property(output, fc.integer({ min: 0, max: 3000 }), fc.constantFrom('both' as const, 'tail' as const, 'head' as const), (raw, budget, keep) => {
         const { text } = fitOutput(raw, budget, keep);
@@ -192,7 +195,7 @@ describe('the reply renderer, on generated runs', () => {
         assert.ok(!text.includes('``'));
         assert.ok(!LONE_SURROGATE.test(text));
       }),
-      { numRuns: 2_000, includeErrorInReport: true },
+      { numRuns: FIT_RUNS, includeErrorInReport: true },
     );
   });
 });
