@@ -19,7 +19,8 @@ const groups = {
   bot: ['src/bot/render.ts', 'src/bot/sanitize.ts'],
 };
 const group = /** @type {keyof typeof groups} */ (process.env.SHARPBOX_MUTATE ?? 'runner');
-if (!(group in groups)) throw new Error(`SHARPBOX_MUTATE: expected one of ${Object.keys(groups).join(', ')}, got '${group}'`);
+if (!(group in groups))
+  throw new Error(`SHARPBOX_MUTATE: expected one of ${Object.keys(groups).join(', ')}, got '${group}'`);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
@@ -31,7 +32,15 @@ export default {
   // variable), so the build does not change between mutants.
   buildCommand: 'npm run build',
   // Not needed by the unit tests; copying them into the sandbox only slows the start.
-  ignorePatterns: ['.stryker-tmp', 'dist', 'container/bin', 'container/host/bin', 'container/host/obj', '.artifacts', 'reports'],
+  ignorePatterns: [
+    '.stryker-tmp',
+    'dist',
+    'container/bin',
+    'container/host/bin',
+    'container/host/obj',
+    '.artifacts',
+    'reports',
+  ],
   // One folder per group, so the two can run at once.
   tempDirName: `.stryker-tmp/${group}`,
   reporters: ['clear-text', 'progress', 'html'],

@@ -67,7 +67,10 @@ const scaled = (fakeMs: number): string => String(Math.round(fakeMs / RATE));
 export async function aciLoad(mode: LoadMode): Promise<LoadFigures> {
   const clock = new FakeClock(Date.now, RATE);
   const azurite = await startAzurite();
-  const arm = await FakeArm.start({ clock, runtime: simRuntime(clock, { compileMs: 1500, runMs: 500, stdout: 'Hello, World!\n' }) });
+  const arm = await FakeArm.start({
+    clock,
+    runtime: simRuntime(clock, { compileMs: 1500, runMs: 500, stdout: 'Hello, World!\n' }),
+  });
   arm.scenario = { startupDelayMs: 30_000, deleteDurationMs: 10_000 };
   useFakeIdentity(arm);
   const config = loadConfig({
@@ -99,7 +102,25 @@ export async function aciLoad(mode: LoadMode): Promise<LoadFigures> {
   const log = createLogger('silent');
   const backend = new AciBackend(config, log, undefined, budget);
   const runner = await createRunner(config, { backend, log });
-  const figures: LoadFigures = { mode, submitted: 0, ok: 0, failed: 0, refused: 0, unfinished: 0, waitP50Ms: 0, waitP95Ms: 0, creates5m: 0, deletes5m: 0, creates: 0, deletes: 0, armReadsPerSecond: 0, throttled: 0, leftGroups: 0, leftBlobs: 0, firstError: null };
+  const figures: LoadFigures = {
+    mode,
+    submitted: 0,
+    ok: 0,
+    failed: 0,
+    refused: 0,
+    unfinished: 0,
+    waitP50Ms: 0,
+    waitP95Ms: 0,
+    creates5m: 0,
+    deletes5m: 0,
+    creates: 0,
+    deletes: 0,
+    armReadsPerSecond: 0,
+    throttled: 0,
+    leftGroups: 0,
+    leftBlobs: 0,
+    firstError: null,
+  };
   const waits: number[] = [];
   const results: Promise<RunResult>[] = [];
   try {
@@ -139,7 +160,8 @@ export async function aciLoad(mode: LoadMode): Promise<LoadFigures> {
     }
     await backend.cleanupsDone(60_000);
     const entries = arm.log.slice(logStart);
-    const at = (method: string, status: (n: number) => boolean) => entries.filter((l) => l.method === method && status(l.status)).map((l) => l.fakeAt);
+    const at = (method: string, status: (n: number) => boolean) =>
+      entries.filter((l) => l.method === method && status(l.status)).map((l) => l.fakeAt);
     const creates = at('PUT', (n) => n === 201 || n === 200);
     const deletes = at('DELETE', (n) => n === 202 || n === 200);
     figures.creates = creates.length;
@@ -153,7 +175,9 @@ export async function aciLoad(mode: LoadMode): Promise<LoadFigures> {
     // Wait for the fake's own deletes to finish (Deleting for 10 s of Azure time), then count what is left.
     await sleep(clock.realMs(20_000));
     figures.leftGroups = arm.groups.size;
-    const container = (await import('@azure/storage-blob')).BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(config.aci.storage.container);
+    const container = (await import('@azure/storage-blob')).BlobServiceClient.fromConnectionString(
+      azurite.connectionString,
+    ).getContainerClient(config.aci.storage.container);
     for await (const _ of container.listBlobsFlat()) figures.leftBlobs++;
     return figures;
   } finally {
@@ -186,18 +210,39 @@ export async function reportAciLoad(report: (label: string, value: string) => vo
     const f = await aciLoad(mode);
     all.push(f);
     const tag = `(m) aci ${mode}, 60 runs/min for 10 min (Azure time)`;
-    report(`${tag}: ok / failed / refused / unfinished`, `${f.ok} / ${f.failed} / ${f.refused} / ${f.unfinished} of ${f.submitted}${f.firstError ? ` (first error: ${f.firstError})` : ''}`);
+    report(
+      `${tag}: ok / failed / refused / unfinished`,
+      `${f.ok} / ${f.failed} / ${f.refused} / ${f.unfinished} of ${f.submitted}${f.firstError ? ` (first error: ${f.firstError})` : ''}`,
+    );
     report(`${tag}: queue wait p50 / p95`, `${s(f.waitP50Ms)} / ${s(f.waitP95Ms)}`);
-    report(`${tag}: creates / deletes (most in 5 min; Azure allows 100)`, `${f.creates} (${f.creates5m}) / ${f.deletes} (${f.deletes5m})`);
+    report(
+      `${tag}: creates / deletes (most in 5 min; Azure allows 100)`,
+      `${f.creates} (${f.creates5m}) / ${f.deletes} (${f.deletes5m})`,
+    );
     report(`${tag}: ARM reads/s (bucket refills 25/s) / 429s`, `${f.armReadsPerSecond.toFixed(2)} / ${f.throttled}`);
     report(`${tag}: groups / blobs left`, `${f.leftGroups} / ${f.leftBlobs}`);
   }
   const workers = all[2] as LoadFigures;
   const perRun = all[0] as LoadFigures;
-  report('targets: aci workers, 0 failed at 60 runs/min', workers.failed === 0 && workers.refused === 0 ? 'met' : 'NOT met');
-  report('targets: aci per-run, refusals only (with a retry time), never an error', perRun.failed === 0 ? 'met' : 'NOT met');
-  report('targets: aci creates and deletes ≤ 100 per 5 min, no 429, in every mode', all.every((f) => f.creates5m <= 100 && f.deletes5m <= 100 && f.throttled === 0) ? 'met' : 'NOT met');
-  report('targets: aci ARM reads ≤ 20/s in every mode', all.every((f) => f.armReadsPerSecond <= 20) ? 'met' : 'NOT met');
-  report('targets: aci leaves no group and no blob', all.every((f) => f.leftGroups === 0 && f.leftBlobs === 0) ? 'met' : 'NOT met');
+  report(
+    'targets: aci workers, 0 failed at 60 runs/min',
+    workers.failed === 0 && workers.refused === 0 ? 'met' : 'NOT met',
+  );
+  report(
+    'targets: aci per-run, refusals only (with a retry time), never an error',
+    perRun.failed === 0 ? 'met' : 'NOT met',
+  );
+  report(
+    'targets: aci creates and deletes ≤ 100 per 5 min, no 429, in every mode',
+    all.every((f) => f.creates5m <= 100 && f.deletes5m <= 100 && f.throttled === 0) ? 'met' : 'NOT met',
+  );
+  report(
+    'targets: aci ARM reads ≤ 20/s in every mode',
+    all.every((f) => f.armReadsPerSecond <= 20) ? 'met' : 'NOT met',
+  );
+  report(
+    'targets: aci leaves no group and no blob',
+    all.every((f) => f.leftGroups === 0 && f.leftBlobs === 0) ? 'met' : 'NOT met',
+  );
   return all;
 }

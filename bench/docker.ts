@@ -4,8 +4,14 @@ import { imageFacts, SANDBOX_IMAGE, SERVICE_IMAGE } from '../test/docker/docker.
 import { mb } from './stats.js';
 
 export async function reportImageSizes(report: (label: string, value: string) => void): Promise<void> {
-  for (const [label, tag] of [['service image', SERVICE_IMAGE], ['sandbox image (aci)', SANDBOX_IMAGE]] as const) {
+  for (const [label, tag] of [
+    ['service image', SERVICE_IMAGE],
+    ['sandbox image (aci)', SANDBOX_IMAGE],
+  ] as const) {
     const facts = await imageFacts(tag);
-    report(`(l) ${label} ${tag}: size`, facts ? `${mb(facts.bytes)} (on ${facts.runtimeBase})` : 'not built (run npm run test:docker)');
+    report(
+      `(l) ${label} ${tag}: size`,
+      facts ? `${mb(facts.bytes)} (on ${facts.runtimeBase})` : 'not built (run npm run test:docker)',
+    );
   }
 }

@@ -35,7 +35,8 @@ import { mb, ms, percentile, rssOf, run } from './stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const HELLO = 'Console.WriteLine("Hello, World!");';
-const CPU_HEAVY = 'long sum = 0; for (int n = 2; n < 300_000; n++) { bool prime = true; for (int d = 2; (long)d * d <= n; d++) if (n % d == 0) { prime = false; break; } if (prime) sum += n; } Console.WriteLine(sum);';
+const CPU_HEAVY =
+  'long sum = 0; for (int n = 2; n < 300_000; n++) { bool prime = true; for (int d = 2; (long)d * d <= n; d++) if (n % d == 0) { prime = false; break; } if (prime) sum += n; } Console.WriteLine(sum);';
 const ROUND_TRIPS = Number(process.env.BENCH_ROUND_TRIPS ?? 40);
 
 const lines: string[] = [];
@@ -56,10 +57,17 @@ async function runOnce(runner: Runner, source: string): Promise<{ result: RunRes
 /** 30 runs of a bare `dotnet exec` of a precompiled Hello World (after 5 to warm the disk cache): the floor. */
 async function measureFloor(config: ReturnType<typeof loadConfig>, work: string): Promise<number[]> {
   const dll = join(work, 'hello.dll');
-  const compiled = await run('dotnet', [join(config.sandbox.hostDir, 'sharpbox-host.dll'), 'compile'], { input: JSON.stringify({ source: HELLO }) });
+  const compiled = await run('dotnet', [join(config.sandbox.hostDir, 'sharpbox-host.dll'), 'compile'], {
+    input: JSON.stringify({ source: HELLO }),
+  });
   const response = JSON.parse(compiled.stdout) as { assembly: string };
   await writeFile(dll, Buffer.from(response.assembly, 'base64'));
-  await writeFile(join(work, 'hello.runtimeconfig.json'), JSON.stringify({ runtimeOptions: { tfm: 'net10.0', framework: { name: 'Microsoft.NETCore.App', version: '10.0.0' } } }));
+  await writeFile(
+    join(work, 'hello.runtimeconfig.json'),
+    JSON.stringify({
+      runtimeOptions: { tfm: 'net10.0', framework: { name: 'Microsoft.NETCore.App', version: '10.0.0' } },
+    }),
+  );
   const floor: number[] = [];
   for (let i = 0; i < 5; i++) await run('dotnet', [dll]);
   for (let i = 0; i < 30; i++) {
@@ -82,7 +90,10 @@ async function main(): Promise<void> {
     const first = await runOnce(runner, HELLO);
     assert.equal(first.result.status, 'ok');
     report('(g) cold: runner start in this process (createRunner; the whole service: (o))', ms(startMs));
-    report('(g) cold: first Hello World after start', `${ms(first.ms)} (compile ${first.result.compileMs} ms, run ${first.result.runMs} ms)`);
+    report(
+      '(g) cold: first Hello World after start',
+      `${ms(first.ms)} (compile ${first.result.compileMs} ms, run ${first.result.runMs} ms)`,
+    );
 
     const backend = backendOf(runner);
     assert.ok(backend instanceof LocalBackend);
@@ -116,19 +127,52 @@ async function main(): Promise<void> {
         for (let i = 0; i < ROUND_TRIPS / 2; i++) twoClients.push((await trip(2000 + c * 1000 + i)).ms);
       }),
     );
-    const tripP50 = percentile(spaced.map((t) => t.ms), 50);
+    const tripP50 = percentile(
+      spaced.map((t) => t.ms),
+      50,
+    );
     const b2bP50 = percentile(backToBack, 50);
-    report(`(a) round trip, runner API, spaced (each finds a sandbox waiting), n=${ROUND_TRIPS}`, `p50 ${ms(tripP50)} · p95 ${ms(percentile(spaced.map((t) => t.ms), 95))}`);
-    report('    of which compile / run (p50)', `${ms(percentile(spaced.map((t) => t.compile), 50))} / ${ms(percentile(spaced.map((t) => t.run), 50))}`);
-    report(`(a) round trip, back to back from one client, n=${ROUND_TRIPS}`, `p50 ${ms(b2bP50)} · p95 ${ms(percentile(backToBack, 95))}`);
-    report(`(a) round trip, two clients back to back, n=${ROUND_TRIPS}`, `p50 ${ms(percentile(twoClients, 50))} · p95 ${ms(percentile(twoClients, 95))}`);
+    report(
+      `(a) round trip, runner API, spaced (each finds a sandbox waiting), n=${ROUND_TRIPS}`,
+      `p50 ${ms(tripP50)} · p95 ${ms(
+        percentile(
+          spaced.map((t) => t.ms),
+          95,
+        ),
+      )}`,
+    );
+    report(
+      '    of which compile / run (p50)',
+      `${ms(
+        percentile(
+          spaced.map((t) => t.compile),
+          50,
+        ),
+      )} / ${ms(
+        percentile(
+          spaced.map((t) => t.run),
+          50,
+        ),
+      )}`,
+    );
+    report(
+      `(a) round trip, back to back from one client, n=${ROUND_TRIPS}`,
+      `p50 ${ms(b2bP50)} · p95 ${ms(percentile(backToBack, 95))}`,
+    );
+    report(
+      `(a) round trip, two clients back to back, n=${ROUND_TRIPS}`,
+      `p50 ${ms(percentile(twoClients, 50))} · p95 ${ms(percentile(twoClients, 95))}`,
+    );
 
     // (e) throughput with every slot busy, and (f) memory under load
     let peakService = 0;
     let peakCompiler = 0;
     const sampler = setInterval(() => {
       peakService = Math.max(peakService, process.memoryUsage().rss);
-      void backend.compilerPid().then(rssOf).then((r) => (peakCompiler = Math.max(peakCompiler, r ?? 0)));
+      void backend
+        .compilerPid()
+        .then(rssOf)
+        .then((r) => (peakCompiler = Math.max(peakCompiler, r ?? 0)));
     }, 50);
     const throughput = async (source: string, count: number): Promise<number> => {
       const started = performance.now();
@@ -141,26 +185,44 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     report('(e) throughput, Hello World, all slots busy (100 runs)', `${helloRate.toFixed(1)} runs/s`);
     report('(e) throughput, CPU-heavy (primes < 300k), all slots busy (20 runs)', `${cpuRate.toFixed(1)} runs/s`);
-    report('(f) this process (runner only, not the service: see (o)) RSS idle / under load', `${mb(idleService)} / ${mb(peakService)}`);
+    report(
+      '(f) this process (runner only, not the service: see (o)) RSS idle / under load',
+      `${mb(idleService)} / ${mb(peakService)}`,
+    );
     report('(f) compile server RSS idle / under load', `${mb(idleCompiler)} / ${mb(peakCompiler)}`);
     // Fair use under load
     await backend.idle();
     const load = await fairUseLoad(runner, config);
-    report('(i) fair use: 200 submissions from 50 users in 10 s', `answered ${load.answered}/200 (ran ${load.ran}, refused ${load.refused}, failed ${load.failed}, crashed ${load.crashed}) in ${load.seconds.toFixed(1)} s`);
-    report('(i) RSS before / after the load; JS heap in use before / after (after GC)', `${mb(load.rssBefore)} / ${mb(load.rssAfter)}; ${mb(load.heapBefore)} / ${mb(load.heapAfter)}`);
+    report(
+      '(i) fair use: 200 submissions from 50 users in 10 s',
+      `answered ${load.answered}/200 (ran ${load.ran}, refused ${load.refused}, failed ${load.failed}, crashed ${load.crashed}) in ${load.seconds.toFixed(1)} s`,
+    );
+    report(
+      '(i) RSS before / after the load; JS heap in use before / after (after GC)',
+      `${mb(load.rssBefore)} / ${mb(load.rssAfter)}; ${mb(load.heapBefore)} / ${mb(load.heapAfter)}`,
+    );
 
     // (k) the admin feed under load
     await backend.idle();
     const { feedUnderLoad } = await import('./feed.js');
     const feed = await feedUnderLoad(runner, 30, 10);
-    report('(k) feed: 100 clients, 20 runs/s for 30 s: event delay p50 / p99', `${ms(feed.p50)} / ${ms(feed.p99)} (${feed.events} events, ${feed.runs} runs)`);
-    report('(k) feed: the same with one client that never reads: p99', `${ms(feed.p99WithSlow)} (slow client dropped: ${feed.slowDropped})`);
+    report(
+      '(k) feed: 100 clients, 20 runs/s for 30 s: event delay p50 / p99',
+      `${ms(feed.p50)} / ${ms(feed.p99)} (${feed.events} events, ${feed.runs} runs)`,
+    );
+    report(
+      '(k) feed: the same with one client that never reads: p99',
+      `${ms(feed.p99WithSlow)} (slow client dropped: ${feed.slowDropped})`,
+    );
 
     // Discord: trigger → first reply, against the fake
     // Loaded here, not at the top: the memory figures above are of the runner alone (as in a service).
     const { firstReplyLatency } = await import('./discord.js');
     const discord = await firstReplyLatency(runner, work, 30);
-    report('(h) Discord: trigger → first reply (pending), against the fake, n=30', `p50 ${ms(discord.p50)} · p95 ${ms(discord.p95)}`);
+    report(
+      '(h) Discord: trigger → first reply (pending), against the fake, n=30',
+      `p50 ${ms(discord.p50)} · p95 ${ms(discord.p95)}`,
+    );
     await runner.stop(0);
 
     // (b) the CLI
@@ -168,18 +230,30 @@ async function main(): Promise<void> {
     await writeFile(helloFile, HELLO);
     const cli: number[] = [];
     for (let i = 0; i < 10; i++) {
-      const r = await run(process.execPath, [join(root, 'bin', 'sharpbox.js'), 'run', helloFile, '--json'], { cwd: root });
+      const r = await run(process.execPath, [join(root, 'bin', 'sharpbox.js'), 'run', helloFile, '--json'], {
+        cwd: root,
+      });
       assert.equal(JSON.parse(r.stdout).status, 'ok', r.stderr);
       cli.push(r.ms);
     }
-    report('(b) round trip, CLI (new process + runner each time, n=10)', `p50 ${ms(percentile(cli, 50))} · p95 ${ms(percentile(cli, 95))}`);
+    report(
+      '(b) round trip, CLI (new process + runner each time, n=10)',
+      `p50 ${ms(percentile(cli, 50))} · p95 ${ms(percentile(cli, 95))}`,
+    );
 
     // (c) the floor again, after everything else
     const floorAfter = await measureFloor(config, work);
     const floorP50 = percentile([...floorBefore, ...floorAfter], 50);
     const floorDrift = Math.abs(percentile(floorAfter, 50) - percentile(floorBefore, 50)) / percentile(floorBefore, 50);
-    report('(c) floor: bare `dotnet exec` of a precompiled Hello World, before / after (n=30 each)', `p50 ${ms(percentile(floorBefore, 50))} / ${ms(percentile(floorAfter, 50))} · p95 ${ms(percentile(floorBefore, 95))} / ${ms(percentile(floorAfter, 95))}`);
-    if (floorDrift > 0.2) report('    WARNING: the floor moved by more than 20% during the bench', `${(floorDrift * 100).toFixed(0)}%: the machine was busy; ratios below are not reliable`);
+    report(
+      '(c) floor: bare `dotnet exec` of a precompiled Hello World, before / after (n=30 each)',
+      `p50 ${ms(percentile(floorBefore, 50))} / ${ms(percentile(floorAfter, 50))} · p95 ${ms(percentile(floorBefore, 95))} / ${ms(percentile(floorAfter, 95))}`,
+    );
+    if (floorDrift > 0.2)
+      report(
+        '    WARNING: the floor moved by more than 20% during the bench',
+        `${(floorDrift * 100).toFixed(0)}%: the machine was busy; ratios below are not reliable`,
+      );
 
     // (d) the seed's method, all of it: a new console project, build, run
     const seed: number[] = [];
@@ -197,7 +271,10 @@ async function main(): Promise<void> {
       seed.push(performance.now() - started);
     }
     const seedP50 = percentile(seed, 50);
-    report('(d) seed method: dotnet new console + dotnet build + dotnet run', `${ms(seedP50)} (median of ${seed.length})`);
+    report(
+      '(d) seed method: dotnet new console + dotnet build + dotnet run',
+      `${ms(seedP50)} (median of ${seed.length})`,
+    );
 
     // (n) what a C# user would pick today: the .NET 10 SDK's file-based `dotnet run file.cs`, new content each time, no sandbox
     const fileBased: number[] = [];
@@ -209,7 +286,10 @@ async function main(): Promise<void> {
       if (i >= 2) fileBased.push(r.ms); // the first two warm the SDK's build server
     }
     const fileP50 = percentile(fileBased, 50);
-    report('(n) `dotnet run file.cs` (.NET 10 file-based program, new content each time, no sandbox), warm, n=10', `p50 ${ms(fileP50)} · p95 ${ms(percentile(fileBased, 95))}`);
+    report(
+      '(n) `dotnet run file.cs` (.NET 10 file-based program, new content each time, no sandbox), warm, n=10',
+      `p50 ${ms(fileP50)} · p95 ${ms(percentile(fileBased, 95))}`,
+    );
 
     // (o) the real service process from outside: start, and memory by process, without and with the bot
     const { measureService } = await import('./serviceProcess.js');
@@ -217,13 +297,19 @@ async function main(): Promise<void> {
       const m = await measureService(withBot, work);
       const label = withBot ? 'with the bot (Discord fake)' : 'without the bot';
       report(`(o) \`node dist/src/main.js\` ${label}: spawn → "up"`, ms(m.startMs));
-      report(`(o) ${label}, idle RSS: service / compile servers / waiting sandboxes / all`, `${mb(m.serviceRss)} / ${mb(m.compilerRss)} (${m.compilers}) / ${mb(m.sandboxRss)} (${m.sandboxes}) / ${mb(m.totalRss)}`);
+      report(
+        `(o) ${label}, idle RSS: service / compile servers / waiting sandboxes / all`,
+        `${mb(m.serviceRss)} / ${mb(m.compilerRss)} (${m.compilers}) / ${mb(m.sandboxRss)} (${m.sandboxes}) / ${mb(m.totalRss)}`,
+      );
     }
 
     // (j) the aci backend in simulation, with a 30 s container start-up
     const { aciRun } = await import('./aci.js');
     const aci = await aciRun(30_000, false);
-    report('(j) aci (simulated, 30 s start-up): end to end / container / ours', `${ms(aci.totalMs)} / ${ms(aci.containerMs)} / ${ms(aci.overheadMs)} (${aci.status})`);
+    report(
+      '(j) aci (simulated, 30 s start-up): end to end / container / ours',
+      `${ms(aci.totalMs)} / ${ms(aci.containerMs)} / ${ms(aci.overheadMs)} (${aci.status})`,
+    );
     const warm = await aciRun(30_000, true);
     report('(j) aci with a warm pool (30 s start-up hidden): end to end', `${ms(warm.totalMs)} (${warm.status})`);
 
@@ -236,16 +322,34 @@ async function main(): Promise<void> {
 
     console.log('');
     const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
-    report('ratio spaced round trip p50 / floor p50 (target ≤ 0.6)', `${(tripP50 / floorP50).toFixed(2)} ${met(tripP50 / floorP50 <= 0.6)}`);
-    report('ratio back-to-back round trip p50 / floor p50 (target ≤ 1.0)', `${(b2bP50 / floorP50).toFixed(2)} ${met(b2bP50 / floorP50 <= 1.0)}`);
-    report('ratio seed method / spaced round trip p50 (target ≥ 30)', `${(seedP50 / tripP50).toFixed(0)} ${met(seedP50 / tripP50 >= 30)}`);
-    report('ratio `dotnet run file.cs` / spaced round trip p50 (target ≥ 5)', `${(fileP50 / tripP50).toFixed(1)} ${met(fileP50 / tripP50 >= 5)}`);
+    report(
+      'ratio spaced round trip p50 / floor p50 (target ≤ 0.6)',
+      `${(tripP50 / floorP50).toFixed(2)} ${met(tripP50 / floorP50 <= 0.6)}`,
+    );
+    report(
+      'ratio back-to-back round trip p50 / floor p50 (target ≤ 1.0)',
+      `${(b2bP50 / floorP50).toFixed(2)} ${met(b2bP50 / floorP50 <= 1.0)}`,
+    );
+    report(
+      'ratio seed method / spaced round trip p50 (target ≥ 30)',
+      `${(seedP50 / tripP50).toFixed(0)} ${met(seedP50 / tripP50 >= 30)}`,
+    );
+    report(
+      'ratio `dotnet run file.cs` / spaced round trip p50 (target ≥ 5)',
+      `${(fileP50 / tripP50).toFixed(1)} ${met(fileP50 / tripP50 >= 5)}`,
+    );
     report('targets: ≥ 30 Hello World runs/s on this machine', met(helloRate >= 30));
     report('targets: Discord first reply p50 ≤ 100 ms', discord.p50 <= 100 ? 'met' : 'NOT met');
-    report('targets: feed p99 event delay ≤ 50 ms, with and without a slow client', feed.p99 <= 50 && feed.p99WithSlow <= 50 ? 'met' : 'NOT met');
+    report(
+      'targets: feed p99 event delay ≤ 50 ms, with and without a slow client',
+      feed.p99 <= 50 && feed.p99WithSlow <= 50 ? 'met' : 'NOT met',
+    );
     report('targets: aci overhead beyond container time ≤ 1 s', aci.overheadMs <= 1000 ? 'met' : 'NOT met');
     report('targets: aci with the warm pool, end to end ≤ 3 s', warm.totalMs <= 3000 ? 'met' : 'NOT met');
-    report('targets: service ≤ 150 MB, compile server ≤ 400 MB idle (in-process runner)', met(idleService <= 150e6 && (idleCompiler ?? Infinity) <= 400e6));
+    report(
+      'targets: service ≤ 150 MB, compile server ≤ 400 MB idle (in-process runner)',
+      met(idleService <= 150e6 && (idleCompiler ?? Infinity) <= 400e6),
+    );
   } finally {
     await rm(work, { recursive: true, force: true });
   }

@@ -49,7 +49,7 @@ async function processes(): Promise<Proc[]> {
 export async function memoryOf(pid: number): Promise<Omit<ProcessMemory, 'startMs'>> {
   const all = await processes();
   const tree = new Set([pid]);
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of all) {
       if (!tree.has(p.pid) && tree.has(p.ppid)) {

@@ -86,7 +86,13 @@ export interface AciConfig {
    * What the service lets itself spend of Azure's per subscription and region budgets (budget.ts), shared
    * by every process on the same store: creates and deletes of container groups, ARM reads.
    */
-  budget: { createsPer5Min: number; createsPerHour: number; deletesPer5Min: number; deletesPerHour: number; armReadsPer10s: number };
+  budget: {
+    createsPer5Min: number;
+    createsPerHour: number;
+    deletesPer5Min: number;
+    deletesPerHour: number;
+    armReadsPer10s: number;
+  };
   storage: { connectionString: string | null; accountUrl: string | null; container: string };
   sweepIntervalMs: number;
   /** Extra time past a run's deadline before the sweeper may call its group and blobs orphans. */
@@ -222,7 +228,10 @@ class Reader {
   snowflakes(name: string): string[] {
     const raw = this.env[name];
     if (raw === undefined || raw.trim() === '') return [];
-    const ids = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+    const ids = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0);
     const bad = ids.filter((id) => !/^\d{15,21}$/.test(id));
     if (bad.length > 0) this.problems.push(`${name}: expected comma-separated Discord ids, got '${bad.join("', '")}'`);
     return ids.filter((id) => !bad.includes(id));
@@ -260,7 +269,9 @@ class Reader {
     const raw = this.env[name]?.trim();
     if (!raw) return fallback;
     if (!/^(memory:\/\/|sqlite:\/\/.+|rediss?:\/\/.+)$/.test(raw)) {
-      this.problems.push(`${name}: expected memory://, sqlite://PATH or redis://HOST:PORT, got '${raw.replace(/\/\/[^@/]*@/, '//…@')}'`);
+      this.problems.push(
+        `${name}: expected memory://, sqlite://PATH or redis://HOST:PORT, got '${raw.replace(/\/\/[^@/]*@/, '//…@')}'`,
+      );
       return fallback;
     }
     return raw;
@@ -332,14 +343,22 @@ export function loadConfig(env: Env = process.env): Config {
       image: env.ACI_IMAGE?.trim() ?? '',
       cpu: r.int('ACI_CPU', 1, 1, 4),
       memoryGb: r.int('ACI_MEMORY_MB', 1536, 512, 16_384) / 1024,
-      subnetIds: (env.ACI_SUBNET_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+      subnetIds: (env.ACI_SUBNET_IDS ?? '')
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       registry: env.ACI_REGISTRY_SERVER?.trim()
-        ? { server: env.ACI_REGISTRY_SERVER.trim(), username: env.ACI_REGISTRY_USERNAME?.trim() ?? '', password: r.secret('ACI_REGISTRY_PASSWORD') ?? '' }
+        ? {
+            server: env.ACI_REGISTRY_SERVER.trim(),
+            username: env.ACI_REGISTRY_USERNAME?.trim() ?? '',
+            password: r.secret('ACI_REGISTRY_PASSWORD') ?? '',
+          }
         : null,
       concurrency: r.int('ACI_CONCURRENCY', 20, 1, 1000),
       startupAllowanceMs: r.int('ACI_STARTUP_ALLOWANCE_MS', 120_000, 1000, 1_800_000),
       armEndpoint: r.url('AZURE_ARM_ENDPOINT', 'https://management.azure.com'),
-      disableInstanceDiscovery: r.oneOf('AZURE_DISABLE_INSTANCE_DISCOVERY', ['true', 'false'] as const, 'false') === 'true',
+      disableInstanceDiscovery:
+        r.oneOf('AZURE_DISABLE_INSTANCE_DISCOVERY', ['true', 'false'] as const, 'false') === 'true',
       maxThrottleWaitMs: r.int('ACI_MAX_THROTTLE_WAIT_MS', 10_000, 0, 600_000),
       // Azure allows 100 creates per 5 minutes and 300 per hour (the same for deletes); the defaults
       // leave a tenth of it to people and other tools. ARM's read bucket holds 250 and refills at 25/s:
@@ -398,8 +417,14 @@ export function loadConfig(env: Env = process.env): Config {
       host: env.HOST?.trim() || '127.0.0.1',
       port: r.int('PORT', 8080, 0, 65535),
       adminToken: r.secret('ADMIN_TOKEN'),
-      apiTokens: (env.API_TOKENS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
-      allowedOrigins: (env.ADMIN_ORIGINS ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+      apiTokens: (env.API_TOKENS ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
+      allowedOrigins: (env.ADMIN_ORIGINS ?? '')
+        .split(',')
+        .map((t) => t.trim())
+        .filter(Boolean),
       feedMaxClients: r.int('FEED_MAX_CLIENTS', 200, 1, 100_000),
       feedHeartbeatMs: r.int('FEED_HEARTBEAT_MS', 15_000, 100, 600_000),
       feedMaxBufferBytes: r.int('FEED_MAX_BUFFER_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
@@ -410,13 +435,22 @@ export function loadConfig(env: Env = process.env): Config {
     },
     logLevel: r.oneOf('LOG_LEVEL', ['debug', 'info', 'warn', 'error', 'silent'] as const, 'info'),
   };
-  if (config.http.adminToken && config.http.adminToken.length < 16) r.problems.push('ADMIN_TOKEN: use at least 16 characters (it guards code and output of every run)');
+  if (config.http.adminToken && config.http.adminToken.length < 16)
+    r.problems.push('ADMIN_TOKEN: use at least 16 characters (it guards code and output of every run)');
   if (config.backend === 'aci') {
     const a = config.aci;
-    for (const [name, value] of [['AZURE_SUBSCRIPTION_ID', a.subscriptionId], ['AZURE_RESOURCE_GROUP', a.resourceGroup], ['AZURE_LOCATION', a.location], ['ACI_IMAGE', a.image]] as const) {
+    for (const [name, value] of [
+      ['AZURE_SUBSCRIPTION_ID', a.subscriptionId],
+      ['AZURE_RESOURCE_GROUP', a.resourceGroup],
+      ['AZURE_LOCATION', a.location],
+      ['ACI_IMAGE', a.image],
+    ] as const) {
       if (!value) r.problems.push(`${name}: required with SHARPBOX_BACKEND=aci`);
     }
-    if (!a.storage.connectionString && !a.storage.accountUrl) r.problems.push('AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL: one is required with SHARPBOX_BACKEND=aci');
+    if (!a.storage.connectionString && !a.storage.accountUrl)
+      r.problems.push(
+        'AZURE_STORAGE_CONNECTION_STRING or AZURE_STORAGE_ACCOUNT_URL: one is required with SHARPBOX_BACKEND=aci',
+      );
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return deepFreeze(config);

@@ -12,7 +12,11 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function createLogger(level: Level, write: (line: string) => void = (l) => process.stderr.write(l), base: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  level: Level,
+  write: (line: string) => void = (l) => process.stderr.write(l),
+  base: Record<string, unknown> = {},
+): Logger {
   const emit = (at: Exclude<Level, 'silent'>) => (msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[at] < ORDER[level]) return;
     write(`${JSON.stringify({ level: at, time: new Date().toISOString(), msg, ...base, ...fields })}\n`);

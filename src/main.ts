@@ -18,14 +18,27 @@ async function main(): Promise<void> {
   const runner = await createRunner(config, { log, admissions: store.admissions });
   const fair = new FairRunner(runner, store.admissions, config.fairUse);
   const hub = new RunHub(runner);
-  const http = await startHttp(config.http, { fair, hub, metrics: createMetrics(runner), log: log.child({ component: 'http' }) });
+  const http = await startHttp(config.http, {
+    fair,
+    hub,
+    metrics: createMetrics(runner),
+    log: log.child({ component: 'http' }),
+  });
   let bot: Bot | null = null;
   if (config.discord.token) {
     bot = await startBot(config, fair, new GuildSettingsStore(store.keyv), log.child({ component: 'bot' }));
   } else {
-    log.warn('DISCORD_TOKEN is not set: running without the Discord bot (the runner is up; set DISCORD_TOKEN to connect)');
+    log.warn(
+      'DISCORD_TOKEN is not set: running without the Discord bot (the runner is up; set DISCORD_TOKEN to connect)',
+    );
   }
-  log.info('sharpbox is up', { backend: config.backend, slots: config.slots, store: store.kind, bot: Boolean(bot), http: http.url });
+  log.info('sharpbox is up', {
+    backend: config.backend,
+    slots: config.slots,
+    store: store.kind,
+    bot: Boolean(bot),
+    http: http.url,
+  });
 
   let stopping = false;
   const shutdown = async (signal: string): Promise<void> => {

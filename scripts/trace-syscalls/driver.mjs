@@ -15,8 +15,10 @@ try {
     if (!submitted.ok) throw new Error(`${file}: refused: ${submitted.message}`);
     const r = await submitted.handle.result;
     const tail = (s) => s.trim().split('\n').slice(-3).join(' | ').slice(0, 300);
-    const diags = r.diagnostics.map((d) => `${d.id} ${d.message}`).join(" / ");
-    console.log(`${basename(file)}: ${r.status}${diags ? ` [${diags}]` : ""} (${r.reason}) stdout: ${tail(r.stdout)} stderr: ${tail(r.stderr)}`);
+    const diags = r.diagnostics.map((d) => `${d.id} ${d.message}`).join(' / ');
+    console.log(
+      `${basename(file)}: ${r.status}${diags ? ` [${diags}]` : ''} (${r.reason}) stdout: ${tail(r.stdout)} stderr: ${tail(r.stderr)}`,
+    );
   }
 } finally {
   await runner.stop(0);

@@ -19,7 +19,13 @@ const initStart = new Map(); // pid -> line index where the filter starts to app
 const seccompAt = new Map(); // pid -> the line after its last prctl(PR_SET_SECCOMP)
 const execs = new Map(); // pid -> [line index, role] for each execve it made
 const roleOfExec = (line) =>
-  line.includes('execve("/sandbox/init"') ? 'init' : line.includes('"compile-server"') ? 'compiler' : line.includes('sharpbox-host.dll", "exec"') ? 'exec' : 'child';
+  line.includes('execve("/sandbox/init"')
+    ? 'init'
+    : line.includes('"compile-server"')
+      ? 'compiler'
+      : line.includes('sharpbox-host.dll", "exec"')
+        ? 'exec'
+        : 'child';
 lines.forEach((line, i) => {
   const m = LINE.exec(line);
   if (!m) return;
@@ -28,7 +34,8 @@ lines.forEach((line, i) => {
   if (m[3] && /^(clone|clone3|fork|vfork)$/.test(name) && line.endsWith('<unfinished ...>')) pending.set(pid, name);
   // bwrap installs the filter with prctl(PR_SET_SECCOMP) just before it execs init: count from there.
   if (m[3] === 'prctl' && line.includes('PR_SET_SECCOMP')) seccompAt.set(pid, i + 1);
-  if (m[3] === 'execve' && line.includes('execve("/sandbox/init"') && !initStart.has(pid)) initStart.set(pid, seccompAt.get(pid) ?? i);
+  if (m[3] === 'execve' && line.includes('execve("/sandbox/init"') && !initStart.has(pid))
+    initStart.set(pid, seccompAt.get(pid) ?? i);
   if (m[3] === 'execve') execs.set(pid, [...(execs.get(pid) ?? []), [i, roleOfExec(line)]]);
   if (/^(clone|clone3|fork|vfork)$/.test(name)) {
     const c = CHILD.exec(line);
@@ -36,7 +43,8 @@ lines.forEach((line, i) => {
   }
 });
 const inSandbox = (pid) => {
-  for (let p = pid, hops = 0; p !== undefined && hops < 100; p = parent.get(p), hops++) if (initStart.has(p)) return true;
+  for (let p = pid, hops = 0; p !== undefined && hops < 100; p = parent.get(p), hops++)
+    if (initStart.has(p)) return true;
   return false;
 };
 
@@ -77,14 +85,33 @@ const ARG_OF = {
 };
 const splitArgs = (s) => {
   const out = [];
-  let depth = 0, cur = '', q = false;
+  let depth = 0,
+    cur = '',
+    q = false;
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
-    if (q) { cur += ch; if (ch === '\\') { cur += s[++i] ?? ''; } else if (ch === '"') q = false; continue; }
-    if (ch === '"') { q = true; cur += ch; continue; }
+    if (q) {
+      cur += ch;
+      if (ch === '\\') {
+        cur += s[++i] ?? '';
+      } else if (ch === '"') q = false;
+      continue;
+    }
+    if (ch === '"') {
+      q = true;
+      cur += ch;
+      continue;
+    }
     if ('([{'.includes(ch)) depth++;
-    if (')]}'.includes(ch)) { if (depth === 0) break; depth--; }
-    if (ch === ',' && depth === 0) { out.push(cur.trim()); cur = ''; continue; }
+    if (')]}'.includes(ch)) {
+      if (depth === 0) break;
+      depth--;
+    }
+    if (ch === ',' && depth === 0) {
+      out.push(cur.trim());
+      cur = '';
+      continue;
+    }
     cur += ch;
   }
   if (cur.trim()) out.push(cur.trim());
@@ -115,6 +142,14 @@ lines.forEach((line, i) => {
 });
 for (const name of [...calls.keys()].sort()) {
   const { count, args, roles, errors } = calls.get(name);
-  const list = (m) => [...m].sort((a, b) => b[1] - a[1]).map(([v, n]) => `${v} ×${n}`).join('; ');
-  console.log([name, count, [...roles].sort().join(','), errors.size ? `failed: ${list(errors)}` : '', list(args)].join('\t').trimEnd());
+  const list = (m) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([v, n]) => `${v} ×${n}`)
+      .join('; ');
+  console.log(
+    [name, count, [...roles].sort().join(','), errors.size ? `failed: ${list(errors)}` : '', list(args)]
+      .join('\t')
+      .trimEnd(),
+  );
 }

@@ -13,7 +13,11 @@ const CSHARP = new Set(['cs', 'csharp', 'c#']);
  * next block with no language, is stdin. Returns null when there is no C# block.
  */
 export function extractCode(content: string): ExtractedCode | null {
-  const blocks = [...content.matchAll(FENCE)].map((m) => ({ lang: (m[1] ?? '').trim().toLowerCase(), body: m[2] ?? '', index: m.index ?? 0 }));
+  const blocks = [...content.matchAll(FENCE)].map((m) => ({
+    lang: (m[1] ?? '').trim().toLowerCase(),
+    body: m[2] ?? '',
+    index: m.index ?? 0,
+  }));
   const codeAt = blocks.findIndex((b) => CSHARP.has(b.lang));
   const code = blocks[codeAt];
   if (!code) return null;

@@ -33,7 +33,12 @@ export type BotConfig = Pick<Config, 'discord'> & {
   fairUse: Pick<FairUseConfig, 'userRunsPerMinute' | 'guildRunsPerMinute'>;
 };
 
-export async function startBot(config: BotConfig, fair: FairRunner, settings: GuildSettingsStore, log: Logger): Promise<Bot> {
+export async function startBot(
+  config: BotConfig,
+  fair: FairRunner,
+  settings: GuildSettingsStore,
+  log: Logger,
+): Promise<Bot> {
   const { discord } = config;
   if (!discord.token) throw new Error('startBot needs DISCORD_TOKEN');
   const client = new Client({
@@ -52,15 +57,29 @@ export async function startBot(config: BotConfig, fair: FairRunner, settings: Gu
     allowedMentions: { parse: [], repliedUser: false },
     // Several processes can share the gateway: each runs some shards (DISCORD_SHARDS=0,1/4), and they
     // share fair use and guild settings through the store (STORE_URL=redis://…).
-    ...(discord.shards === 'auto' ? { shards: 'auto' as const } : discord.shards ? { shards: discord.shards.ids, shardCount: discord.shards.count } : {}),
+    ...(discord.shards === 'auto'
+      ? { shards: 'auto' as const }
+      : discord.shards
+        ? { shards: discord.shards.ids, shardCount: discord.shards.count }
+        : {}),
   });
   const rest = client.rest;
   const inflight = new InflightStore(discord.stateFile);
   const submit: SessionDeps['submit'] = async (request, who) => {
     const s = await settings.get(who.guild);
-    return fair.submit(request, who, { userRunsPerMinute: s.userRunsPerMinute, guildRunsPerMinute: s.guildRunsPerMinute });
+    return fair.submit(request, who, {
+      userRunsPerMinute: s.userRunsPerMinute,
+      guildRunsPerMinute: s.guildRunsPerMinute,
+    });
   };
-  const deps: SessionDeps = { rest, submit, inflight, log, editIntervalMs: discord.editIntervalMs, outputCapBytes: config.limits.outputBytes };
+  const deps: SessionDeps = {
+    rest,
+    submit,
+    inflight,
+    log,
+    editIntervalMs: discord.editIntervalMs,
+    outputCapBytes: config.limits.outputBytes,
+  };
   const sessions = new SessionRegistry(deps);
   const ctx: BotContext = {
     rest,
@@ -68,7 +87,10 @@ export async function startBot(config: BotConfig, fair: FairRunner, settings: Gu
     sessions,
     discord,
     sourceBytes: config.limits.sourceBytes,
-    caps: { userRunsPerMinute: config.fairUse.userRunsPerMinute, guildRunsPerMinute: config.fairUse.guildRunsPerMinute },
+    caps: {
+      userRunsPerMinute: config.fairUse.userRunsPerMinute,
+      guildRunsPerMinute: config.fairUse.guildRunsPerMinute,
+    },
     settings,
   };
 
@@ -76,16 +98,38 @@ export async function startBot(config: BotConfig, fair: FairRunner, settings: Gu
   const guard =
     <A extends unknown[]>(name: string, fn: (...args: A) => Promise<void>) =>
     (...args: A): void => {
-      fn(...args).catch((err: unknown) => log.error('bot handler failed', { handler: name, err: err instanceof Error ? err.message : String(err) }));
+      fn(...args).catch((err: unknown) =>
+        log.error('bot handler failed', { handler: name, err: err instanceof Error ? err.message : String(err) }),
+      );
     };
-  client.on(Events.MessageCreate, guard('messageCreate', (message: Message) => onMessageCreate(ctx, message)));
-  client.on(Events.MessageReactionAdd, guard('messageReactionAdd', (reaction, user) => onReaction(ctx, reaction, user)));
-  client.on(Events.MessageUpdate, guard('messageUpdate', (_old: Message | PartialMessage, updated: Message | PartialMessage) => onMessageUpdate(ctx, updated)));
-  client.on(Events.MessageDelete, guard('messageDelete', (message: Message | PartialMessage) => onMessageDelete(ctx, message)));
-  client.on(Events.InteractionCreate, guard('interactionCreate', (interaction) => onInteraction(ctx, interaction)));
+  client.on(
+    Events.MessageCreate,
+    guard('messageCreate', (message: Message) => onMessageCreate(ctx, message)),
+  );
+  client.on(
+    Events.MessageReactionAdd,
+    guard('messageReactionAdd', (reaction, user) => onReaction(ctx, reaction, user)),
+  );
+  client.on(
+    Events.MessageUpdate,
+    guard('messageUpdate', (_old: Message | PartialMessage, updated: Message | PartialMessage) =>
+      onMessageUpdate(ctx, updated),
+    ),
+  );
+  client.on(
+    Events.MessageDelete,
+    guard('messageDelete', (message: Message | PartialMessage) => onMessageDelete(ctx, message)),
+  );
+  client.on(
+    Events.InteractionCreate,
+    guard('interactionCreate', (interaction) => onInteraction(ctx, interaction)),
+  );
   client.on(Events.ShardResume, (shard) => log.info('gateway resumed', { shard }));
   client.on(Events.ShardDisconnect, (event, shard) => {
-    if (event.code === 4014) log.error('Discord refused the privileged Message Content intent: enable it in the Developer Portal (Bot → Privileged Gateway Intents) or set BOT_MESSAGE_CONTENT=off');
+    if (event.code === 4014)
+      log.error(
+        'Discord refused the privileged Message Content intent: enable it in the Developer Portal (Bot → Privileged Gateway Intents) or set BOT_MESSAGE_CONTENT=off',
+      );
     else if (event.code === 4004) log.error('Discord refused DISCORD_TOKEN (authentication failed)');
     else log.warn('gateway disconnected', { shard, code: event.code });
   });
@@ -95,7 +139,10 @@ export async function startBot(config: BotConfig, fair: FairRunner, settings: Gu
   await client.login(discord.token);
   // A refused intent or token closes the gateway for good; do not wait forever for READY.
   let readyTimer: NodeJS.Timeout | undefined;
-  const readyOrTimeout = await Promise.race([ready.then(() => true), new Promise<false>((r) => (readyTimer = setTimeout(() => r(false), READY_TIMEOUT_MS)))]);
+  const readyOrTimeout = await Promise.race([
+    ready.then(() => true),
+    new Promise<false>((r) => (readyTimer = setTimeout(() => r(false), READY_TIMEOUT_MS))),
+  ]);
   clearTimeout(readyTimer);
   if (!readyOrTimeout) {
     await client.destroy();
@@ -104,14 +151,29 @@ export async function startBot(config: BotConfig, fair: FairRunner, settings: Gu
   const appId = client.application?.id ?? client.user?.id;
   if (!appId) throw new Error('Discord sent no application id in READY');
   const definitions = commandDefinitions(config.limits.sourceBytes);
-  await rest.put(discord.guildId ? Routes.applicationGuildCommands(appId, discord.guildId) : Routes.applicationCommands(appId), { body: definitions });
+  await rest.put(
+    discord.guildId ? Routes.applicationGuildCommands(appId, discord.guildId) : Routes.applicationCommands(appId),
+    { body: definitions },
+  );
 
   // Replies of runs a previous process left in flight (it crashed or was killed) say so now.
   for (const record of await inflight.takeLeftovers()) {
-    const session = sessions.create({ id: record.session, userId: record.userId, guildId: record.guildId ?? null, code: record.code, stdin: record.stdin, source: record.source });
+    const session = sessions.create({
+      id: record.session,
+      userId: record.userId,
+      guildId: record.guildId ?? null,
+      code: record.code,
+      stdin: record.stdin,
+      source: record.source,
+    });
     session.interrupted(record.reply);
   }
-  log.info('discord bot ready', { user: client.user?.tag, shards: client.ws.shards.map((s) => s.id), commands: discord.guildId ? `guild ${discord.guildId}` : 'global', autorunChannels: discord.autorunChannels.length });
+  log.info('discord bot ready', {
+    user: client.user?.tag,
+    shards: client.ws.shards.map((s) => s.id),
+    commands: discord.guildId ? `guild ${discord.guildId}` : 'global',
+    autorunChannels: discord.autorunChannels.length,
+  });
 
   return {
     client,

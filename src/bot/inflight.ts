@@ -37,7 +37,17 @@ export class InflightStore {
       .filter((r) => typeof r?.session === 'string' && r.reply)
       .map((r) =>
         // Records written before tokens were dated: the token is as old as the run.
-        r.reply.kind === 'interaction' ? { ...r, reply: { ...r.reply, tokenIssuedAt: r.reply.tokenIssuedAt ?? Date.parse(r.startedAt), channelId: r.reply.channelId ?? null, messageId: r.reply.messageId ?? null } } : r,
+        r.reply.kind === 'interaction'
+          ? {
+              ...r,
+              reply: {
+                ...r.reply,
+                tokenIssuedAt: r.reply.tokenIssuedAt ?? Date.parse(r.startedAt),
+                channelId: r.reply.channelId ?? null,
+                messageId: r.reply.messageId ?? null,
+              },
+            }
+          : r,
       );
   }
 
@@ -52,12 +62,14 @@ export class InflightStore {
 
   private persist(): Promise<void> {
     // Serialised: each write waits for the previous one and writes the state as it is then.
-    this.writing = this.writing.catch(() => undefined).then(async () => {
-      await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
-      const tmp = `${this.file}.${process.pid}.tmp`;
-      await writeFile(tmp, JSON.stringify([...this.records.values()]), { mode: 0o600 });
-      await rename(tmp, this.file);
-    });
+    this.writing = this.writing
+      .catch(() => undefined)
+      .then(async () => {
+        await mkdir(dirname(this.file), { recursive: true, mode: 0o700 });
+        const tmp = `${this.file}.${process.pid}.tmp`;
+        await writeFile(tmp, JSON.stringify([...this.records.values()]), { mode: 0o600 });
+        await rename(tmp, this.file);
+      });
     return this.writing;
   }
 }

@@ -5,8 +5,24 @@
 // out within 3 s. Anything that can take longer (downloading a file, fair-use admission and guild
 // settings in the store) comes after a deferral; answers that need nothing remote (a modal, "no code
 // here", a permission refusal) are sent at once.
-import { InteractionResponseType, MessageFlags, PermissionFlagsBits, Routes, type ButtonInteraction, type ChatInputCommandInteraction, type Interaction } from 'discord.js';
-import { MODAL_CODE, MODAL_ID, MODAL_STDIN, RUN_COMMAND, RUN_MESSAGE_COMMAND, runModal, SETTINGS_COMMAND } from './commands.js';
+import {
+  InteractionResponseType,
+  MessageFlags,
+  PermissionFlagsBits,
+  Routes,
+  type ButtonInteraction,
+  type ChatInputCommandInteraction,
+  type Interaction,
+} from 'discord.js';
+import {
+  MODAL_CODE,
+  MODAL_ID,
+  MODAL_STDIN,
+  RUN_COMMAND,
+  RUN_MESSAGE_COMMAND,
+  runModal,
+  SETTINGS_COMMAND,
+} from './commands.js';
 import type { BotContext } from './context.js';
 import { extractCode } from './extract.js';
 import { refusalText } from './refusals.js';
@@ -16,7 +32,12 @@ import { startDeferred } from './starts.js';
 
 const ATTACHMENT_FETCH_MS = 10_000;
 
-const refOf = (interaction: Interaction & { token: string }): InteractionRef => ({ id: interaction.id, token: interaction.token, applicationId: interaction.applicationId, channelId: interaction.channelId });
+const refOf = (interaction: Interaction & { token: string }): InteractionRef => ({
+  id: interaction.id,
+  token: interaction.token,
+  applicationId: interaction.applicationId,
+  channelId: interaction.channelId,
+});
 const whoOf = (interaction: Interaction) => ({ userId: interaction.user.id, guildId: interaction.guildId });
 
 export async function onInteraction(ctx: BotContext, interaction: Interaction): Promise<void> {
@@ -24,7 +45,10 @@ export async function onInteraction(ctx: BotContext, interaction: Interaction): 
   if (interaction.isModalSubmit() && interaction.customId === MODAL_ID) {
     if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const ref = await defer(ctx.rest, refOf(interaction));
-    const code = { code: interaction.fields.getTextInputValue(MODAL_CODE), stdin: interaction.fields.getTextInputValue(MODAL_STDIN) ?? '' };
+    const code = {
+      code: interaction.fields.getTextInputValue(MODAL_CODE),
+      stdin: interaction.fields.getTextInputValue(MODAL_STDIN) ?? '',
+    };
     return startDeferred(ctx, ref, whoOf(interaction), code, null);
   }
   if (interaction.isMessageContextMenuCommand() && interaction.commandName === RUN_MESSAGE_COMMAND) {
@@ -36,7 +60,8 @@ export async function onInteraction(ctx: BotContext, interaction: Interaction): 
     return startDeferred(ctx, ref, whoOf(interaction), code, { channelId: target.channelId, messageId: target.id });
   }
   if (interaction.isButton() && interaction.customId.startsWith('sb:')) return onButton(ctx, interaction);
-  if (interaction.isChatInputCommand() && interaction.commandName === SETTINGS_COMMAND) return onSettings(ctx, interaction);
+  if (interaction.isChatInputCommand() && interaction.commandName === SETTINGS_COMMAND)
+    return onSettings(ctx, interaction);
 }
 
 async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
@@ -45,12 +70,21 @@ async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction):
   const inline = interaction.options.getString('code') ?? '';
   const stdin = interaction.options.getString('stdin') ?? '';
   if (!file && inline.trim().length === 0) {
-    await ctx.rest.post(Routes.interactionCallback(interaction.id, interaction.token), { body: { type: InteractionResponseType.Modal, data: runModal() }, auth: false });
+    await ctx.rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
+      body: { type: InteractionResponseType.Modal, data: runModal() },
+      auth: false,
+    });
     return;
   }
   // Checked before anything is fetched: a file too large or of the wrong kind is refused at once.
-  if (file && !/\.cs$/i.test(file.name)) return ephemeral(ctx.rest, interaction, refusalText({ code: 'NOT_A_CS_FILE' }));
-  if (file && file.size > ctx.sourceBytes) return ephemeral(ctx.rest, interaction, refusalText({ code: 'FILE_TOO_LARGE', size: file.size, limit: ctx.sourceBytes }));
+  if (file && !/\.cs$/i.test(file.name))
+    return ephemeral(ctx.rest, interaction, refusalText({ code: 'NOT_A_CS_FILE' }));
+  if (file && file.size > ctx.sourceBytes)
+    return ephemeral(
+      ctx.rest,
+      interaction,
+      refusalText({ code: 'FILE_TOO_LARGE', size: file.size, limit: ctx.sourceBytes }),
+    );
   const ref = await defer(ctx.rest, refOf(interaction));
   let code = inline;
   if (file) {
@@ -84,7 +118,11 @@ async function onButton(ctx: BotContext, interaction: ButtonInteraction): Promis
   const owner = session?.userId ?? interaction.message.mentions.repliedUser?.id ?? null;
   const moderator = interaction.memberPermissions?.has(PermissionFlagsBits.ManageMessages) ?? false;
   if (interaction.user.id !== owner && !moderator) {
-    return ephemeral(ctx.rest, interaction, '🔒 Only the person who ran this code (or someone who can manage messages) can do that.');
+    return ephemeral(
+      ctx.rest,
+      interaction,
+      '🔒 Only the person who ran this code (or someone who can manage messages) can do that.',
+    );
   }
   if (action === 'cancel') {
     if (!session || session.done) return ephemeral(ctx.rest, interaction, 'That run is already over.');
@@ -112,7 +150,11 @@ async function onButton(ctx: BotContext, interaction: ButtonInteraction): Promis
 
 async function onSettings(ctx: BotContext, interaction: ChatInputCommandInteraction): Promise<void> {
   if (!interaction.guildId || !interaction.memberPermissions?.has(PermissionFlagsBits.ManageGuild)) {
-    return ephemeral(ctx.rest, interaction, '🔒 Only members who can manage this server can change sharpbox\'s settings.');
+    return ephemeral(
+      ctx.rest,
+      interaction,
+      "🔒 Only members who can manage this server can change sharpbox's settings.",
+    );
   }
   // The settings live in the store (maybe Redis): answer within Discord's 3 s first, privately.
   await ctx.rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
@@ -131,9 +173,15 @@ async function onSettings(ctx: BotContext, interaction: ChatInputCommandInteract
   if (userRate !== null) change.userRunsPerMinute = userRate;
   const guildRate = o.getInteger('guild_runs_per_minute');
   if (guildRate !== null) change.guildRunsPerMinute = guildRate;
-  const current = Object.keys(change).length === 0 ? await ctx.settings.get(interaction.guildId) : await ctx.settings.update(interaction.guildId, (s) => applyChange(s, change, ctx.caps));
+  const current =
+    Object.keys(change).length === 0
+      ? await ctx.settings.get(interaction.guildId)
+      : await ctx.settings.update(interaction.guildId, (s) => applyChange(s, change, ctx.caps));
   await ctx.rest.patch(Routes.webhookMessage(interaction.applicationId, interaction.token, '@original'), {
-    body: { content: describeSettings(current, { reactionTrigger: ctx.discord.reactionTrigger, ...ctx.caps }), allowed_mentions: { parse: [] } },
+    body: {
+      content: describeSettings(current, { reactionTrigger: ctx.discord.reactionTrigger, ...ctx.caps }),
+      allowed_mentions: { parse: [] },
+    },
     auth: false,
   });
 }

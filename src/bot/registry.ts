@@ -37,7 +37,10 @@ export class SessionRegistry {
   /** Resolves when every reply shows its final state, or after timeoutMs. */
   async settled(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.all([...this.sessions.values()].map((s) => s.settled())), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    await Promise.race([
+      Promise.all([...this.sessions.values()].map((s) => s.settled())),
+      new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
     clearTimeout(timer);
   }
 

@@ -4,7 +4,14 @@
 // From discord-api-types (what discord.js re-exports): the renderer needs two enums, not the client,
 // which takes seconds to load (it matters to the mutation runs, which load this file per mutant).
 import { ButtonStyle, ComponentType } from 'discord-api-types/v10';
-import { aboutWait, formatBytes, statsParts, type Diagnostic, type RunResult, type RunStatus } from '../runner/index.js';
+import {
+  aboutWait,
+  formatBytes,
+  statsParts,
+  type Diagnostic,
+  type RunResult,
+  type RunStatus,
+} from '../runner/index.js';
 import { escapeSafeCut, sanitizeBlock, sanitizeInline } from './sanitize.js';
 
 /** Message content, as resources/message.mdx (Create Message: "up to 2000 characters"). */
@@ -64,15 +71,34 @@ const TITLE: Record<RunStatus, [string, string]> = {
 };
 
 export function render(state: ReplyState, session: string): RenderedReply {
-  const base = { files: [] as RenderedReply['files'], allowedMentions: { parse: [] as [], repliedUser: false as const } };
-  const cancel = row([{ type: ComponentType.Button, style: ButtonStyle.Danger, label: 'Cancel', custom_id: buttonId('cancel', session) }]);
+  const base = {
+    files: [] as RenderedReply['files'],
+    allowedMentions: { parse: [] as [], repliedUser: false as const },
+  };
+  const cancel = row([
+    { type: ComponentType.Button, style: ButtonStyle.Danger, label: 'Cancel', custom_id: buttonId('cancel', session) },
+  ]);
   const after = row([
-    { type: ComponentType.Button, style: ButtonStyle.Primary, label: 'Run again', custom_id: buttonId('rerun', session) },
-    { type: ComponentType.Button, style: ButtonStyle.Secondary, label: 'Delete', custom_id: buttonId('delete', session) },
+    {
+      type: ComponentType.Button,
+      style: ButtonStyle.Primary,
+      label: 'Run again',
+      custom_id: buttonId('rerun', session),
+    },
+    {
+      type: ComponentType.Button,
+      style: ButtonStyle.Secondary,
+      label: 'Delete',
+      custom_id: buttonId('delete', session),
+    },
   ]);
   switch (state.phase) {
     case 'pending':
-      return { ...base, content: `⏳ **Queued** · ${state.position <= 1 ? 'next in line' : `position ${state.position} in line`}${state.etaMs === undefined ? '' : ` · ${aboutWait(state.etaMs)}`}`, components: [cancel] };
+      return {
+        ...base,
+        content: `⏳ **Queued** · ${state.position <= 1 ? 'next in line' : `position ${state.position} in line`}${state.etaMs === undefined ? '' : ` · ${aboutWait(state.etaMs)}`}`,
+        components: [cancel],
+      };
     case 'compiling':
       return { ...base, content: '⚙️ **Compiling…**', components: [cancel] };
     case 'running': {
@@ -83,7 +109,20 @@ export function render(state: ReplyState, session: string): RenderedReply {
       return { ...base, content: joinLines([head, codeBlock(block.text)]), components: [cancel] };
     }
     case 'interrupted':
-      return { ...base, content: '⚠️ **Interrupted** · the bot restarted while this was running; nothing was lost but the run itself', components: [row([{ type: ComponentType.Button, style: ButtonStyle.Primary, label: 'Run again', custom_id: buttonId('rerun', session) }])] };
+      return {
+        ...base,
+        content: '⚠️ **Interrupted** · the bot restarted while this was running; nothing was lost but the run itself',
+        components: [
+          row([
+            {
+              type: ComponentType.Button,
+              style: ButtonStyle.Primary,
+              label: 'Run again',
+              custom_id: buttonId('rerun', session),
+            },
+          ]),
+        ],
+      };
     case 'done':
       return { ...base, ...renderDone(state.result, state.output), components: [after] };
   }
@@ -116,7 +155,10 @@ function renderDone(result: RunResult, output: string): Pick<RenderedReply, 'con
     ? `-# output.txt has the first ${formatBytes(MAX_ATTACHMENT_BYTES)} of the output${result.truncated ? '; the run was cut at the output limit' : ''}`
     : `-# full output in output.txt${result.truncated ? ' (cut at the output limit)' : ''}`;
   block = fitOutput(output, blockBudget(parts, [footer]), 'both');
-  return { content: joinLines([...parts, codeBlock(block.text), footer]), files: [{ name: 'output.txt', data: file.data }] };
+  return {
+    content: joinLines([...parts, codeBlock(block.text), footer]),
+    files: [{ name: 'output.txt', data: file.data }],
+  };
 }
 
 /**
@@ -152,7 +194,10 @@ export function diagnosticLine(d: Diagnostic): string {
 function buttonId(action: keyof typeof CUSTOM_ID, session: string): string {
   const id = CUSTOM_ID[action](session);
   // Discord refuses the whole message over one long custom_id (50035), so say whose fault it is here.
-  if (id.length > MAX_CUSTOM_ID) throw new RangeError(`session id '${session.slice(0, 20)}…' makes a custom_id of ${id.length} characters (Discord allows ${MAX_CUSTOM_ID})`);
+  if (id.length > MAX_CUSTOM_ID)
+    throw new RangeError(
+      `session id '${session.slice(0, 20)}…' makes a custom_id of ${id.length} characters (Discord allows ${MAX_CUSTOM_ID})`,
+    );
   return id;
 }
 
@@ -173,7 +218,11 @@ const marker = (n: number, unit: string): string => `… ${n} ${unit}${n === 1 ?
  * characters instead. The result is never longer than the budget, and only the part shown is sanitized
  * (sanitizing a whole megabyte of backticks or zero-width spaces takes about a second).
  */
-export function fitOutput(raw: string, budget: number, keep: 'both' | 'tail' | 'head'): { text: string; trimmed: boolean } {
+export function fitOutput(
+  raw: string,
+  budget: number,
+  keep: 'both' | 'tail' | 'head',
+): { text: string; trimmed: boolean } {
   const normal = raw.replace(/\r\n?/g, '\n').replace(/\n$/, '');
   const total = countLines(normal);
   let head: string[];
@@ -188,7 +237,11 @@ export function fitOutput(raw: string, budget: number, keep: 'both' | 'tail' | '
   // (terminal escapes go): lines far longer than the budget are not worth sanitizing whole.
   const keptRaw = [...head, ...tail].reduce((n, l) => n + l.length + 1, 0);
   if (keptRaw <= SEARCH_FACTOR * budget) {
-    const text = joinLines([...head.map(sanitizeBlock), ...(omittedLines > 0 ? [marker(omittedLines, 'line')] : []), ...tail.map(sanitizeBlock)]);
+    const text = joinLines([
+      ...head.map(sanitizeBlock),
+      ...(omittedLines > 0 ? [marker(omittedLines, 'line')] : []),
+      ...tail.map(sanitizeBlock),
+    ]);
     if (text.length <= budget) return { text, trimmed: omittedLines > 0 };
   }
   return cutByCharacters(normal, Math.max(0, budget), keep);
@@ -232,7 +285,11 @@ const SEARCH_FACTOR = 4;
  * Keeps the ends of `text` (raw) around a "… N characters omitted …" marker, sanitized, in at most `budget`
  * code units. The marker is measured with the largest count it could show, so the pieces always fit.
  */
-function cutByCharacters(text: string, budget: number, keep: 'both' | 'tail' | 'head'): { text: string; trimmed: boolean } {
+function cutByCharacters(
+  text: string,
+  budget: number,
+  keep: 'both' | 'tail' | 'head',
+): { text: string; trimmed: boolean } {
   const pieces = keep === 'both' ? 3 : 2;
   // Code units bound code points from above, so the marker never grows past this length.
   const room = budget - marker(text.length, 'character').length - (pieces - 1);
@@ -252,7 +309,12 @@ function cutByCharacters(text: string, budget: number, keep: 'both' | 'tail' | '
     const whole = sanitizeBlock(text);
     if (whole.length <= budget) return { text: whole, trimmed: false };
   }
-  return { text: joinLines([first.text, omitted > 0 ? marker(omitted, 'character') : '', last.text].filter((p) => p.length > 0)), trimmed: true };
+  return {
+    text: joinLines(
+      [first.text, omitted > 0 ? marker(omitted, 'character') : '', last.text].filter((p) => p.length > 0),
+    ),
+    trimmed: true,
+  };
 }
 
 /** The longest raw prefix of `text` (whole code points) whose sanitized form fits in `room`, found by bisection. */
@@ -274,7 +336,11 @@ function fittingSuffix(text: string, room: number): { taken: number; text: strin
   });
 }
 
-function fitting(length: number, room: number, take: (n: number) => { taken: number; text: string }): { taken: number; text: string } {
+function fitting(
+  length: number,
+  room: number,
+  take: (n: number) => { taken: number; text: string },
+): { taken: number; text: string } {
   let best = { taken: 0, text: '' };
   let lo = 0;
   let hi = Math.min(length, SEARCH_FACTOR * room);
@@ -291,8 +357,10 @@ function fitting(length: number, room: number, take: (n: number) => { taken: num
   return best;
 }
 
-const isHigh = (s: string, i: number): boolean => i >= 0 && i < s.length && s.charCodeAt(i) >= 0xd800 && s.charCodeAt(i) <= 0xdbff;
-const isLow = (s: string, i: number): boolean => i >= 0 && i < s.length && s.charCodeAt(i) >= 0xdc00 && s.charCodeAt(i) <= 0xdfff;
+const isHigh = (s: string, i: number): boolean =>
+  i >= 0 && i < s.length && s.charCodeAt(i) >= 0xd800 && s.charCodeAt(i) <= 0xdbff;
+const isLow = (s: string, i: number): boolean =>
+  i >= 0 && i < s.length && s.charCodeAt(i) >= 0xdc00 && s.charCodeAt(i) <= 0xdfff;
 
 /** Characters as Discord counts them (code points) in text[from, to). */
 function codePoints(text: string, from: number, to: number): number {

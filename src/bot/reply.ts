@@ -70,7 +70,12 @@ export interface InteractionRef {
   channelId: string | null;
 }
 
-export async function replyToMessage(rest: REST, channelId: string, messageId: string, reply: RenderedReply): Promise<ReplyRef> {
+export async function replyToMessage(
+  rest: REST,
+  channelId: string,
+  messageId: string,
+  reply: RenderedReply,
+): Promise<ReplyRef> {
   const { body, files } = toPayload(reply);
   const created = (await rest.post(Routes.channelMessages(channelId), {
     body: { ...body, message_reference: { message_id: messageId, fail_if_not_exists: false } },
@@ -86,8 +91,18 @@ export async function replyToMessage(rest: REST, channelId: string, messageId: s
  */
 export async function defer(rest: REST, interaction: InteractionRef): Promise<InteractionReplyRef> {
   const tokenIssuedAt = Date.now();
-  await rest.post(Routes.interactionCallback(interaction.id, interaction.token), { body: { type: InteractionResponseType.DeferredChannelMessageWithSource }, auth: false });
-  return { kind: 'interaction', applicationId: interaction.applicationId, token: interaction.token, tokenIssuedAt, channelId: interaction.channelId, messageId: null };
+  await rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
+    body: { type: InteractionResponseType.DeferredChannelMessageWithSource },
+    auth: false,
+  });
+  return {
+    kind: 'interaction',
+    applicationId: interaction.applicationId,
+    token: interaction.token,
+    tokenIssuedAt,
+    channelId: interaction.channelId,
+    messageId: null,
+  };
 }
 
 /**
@@ -95,21 +110,36 @@ export async function defer(rest: REST, interaction: InteractionRef): Promise<In
  * ephemeral follow-up says why.
  */
 export async function refuseDeferred(rest: REST, ref: InteractionReplyRef, content: string): Promise<void> {
-  await rest.delete(Routes.webhookMessage(ref.applicationId, ref.token, '@original'), { auth: false }).catch(() => undefined);
-  await rest.post(Routes.webhook(ref.applicationId, ref.token), { body: { content, flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS }, auth: false });
+  await rest
+    .delete(Routes.webhookMessage(ref.applicationId, ref.token, '@original'), { auth: false })
+    .catch(() => undefined);
+  await rest.post(Routes.webhook(ref.applicationId, ref.token), {
+    body: { content, flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS },
+    auth: false,
+  });
 }
 
 /** An answer only the clicking user sees (refusals, permission messages), as the first response. */
-export async function ephemeral(rest: REST, interaction: { id: string; token: string }, content: string): Promise<void> {
+export async function ephemeral(
+  rest: REST,
+  interaction: { id: string; token: string },
+  content: string,
+): Promise<void> {
   await rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
-    body: { type: InteractionResponseType.ChannelMessageWithSource, data: { content, flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS } },
+    body: {
+      type: InteractionResponseType.ChannelMessageWithSource,
+      data: { content, flags: MessageFlags.Ephemeral, allowed_mentions: NO_MENTIONS },
+    },
     auth: false,
   });
 }
 
 /** Acknowledges a button click without changing its message now (the session edits it). */
 export async function acknowledge(rest: REST, interaction: { id: string; token: string }): Promise<void> {
-  await rest.post(Routes.interactionCallback(interaction.id, interaction.token), { body: { type: InteractionResponseType.DeferredMessageUpdate }, auth: false });
+  await rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
+    body: { type: InteractionResponseType.DeferredMessageUpdate },
+    auth: false,
+  });
 }
 
 /** Whether an interaction reply's token is still good for an edit. */
@@ -129,7 +159,11 @@ export async function editReply(rest: REST, ref: ReplyRef, reply: RenderedReply)
     return ref;
   }
   if (tokenFresh(ref)) {
-    const message = (await rest.patch(Routes.webhookMessage(ref.applicationId, ref.token, '@original'), { body, files, auth: false })) as { id?: string; channel_id?: string } | null;
+    const message = (await rest.patch(Routes.webhookMessage(ref.applicationId, ref.token, '@original'), {
+      body,
+      files,
+      auth: false,
+    })) as { id?: string; channel_id?: string } | null;
     return { ...ref, messageId: message?.id ?? ref.messageId, channelId: message?.channel_id ?? ref.channelId };
   }
   if (ref.channelId && ref.messageId) {
@@ -148,7 +182,10 @@ export async function postBeside(rest: REST, ref: ReplyRef, reply: RenderedReply
   if (!channelId) return null;
   const { body, files } = toPayload(reply);
   const created = (await rest.post(Routes.channelMessages(channelId), {
-    body: { ...body, ...(ref.messageId ? { message_reference: { message_id: ref.messageId, fail_if_not_exists: false } } : {}) },
+    body: {
+      ...body,
+      ...(ref.messageId ? { message_reference: { message_id: ref.messageId, fail_if_not_exists: false } } : {}),
+    },
     files,
   })) as { id: string };
   return { kind: 'message', channelId, messageId: created.id };
@@ -156,7 +193,8 @@ export async function postBeside(rest: REST, ref: ReplyRef, reply: RenderedReply
 
 export async function deleteReply(rest: REST, ref: ReplyRef): Promise<void> {
   if (ref.kind === 'message') await rest.delete(Routes.channelMessage(ref.channelId, ref.messageId));
-  else if (tokenFresh(ref)) await rest.delete(Routes.webhookMessage(ref.applicationId, ref.token, '@original'), { auth: false });
+  else if (tokenFresh(ref))
+    await rest.delete(Routes.webhookMessage(ref.applicationId, ref.token, '@original'), { auth: false });
   else if (ref.channelId && ref.messageId) await rest.delete(Routes.channelMessage(ref.channelId, ref.messageId));
 }
 

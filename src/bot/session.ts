@@ -8,7 +8,15 @@ import type { RunHandle, RunRequest, SubmitResult } from '../runner/index.js';
 import type { InflightStore } from './inflight.js';
 import { refusalText } from './refusals.js';
 import { render, type RenderedReply, type ReplyState } from './render.js';
-import { deleteReply, discordCode, editReply, GONE_CODES, postBeside, TokenExpiredError, type ReplyRef } from './reply.js';
+import {
+  deleteReply,
+  discordCode,
+  editReply,
+  GONE_CODES,
+  postBeside,
+  TokenExpiredError,
+  type ReplyRef,
+} from './reply.js';
 
 /** How often a running reply's elapsed time is refreshed when nothing else changed. */
 const ELAPSED_REFRESH_MS = 5000;
@@ -86,7 +94,10 @@ export class RunSession {
     this.generation += 1;
     const generation = this.generation;
     this.transcript = '';
-    const submitted = await this.deps.submit({ source: this.code, stdin: this.stdin, labels: { session: this.id } }, { user: this.userId, guild: this.guildId });
+    const submitted = await this.deps.submit(
+      { source: this.code, stdin: this.stdin, labels: { session: this.id } },
+      { user: this.userId, guild: this.guildId },
+    );
     if (generation !== this.generation) {
       if (submitted.ok) submitted.handle.cancel(); // superseded while being admitted
       return this.current();
@@ -97,7 +108,11 @@ export class RunSession {
       return this.current();
     }
     this.handle = submitted.handle;
-    this.state = { phase: 'pending', position: submitted.handle.queuePosition() ?? 1, etaMs: submitted.handle.queueEtaMs() ?? undefined };
+    this.state = {
+      phase: 'pending',
+      position: submitted.handle.queuePosition() ?? 1,
+      etaMs: submitted.handle.queueEtaMs() ?? undefined,
+    };
     submitted.handle.on((event) => {
       if (generation !== this.generation) return; // a stale run (replaced by an edit or Run again)
       switch (event.type) {
@@ -113,7 +128,10 @@ export class RunSession {
           this.update({ phase: 'running', elapsedMs: 0, output: '' }, true);
           // The elapsed time alone is refreshed rarely: Discord allows about 5 edits per 5 s per channel,
           // shared by every run in it, and new output already brings edits of its own.
-          this.ticker = setInterval(() => this.refreshRunning(false), Math.max(ELAPSED_REFRESH_MS, this.deps.editIntervalMs));
+          this.ticker = setInterval(
+            () => this.refreshRunning(false),
+            Math.max(ELAPSED_REFRESH_MS, this.deps.editIntervalMs),
+          );
           break;
         case 'output':
           if (this.transcript.length < this.deps.outputCapBytes) this.transcript += event.text;
@@ -121,7 +139,14 @@ export class RunSession {
           break;
         case 'done':
           this.stopTicker();
-          this.update({ phase: 'done', result: event.result, output: this.transcript || event.result.stdout + event.result.stderr }, true);
+          this.update(
+            {
+              phase: 'done',
+              result: event.result,
+              output: this.transcript || event.result.stdout + event.result.stderr,
+            },
+            true,
+          );
           break;
       }
     });
@@ -193,7 +218,10 @@ export class RunSession {
     this.stopTicker();
     this.handle?.cancel();
     await this.sending?.catch(() => undefined);
-    if (this.reply) await deleteReply(this.deps.rest, this.reply).catch((err: unknown) => this.deps.log.warn('could not delete a reply', { err: String(err) }));
+    if (this.reply)
+      await deleteReply(this.deps.rest, this.reply).catch((err: unknown) =>
+        this.deps.log.warn('could not delete a reply', { err: String(err) }),
+      );
     await this.deps.inflight.delete(this.id).catch(() => undefined);
   }
 
@@ -206,7 +234,12 @@ export class RunSession {
 
   private current(): RenderedReply {
     if (this.state.phase === 'refused') {
-      return { content: this.state.text, files: [], components: [], allowedMentions: { parse: [], repliedUser: false } };
+      return {
+        content: this.state.text,
+        files: [],
+        components: [],
+        allowedMentions: { parse: [], repliedUser: false },
+      };
     }
     return render(this.state, this.id);
   }
@@ -253,7 +286,8 @@ export class RunSession {
         if (sent) this.shown = key;
         if (final && !this.dirty) await this.deps.inflight.delete(this.id).catch(() => undefined);
         // The edit taught where the reply lives (its message id) or moved it: keep the record current.
-        else if (this.running && this.reply && JSON.stringify(this.reply) !== JSON.stringify(before)) await this.record(this.reply);
+        else if (this.running && this.reply && JSON.stringify(this.reply) !== JSON.stringify(before))
+          await this.record(this.reply);
       })
       .finally(() => {
         this.sending = null;
@@ -265,7 +299,16 @@ export class RunSession {
   private async record(reply: ReplyRef): Promise<void> {
     this.startedAt ??= new Date().toISOString();
     await this.deps.inflight
-      .put({ session: this.id, reply, userId: this.userId, guildId: this.guildId, code: this.code, stdin: this.stdin, source: this.source, startedAt: this.startedAt })
+      .put({
+        session: this.id,
+        reply,
+        userId: this.userId,
+        guildId: this.guildId,
+        code: this.code,
+        stdin: this.stdin,
+        source: this.source,
+        startedAt: this.startedAt,
+      })
       .catch((err: unknown) => this.deps.log.warn('could not record an in-flight run', { err: String(err) }));
   }
 
@@ -283,7 +326,12 @@ export class RunSession {
         return false;
       }
       // Discord says the token is dead (our clock may disagree): try the channel message once.
-      if (reply.kind === 'interaction' && (code === 50027 || code === 10015 || code === 10062) && reply.messageId && reply.channelId) {
+      if (
+        reply.kind === 'interaction' &&
+        (code === 50027 || code === 10015 || code === 10062) &&
+        reply.messageId &&
+        reply.channelId
+      ) {
         this.reply = { ...reply, tokenIssuedAt: 0 };
         try {
           this.reply = await editReply(this.deps.rest, this.reply, payload);
@@ -297,12 +345,18 @@ export class RunSession {
         const beside = await postBeside(this.deps.rest, reply, payload).catch(() => null);
         if (beside) {
           this.reply = beside;
-          this.deps.log.warn('the reply could not be edited any more; posted the result beside it', { session: this.id, code });
+          this.deps.log.warn('the reply could not be edited any more; posted the result beside it', {
+            session: this.id,
+            code,
+          });
           return true;
         }
       }
       this.gone = true;
-      this.deps.log.warn('the reply can no longer be edited; stopped editing it', { session: this.id, code: code ?? 'token expired' });
+      this.deps.log.warn('the reply can no longer be edited; stopped editing it', {
+        session: this.id,
+        code: code ?? 'token expired',
+      });
       return false;
     }
   }

@@ -13,7 +13,13 @@ export interface GuildSettings {
   guildRunsPerMinute: number | null;
 }
 
-export const DEFAULT_SETTINGS: GuildSettings = { autorunChannels: [], reactionTrigger: null, triggerRoles: [], userRunsPerMinute: null, guildRunsPerMinute: null };
+export const DEFAULT_SETTINGS: GuildSettings = {
+  autorunChannels: [],
+  reactionTrigger: null,
+  triggerRoles: [],
+  userRunsPerMinute: null,
+  guildRunsPerMinute: null,
+};
 
 export class GuildSettingsStore {
   constructor(private readonly keyv: Keyv) {}
@@ -40,18 +46,32 @@ export interface SettingsChange {
   guildRunsPerMinute?: number;
 }
 
-export function applyChange(s: GuildSettings, c: SettingsChange, caps: { userRunsPerMinute: number; guildRunsPerMinute: number }): GuildSettings {
-  const toggle = (list: string[], id: string, on: boolean): string[] => (on ? [...new Set([...list, id])] : list.filter((x) => x !== id));
+export function applyChange(
+  s: GuildSettings,
+  c: SettingsChange,
+  caps: { userRunsPerMinute: number; guildRunsPerMinute: number },
+): GuildSettings {
+  const toggle = (list: string[], id: string, on: boolean): string[] =>
+    on ? [...new Set([...list, id])] : list.filter((x) => x !== id);
   return {
-    autorunChannels: c.autorunChannel ? toggle(s.autorunChannels, c.autorunChannel.channelId, c.autorunChannel.on) : s.autorunChannels,
+    autorunChannels: c.autorunChannel
+      ? toggle(s.autorunChannels, c.autorunChannel.channelId, c.autorunChannel.on)
+      : s.autorunChannels,
     reactionTrigger: c.reactionTrigger ?? s.reactionTrigger,
     triggerRoles: c.triggerRole ? toggle(s.triggerRoles, c.triggerRole.roleId, c.triggerRole.on) : s.triggerRoles,
-    userRunsPerMinute: c.userRunsPerMinute !== undefined ? Math.min(c.userRunsPerMinute, caps.userRunsPerMinute) : s.userRunsPerMinute,
-    guildRunsPerMinute: c.guildRunsPerMinute !== undefined ? Math.min(c.guildRunsPerMinute, caps.guildRunsPerMinute) : s.guildRunsPerMinute,
+    userRunsPerMinute:
+      c.userRunsPerMinute !== undefined ? Math.min(c.userRunsPerMinute, caps.userRunsPerMinute) : s.userRunsPerMinute,
+    guildRunsPerMinute:
+      c.guildRunsPerMinute !== undefined
+        ? Math.min(c.guildRunsPerMinute, caps.guildRunsPerMinute)
+        : s.guildRunsPerMinute,
   };
 }
 
-export function describeSettings(s: GuildSettings, defaults: { reactionTrigger: boolean; userRunsPerMinute: number; guildRunsPerMinute: number }): string {
+export function describeSettings(
+  s: GuildSettings,
+  defaults: { reactionTrigger: boolean; userRunsPerMinute: number; guildRunsPerMinute: number },
+): string {
   const channels = s.autorunChannels.length > 0 ? s.autorunChannels.map((c) => `<#${c}>`).join(', ') : 'none';
   const roles = s.triggerRoles.length > 0 ? s.triggerRoles.map((r) => `<@&${r}>`).join(', ') : 'none';
   return [

@@ -5,7 +5,12 @@ import { refuseDeferred, replyToMessage, type InteractionReplyRef, type ReplyRef
 import type { RunSession } from './session.js';
 
 /** Posts the session's first state with `post` and attaches the reply; a run nobody could see is stopped. */
-async function show(ctx: BotContext, session: RunSession, post: () => Promise<ReplyRef>, shown?: RenderedReply): Promise<void> {
+async function show(
+  ctx: BotContext,
+  session: RunSession,
+  post: () => Promise<ReplyRef>,
+  shown?: RenderedReply,
+): Promise<void> {
   let ref: ReplyRef;
   try {
     ref = await post();
@@ -19,8 +24,18 @@ async function show(ctx: BotContext, session: RunSession, post: () => Promise<Re
 }
 
 /** A run for a code message: the reply answers the message (a refusal too: the author sees why). */
-export async function startFromMessage(ctx: BotContext, message: { id: string; channelId: string; guildId: string | null; authorId: string }, code: { code: string; stdin: string }): Promise<void> {
-  const session = ctx.sessions.create({ userId: message.authorId, guildId: message.guildId, code: code.code, stdin: code.stdin, source: { channelId: message.channelId, messageId: message.id } });
+export async function startFromMessage(
+  ctx: BotContext,
+  message: { id: string; channelId: string; guildId: string | null; authorId: string },
+  code: { code: string; stdin: string },
+): Promise<void> {
+  const session = ctx.sessions.create({
+    userId: message.authorId,
+    guildId: message.guildId,
+    code: code.code,
+    stdin: code.stdin,
+    source: { channelId: message.channelId, messageId: message.id },
+  });
   const first = await session.start();
   await show(ctx, session, () => replyToMessage(ctx.rest, message.channelId, message.id, first), first);
 }
@@ -36,7 +51,13 @@ export async function startDeferred(
   code: { code: string; stdin: string },
   source: RunSession['source'],
 ): Promise<void> {
-  const session = ctx.sessions.create({ userId: who.userId, guildId: who.guildId, code: code.code, stdin: code.stdin, source });
+  const session = ctx.sessions.create({
+    userId: who.userId,
+    guildId: who.guildId,
+    code: code.code,
+    stdin: code.stdin,
+    source,
+  });
   const first = await session.start();
   if (session.done) {
     ctx.sessions.forget(session.id);

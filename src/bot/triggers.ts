@@ -11,7 +11,12 @@ import { startFromMessage } from './starts.js';
 export const RUN_EMOJI = '▶️';
 const DM_HELP = 'Send me C# in a code block that starts with ```cs and I will run it. `/run` works too.';
 
-const who = (message: Message) => ({ id: message.id, channelId: message.channelId, guildId: message.guildId, authorId: message.author.id });
+const who = (message: Message) => ({
+  id: message.id,
+  channelId: message.channelId,
+  guildId: message.guildId,
+  authorId: message.author.id,
+});
 
 export async function onMessageCreate(ctx: BotContext, message: Message): Promise<void> {
   if (ctx.sessions.stopping || message.author.bot || message.webhookId) return;
@@ -20,7 +25,12 @@ export async function onMessageCreate(ctx: BotContext, message: Message): Promis
     const code = extractCode(message.content);
     if (code) return startFromMessage(ctx, who(message), code);
     if (!message.guildId && message.content.trim().length > 0) {
-      await replyToMessage(ctx.rest, message.channelId, message.id, { content: DM_HELP, files: [], components: [], allowedMentions: { parse: [], repliedUser: false } });
+      await replyToMessage(ctx.rest, message.channelId, message.id, {
+        content: DM_HELP,
+        files: [],
+        components: [],
+        allowedMentions: { parse: [], repliedUser: false },
+      });
     }
     return;
   }
@@ -30,11 +40,16 @@ export async function onMessageCreate(ctx: BotContext, message: Message): Promis
 async function mayTrigger(message: Message, user: User | PartialUser, triggerRoles: string[]): Promise<boolean> {
   if (user.id === message.author.id) return true;
   if (triggerRoles.length === 0 || !message.guild) return false;
-  const member = message.guild.members.cache.get(user.id) ?? (await message.guild.members.fetch(user.id).catch(() => null));
+  const member =
+    message.guild.members.cache.get(user.id) ?? (await message.guild.members.fetch(user.id).catch(() => null));
   return member?.roles.cache.hasAny(...triggerRoles) ?? false;
 }
 
-export async function onReaction(ctx: BotContext, partialReaction: MessageReaction | PartialMessageReaction, user: User | PartialUser): Promise<void> {
+export async function onReaction(
+  ctx: BotContext,
+  partialReaction: MessageReaction | PartialMessageReaction,
+  user: User | PartialUser,
+): Promise<void> {
   if (ctx.sessions.stopping || user.bot || partialReaction.emoji.name !== RUN_EMOJI) return;
   const reaction = partialReaction.partial ? await partialReaction.fetch() : partialReaction;
   const message = reaction.message.partial ? await reaction.message.fetch() : reaction.message;
@@ -57,7 +72,8 @@ export async function onMessageUpdate(ctx: BotContext, updated: Message | Partia
     if (code.code !== session.code || code.stdin !== session.stdin) await session.rerun(code.code, code.stdin);
     return;
   }
-  if (code && (await placeRules(ctx, message.guildId, message.channelId)).autorun) await startFromMessage(ctx, who(message), code);
+  if (code && (await placeRules(ctx, message.guildId, message.channelId)).autorun)
+    await startFromMessage(ctx, who(message), code);
 }
 
 export async function onMessageDelete(ctx: BotContext, deleted: Message | PartialMessage): Promise<void> {

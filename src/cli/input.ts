@@ -24,9 +24,10 @@ export function decodeText(bytes: Buffer, what: string, maxBytes: number, allowE
 
 /** Byte offset of the first byte that does not start a valid UTF-8 sequence. */
 export function firstInvalidUtf8(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const lead = bytes[i] ?? 0;
-    const length = lead < 0x80 ? 1 : (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : 0;
+    const length =
+      lead < 0x80 ? 1 : (lead & 0xe0) === 0xc0 ? 2 : (lead & 0xf0) === 0xe0 ? 3 : (lead & 0xf8) === 0xf0 ? 4 : 0;
     if (length === 0 || i + length > bytes.length) return i;
     try {
       fatalUtf8.decode(bytes.subarray(i, i + length)); // also catches overlong forms and surrogates

@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    return usage(err instanceof Error ? err.message.split('\n')[0] ?? '' : String(err));
+    return usage(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
   }
   const { values, positionals } = parsed;
   if (values.help) {
@@ -38,7 +38,8 @@ async function main(argv: string[]): Promise<number> {
   if (command !== 'run') return usage(command ? `unknown command '${command}'` : 'no command given');
   if (!file) return usage('no file given (use - to read the code from stdin)');
   if (extra.length > 0) return usage(`unexpected argument '${extra[0]}'`);
-  if (values.timeout !== undefined && !/^[1-9]\d*$/.test(values.timeout)) return usage(`--timeout takes milliseconds, got '${values.timeout}'`);
+  if (values.timeout !== undefined && !/^[1-9]\d*$/.test(values.timeout))
+    return usage(`--timeout takes milliseconds, got '${values.timeout}'`);
 
   const env = { ...process.env };
   if (values.backend !== undefined) env.SHARPBOX_BACKEND = values.backend;
@@ -52,16 +53,34 @@ async function main(argv: string[]): Promise<number> {
   // The configured limit is the operator's; a run may ask for less, never for more (README).
   const timeoutMs = values.timeout === undefined ? undefined : Number(values.timeout);
   if (timeoutMs !== undefined && timeoutMs > config.limits.timeoutMs) {
-    return usage(`--timeout ${timeoutMs} ms is above the limit of ${config.limits.timeoutMs} ms (RUN_TIMEOUT_MS); it may only lower it`);
+    return usage(
+      `--timeout ${timeoutMs} ms is above the limit of ${config.limits.timeoutMs} ms (RUN_TIMEOUT_MS); it may only lower it`,
+    );
   }
 
-  const source = decodeText(await readInput(file, 'the code', config.limits.sourceBytes + 1), file === '-' ? 'the code' : file, config.limits.sourceBytes, false);
-  const stdin = values.stdin === undefined ? '' : decodeText(await readInput(values.stdin, 'stdin', config.limits.stdinBytes + 1), values.stdin, config.limits.stdinBytes, true);
+  const source = decodeText(
+    await readInput(file, 'the code', config.limits.sourceBytes + 1),
+    file === '-' ? 'the code' : file,
+    config.limits.sourceBytes,
+    false,
+  );
+  const stdin =
+    values.stdin === undefined
+      ? ''
+      : decodeText(
+          await readInput(values.stdin, 'stdin', config.limits.stdinBytes + 1),
+          values.stdin,
+          config.limits.stdinBytes,
+          true,
+        );
 
   // Azure's budgets are shared through the store (STORE_URL), so a CLI run counts against the same
   // creates as the service's; the local backend needs none, and a CLI user may not reach it.
   const store: Store | null = config.backend === 'aci' ? await openStore(config.fairUse.storeUrl) : null;
-  const runner = await createRunner(config, { log: createLogger(config.logLevel), admissions: store?.admissions }).catch(async (err: unknown) => {
+  const runner = await createRunner(config, {
+    log: createLogger(config.logLevel),
+    admissions: store?.admissions,
+  }).catch(async (err: unknown) => {
     await store?.close();
     throw err;
   });
@@ -134,7 +153,14 @@ async function readInput(path: string, what: string, maxBytes: number): Promise<
     return await readFile(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : (code ?? 'unreadable');
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'it is a directory'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (code ?? 'unreadable');
     throw new InputError(`cannot read ${what} from ${path}: ${why}`);
   }
 }

@@ -51,14 +51,19 @@ export class LocalAdmissionStore implements AdmissionStore {
   admit(rules: readonly Rule[], member: string): Promise<Decision> {
     return this.exclusive(async () => {
       const now = this.now();
-      const live = await Promise.all(rules.map(async (rule) => prune((await this.keyv.get<Entries>(rule.key)) ?? [], rule, now)));
+      const live = await Promise.all(
+        rules.map(async (rule) => prune((await this.keyv.get<Entries>(rule.key)) ?? [], rule, now)),
+      );
       for (const [i, rule] of rules.entries()) {
         const entries = live[i] as Entries;
         if (entries.length >= rule.limit) return { ok: false, rule: i, retryAfterMs: retryAfter(entries, rule, now) };
       }
       await Promise.all(
         rules.map((rule, i) => {
-          const entries = [...(live[i] as Entries), [member, rule.kind === 'rate' ? now : now + rule.windowMs] as [string, number]];
+          const entries = [
+            ...(live[i] as Entries),
+            [member, rule.kind === 'rate' ? now : now + rule.windowMs] as [string, number],
+          ];
           return this.keyv.set(rule.key, entries, rule.windowMs);
         }),
       );
@@ -134,12 +139,17 @@ export class RedisAdmissionStore implements AdmissionStore {
   async admit(rules: readonly Rule[], member: string): Promise<Decision> {
     const client = await this.client();
     const args = [member, ...rules.flatMap((r) => [r.kind, String(r.limit), String(r.windowMs)])];
-    const [ok, rule, retry] = (await client.eval(ADMIT_LUA, { keys: rules.map((r) => this.prefix + r.key), arguments: args })) as [number, number, number];
+    const [ok, rule, retry] = (await client.eval(ADMIT_LUA, {
+      keys: rules.map((r) => this.prefix + r.key),
+      arguments: args,
+    })) as [number, number, number];
     return ok === 1 ? { ok: true } : { ok: false, rule, retryAfterMs: retry };
   }
 
   async release(rules: readonly Rule[], member: string, all = false): Promise<void> {
     const client = await this.client();
-    await Promise.all(rules.filter((r) => all || r.kind === 'concurrent').map((r) => client.zRem(this.prefix + r.key, member)));
+    await Promise.all(
+      rules.filter((r) => all || r.kind === 'concurrent').map((r) => client.zRem(this.prefix + r.key, member)),
+    );
   }
 }

@@ -73,7 +73,8 @@ export function classifyExec(f: ExecFacts, limits: ExecLimits): Classified {
   const base = { exitCode: null, signal: null };
   const memory = `ran out of memory (${formatBytes(limits.memoryBytes)})`;
   if (f.cancelled) return { ...base, status: 'cancelled', reason: 'cancelled' };
-  if (f.outputExceeded) return { ...base, status: 'output_limit', reason: `output limit reached (${formatBytes(limits.outputBytes)})` };
+  if (f.outputExceeded)
+    return { ...base, status: 'output_limit', reason: `output limit reached (${formatBytes(limits.outputBytes)})` };
   if (f.socketMemoryExceeded) {
     const cap = limits.socketBytes ? ` (${formatBytes(limits.socketBytes)})` : '';
     return { ...base, status: 'memory_limit', reason: `ran out of memory: socket buffers reached their cap${cap}` };
@@ -88,15 +89,25 @@ export function classifyExec(f: ExecFacts, limits: ExecLimits): Classified {
   const exitCode = signal ? null : code;
 
   if (f.oomKills > 0) return { status: 'memory_limit', exitCode, signal, reason: memory };
-  if (f.setupFailed && !f.sawStart) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox could not be set up' };
-  if (!f.sawReady && code !== 0) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox failed to start' };
-  if (f.hostFault !== null) return { status: 'internal_error', exitCode: null, signal: null, reason: `the runner host failed: ${f.hostFault}` };
+  if (f.setupFailed && !f.sawStart)
+    return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox could not be set up' };
+  if (!f.sawReady && code !== 0)
+    return { status: 'internal_error', exitCode: null, signal: null, reason: 'the sandbox failed to start' };
+  if (f.hostFault !== null)
+    return { status: 'internal_error', exitCode: null, signal: null, reason: `the runner host failed: ${f.hostFault}` };
   // `start` is written before the user's assembly is even loaded: without it no user code ran.
-  if (!f.sawStart && code !== 0) return { status: 'internal_error', exitCode: null, signal: null, reason: 'the runner host stopped before the program started' };
+  if (!f.sawStart && code !== 0)
+    return {
+      status: 'internal_error',
+      exitCode: null,
+      signal: null,
+      reason: 'the runner host stopped before the program started',
+    };
   if (code === 0) return { status: 'ok', exitCode: 0, signal: null, reason: 'exited with code 0' };
   // The cgroup saw memory at its cap and the program then died: out of memory, whatever it printed.
   if (f.memoryLimitHits > 0) return { status: 'memory_limit', exitCode, signal, reason: memory };
-  if (signal === 'SIGXCPU' && f.cpuLimitHit) return { status: 'timeout', exitCode, signal, reason: 'CPU time limit reached' };
+  if (signal === 'SIGXCPU' && f.cpuLimitHit)
+    return { status: 'timeout', exitCode, signal, reason: 'CPU time limit reached' };
 
   // From here on the status is runtime_error; the notes and stderr only choose the words.
   const error = (reason: string): Classified => ({ status: 'runtime_error', exitCode, signal, reason });

@@ -49,7 +49,10 @@ export function parseHostNotes(text: string): HostNotes {
 }
 
 /** What the backend itself saw of an exec (exit, limits hit, its own kills): everything but the notes and stderr. */
-export type ObservedFacts = Omit<ExecFacts, 'sawReady' | 'sawStart' | 'hostFault' | 'noteExitCode' | 'unhandledType' | 'stderrHead'>;
+export type ObservedFacts = Omit<
+  ExecFacts,
+  'sawReady' | 'sawStart' | 'hostFault' | 'noteExitCode' | 'unhandledType' | 'stderrHead'
+>;
 
 /** One finished exec, as either backend gathered it. */
 export interface ExecOutcome {

@@ -10,9 +10,26 @@ import { LocalAdmissionStore, type AdmissionStore } from './admission.js';
 import type { SandboxBackend, StartGate } from './backend.js';
 import { backendFromConfig, type BackendConfig } from './backends/index.js';
 import { estimateStart, nextTypicalRunMs, worthTelling, type GateWait, type QueueNotice } from './queueEta.js';
-import { emptyResult, type InputProblem, type Refusal, type RunEvent, type RunRequest, type RunResult } from './types.js';
+import {
+  emptyResult,
+  type InputProblem,
+  type Refusal,
+  type RunEvent,
+  type RunRequest,
+  type RunResult,
+} from './types.js';
 
-export type { Diagnostic, InputProblem, RateLimitRule, Refusal, RefusalCode, RunEvent, RunRequest, RunResult, RunStatus } from './types.js';
+export type {
+  Diagnostic,
+  InputProblem,
+  RateLimitRule,
+  Refusal,
+  RefusalCode,
+  RunEvent,
+  RunRequest,
+  RunResult,
+  RunStatus,
+} from './types.js';
 // What the front ends use besides the runner itself: fair use in front of it, the shared store, and the
 // pieces of wording every front end shares. They import nothing else of src/runner.
 export { formatBytes } from './classify.js';
@@ -75,7 +92,9 @@ export interface RunnerOptions {
 }
 
 /** The queue's own settings; a backend has its own slice (backends/index.ts). */
-export type QueueConfig = Pick<Config, 'queueMax'> & { limits: Pick<RunLimits, 'timeoutMs' | 'sourceBytes' | 'stdinBytes'> };
+export type QueueConfig = Pick<Config, 'queueMax'> & {
+  limits: Pick<RunLimits, 'timeoutMs' | 'sourceBytes' | 'stdinBytes'>;
+};
 export type RunnerConfig = QueueConfig & BackendConfig & Pick<Config, 'logLevel'>;
 
 export async function createRunner(config: RunnerConfig, options: RunnerOptions = {}): Promise<Runner> {
@@ -166,7 +185,11 @@ class Run implements RunHandle {
     if (this.told && !worthTelling(this.told, notice)) return;
     this.told = notice;
     const { position, startsAt } = notice;
-    this.emit(startsAt === null ? { type: 'queued', position } : { type: 'queued', position, etaMs: Math.max(0, Math.round(startsAt - now)) });
+    this.emit(
+      startsAt === null
+        ? { type: 'queued', position }
+        : { type: 'queued', position, etaMs: Math.max(0, Math.round(startsAt - now)) },
+    );
   }
 
   cancel(): void {
@@ -244,7 +267,12 @@ class QueueRunner implements Runner {
     if (refusal) return refusal;
     const { limits } = this.config;
     if (this.queue.length >= this.config.queueMax && this.running >= this.backend.capacity) {
-      return { ok: false, code: 'QUEUE_FULL', limit: this.config.queueMax, retryAfterMs: Math.max(1000, limits.timeoutMs) };
+      return {
+        ok: false,
+        code: 'QUEUE_FULL',
+        limit: this.config.queueMax,
+        retryAfterMs: Math.max(1000, limits.timeoutMs),
+      };
     }
     const timeoutMs = Math.min(limits.timeoutMs, request.timeoutMs ?? limits.timeoutMs);
     const run = new Run({ source: request.source, stdin: request.stdin ?? '', timeoutMs }, (r) => this.cancelled(r));
@@ -263,7 +291,12 @@ class QueueRunner implements Runner {
   }
 
   stats() {
-    return { running: this.running, queued: this.queue.length, capacity: this.backend.capacity, gated: this.gate !== null && this.queue.length > 0 };
+    return {
+      running: this.running,
+      queued: this.queue.length,
+      capacity: this.backend.capacity,
+      gated: this.gate !== null && this.queue.length > 0,
+    };
   }
 
   async stop(graceMs = 10_000): Promise<void> {
@@ -271,7 +304,8 @@ class QueueRunner implements Runner {
     this.offStartable?.();
     if (this.gateRetry) clearTimeout(this.gateRetry);
     this.gateRetry = null;
-    for (const run of this.queue.splice(0)) run.emit({ type: 'done', result: emptyResult('cancelled', 'the service is shutting down') });
+    for (const run of this.queue.splice(0))
+      run.emit({ type: 'done', result: emptyResult('cancelled', 'the service is shutting down') });
     const pending = [...this.inFlight].map((r) => r.result);
     const timer = setTimeout(() => {
       for (const run of this.inFlight) {
@@ -289,18 +323,21 @@ class QueueRunner implements Runner {
     const invalid = (input: InputProblem): Refusal => ({ ok: false, code: 'INVALID_INPUT', ...input });
     if (this.stopping) return { ok: false, code: 'SHUTTING_DOWN' };
     if (typeof request?.source !== 'string') return invalid({ field: 'source', problem: 'not-a-string' });
-    if (request.stdin !== undefined && typeof request.stdin !== 'string') return invalid({ field: 'stdin', problem: 'not-a-string' });
+    if (request.stdin !== undefined && typeof request.stdin !== 'string')
+      return invalid({ field: 'stdin', problem: 'not-a-string' });
     if (request.timeoutMs !== undefined && !(Number.isInteger(request.timeoutMs) && request.timeoutMs > 0)) {
       return invalid({ field: 'timeoutMs', problem: 'not-positive-integer' });
     }
     if (request.source.trim().length === 0) return { ok: false, code: 'SOURCE_EMPTY' };
     const sourceBytes = Buffer.byteLength(request.source, 'utf8');
-    if (sourceBytes > limits.sourceBytes) return { ok: false, code: 'SOURCE_TOO_LARGE', size: sourceBytes, limit: limits.sourceBytes };
+    if (sourceBytes > limits.sourceBytes)
+      return { ok: false, code: 'SOURCE_TOO_LARGE', size: sourceBytes, limit: limits.sourceBytes };
     if (request.source.includes('\0')) return invalid({ field: 'source', problem: 'nul-byte' });
     if (hasLoneSurrogate(request.source)) return invalid({ field: 'source', problem: 'not-unicode' });
     const stdin = request.stdin ?? '';
     const stdinBytes = Buffer.byteLength(stdin, 'utf8');
-    if (stdinBytes > limits.stdinBytes) return { ok: false, code: 'STDIN_TOO_LARGE', size: stdinBytes, limit: limits.stdinBytes };
+    if (stdinBytes > limits.stdinBytes)
+      return { ok: false, code: 'STDIN_TOO_LARGE', size: stdinBytes, limit: limits.stdinBytes };
     if (hasLoneSurrogate(stdin)) return invalid({ field: 'stdin', problem: 'not-unicode' });
     return null;
   }
@@ -322,7 +359,16 @@ class QueueRunner implements Runner {
   }
 
   private notice(run: Run, position: number, now: number): QueueNotice {
-    if (this.gate) return { position, startsAt: estimateStart(position, this.gate, { now, capacity: this.backend.capacity, running: this.running, typicalRunMs: this.typicalRunMs }) };
+    if (this.gate)
+      return {
+        position,
+        startsAt: estimateStart(position, this.gate, {
+          now,
+          capacity: this.backend.capacity,
+          running: this.running,
+          typicalRunMs: this.typicalRunMs,
+        }),
+      };
     // Between two refusals of the gate (it granted one, so the queue moved up on time) a run keeps the
     // start it was told, while that is still ahead; without a gate nobody knows.
     const told = run.toldStart;
@@ -385,7 +431,11 @@ class QueueRunner implements Runner {
   private gateFailed(head: Run, err: unknown): void {
     this.asking = false;
     if (this.stopping) return;
-    this.log.error('the backend could not say whether a run may start', { runId: head.id, backend: this.backend.name, err: err instanceof Error ? err.message : String(err) });
+    this.log.error('the backend could not say whether a run may start', {
+      runId: head.id,
+      backend: this.backend.name,
+      err: err instanceof Error ? err.message : String(err),
+    });
     const index = this.queue.indexOf(head);
     if (index >= 0) {
       this.queue.splice(index, 1);
@@ -432,7 +482,11 @@ class QueueRunner implements Runner {
       });
     } catch (err) {
       // Only infrastructure faults land here; the user sees a plain internal_error, we see the cause.
-      this.log.error('run failed in the backend', { runId: run.id, backend: this.backend.name, err: err instanceof Error ? err.message : String(err) });
+      this.log.error('run failed in the backend', {
+        runId: run.id,
+        backend: this.backend.name,
+        err: err instanceof Error ? err.message : String(err),
+      });
       result = emptyResult('internal_error', BACKEND_FAULT);
     }
     if (result.status === 'cancelled' && run.cancelReason) result = { ...result, reason: run.cancelReason };

@@ -44,13 +44,30 @@ export class FairRunner {
     const c = this.config;
     const userPerMinute = Math.min(c.userRunsPerMinute, guildLimits.userRunsPerMinute ?? Infinity);
     const limits: Limit[] = [
-      { rule: { key: `rl:user:${who.user}:minute`, kind: 'rate', limit: userPerMinute, windowMs: MINUTE }, is: { scope: 'user', kind: 'per-minute' } },
-      { rule: { key: `rl:user:${who.user}:running`, kind: 'concurrent', limit: c.userConcurrentRuns, windowMs: LEASE_MS }, is: { scope: 'user', kind: 'at-once' } },
-      { rule: { key: 'rl:global:running', kind: 'concurrent', limit: c.globalInFlight, windowMs: LEASE_MS }, is: { scope: 'global', kind: 'at-once' } },
+      {
+        rule: { key: `rl:user:${who.user}:minute`, kind: 'rate', limit: userPerMinute, windowMs: MINUTE },
+        is: { scope: 'user', kind: 'per-minute' },
+      },
+      {
+        rule: {
+          key: `rl:user:${who.user}:running`,
+          kind: 'concurrent',
+          limit: c.userConcurrentRuns,
+          windowMs: LEASE_MS,
+        },
+        is: { scope: 'user', kind: 'at-once' },
+      },
+      {
+        rule: { key: 'rl:global:running', kind: 'concurrent', limit: c.globalInFlight, windowMs: LEASE_MS },
+        is: { scope: 'global', kind: 'at-once' },
+      },
     ];
     if (who.guild) {
       const guildPerMinute = Math.min(c.guildRunsPerMinute, guildLimits.guildRunsPerMinute ?? Infinity);
-      limits.push({ rule: { key: `rl:guild:${who.guild}:minute`, kind: 'rate', limit: guildPerMinute, windowMs: MINUTE }, is: { scope: 'guild', kind: 'per-minute' } });
+      limits.push({
+        rule: { key: `rl:guild:${who.guild}:minute`, kind: 'rate', limit: guildPerMinute, windowMs: MINUTE },
+        is: { scope: 'guild', kind: 'per-minute' },
+      });
     }
     return limits;
   }
@@ -62,11 +79,23 @@ export class FairRunner {
     const decision = await this.admissions.admit(rules, member);
     if (!decision.ok) {
       const refused = limits[decision.rule] as Limit;
-      const refusal: Refusal = { ok: false, code: 'RATE_LIMITED', ...refused.is, limit: refused.rule.limit, retryAfterMs: decision.retryAfterMs };
-      this.runner.reportRefusal(refusal, { ...request, labels: { ...request.labels, user: who.user, ...(who.guild ? { guild: who.guild } : {}) } });
+      const refusal: Refusal = {
+        ok: false,
+        code: 'RATE_LIMITED',
+        ...refused.is,
+        limit: refused.rule.limit,
+        retryAfterMs: decision.retryAfterMs,
+      };
+      this.runner.reportRefusal(refusal, {
+        ...request,
+        labels: { ...request.labels, user: who.user, ...(who.guild ? { guild: who.guild } : {}) },
+      });
       return refusal;
     }
-    const submitted = this.runner.submit({ ...request, labels: { ...request.labels, user: who.user, ...(who.guild ? { guild: who.guild } : {}) } });
+    const submitted = this.runner.submit({
+      ...request,
+      labels: { ...request.labels, user: who.user, ...(who.guild ? { guild: who.guild } : {}) },
+    });
     if (!submitted.ok) {
       await this.admissions.release(rules, member, true);
       return submitted;

@@ -36,11 +36,18 @@ export function capDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[]
       droppedErrors ||= d.severity === 'error';
       continue;
     }
-    const message = d.message.length > DIAGNOSTICS_CAP.messageChars ? `${cutUtf16(d.message, DIAGNOSTICS_CAP.messageChars - 1)}…` : d.message;
+    const message =
+      d.message.length > DIAGNOSTICS_CAP.messageChars
+        ? `${cutUtf16(d.message, DIAGNOSTICS_CAP.messageChars - 1)}…`
+        : d.message;
     chars += message.length;
     kept.push({ ...d, id: d.id.slice(0, 32), message });
   }
-  if (dropped > 0) kept.push({ ...sharpboxDiagnostic('SB0006', `${dropped} more diagnostic${dropped === 1 ? '' : 's'} not shown`), severity: droppedErrors ? 'error' : 'warning' });
+  if (dropped > 0)
+    kept.push({
+      ...sharpboxDiagnostic('SB0006', `${dropped} more diagnostic${dropped === 1 ? '' : 's'} not shown`),
+      severity: droppedErrors ? 'error' : 'warning',
+    });
   return kept;
 }
 
@@ -55,7 +62,11 @@ export function compileErrorsResult(all: Diagnostic[], compileMs: number | null)
   // SB0006 (diagnostics not shown) is a note of the cap, not one more error.
   const errors = all.filter((d) => d.severity === 'error' && d.id !== 'SB0006').length;
   const diagnostics = capDiagnostics(all);
-  return { ...emptyResult('compile_error', `${errors} compile error${errors === 1 ? '' : 's'}`), diagnostics, compileMs };
+  return {
+    ...emptyResult('compile_error', `${errors} compile error${errors === 1 ? '' : 's'}`),
+    diagnostics,
+    compileMs,
+  };
 }
 
 /** "compile 6 ms · run 7 ms · peak memory 5.2 MiB": the stats every front-end shows. */

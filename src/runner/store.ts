@@ -33,7 +33,12 @@ export async function openStore(url: string): Promise<Store> {
     const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false });
     await keyv.get('probe');
     const client = async (): Promise<RedisLike> => (await adapter.getClient()) as unknown as RedisLike;
-    return { keyv, admissions: new RedisAdmissionStore(client, `${NAMESPACE}:`), kind: 'redis', close: () => keyv.disconnect() };
+    return {
+      keyv,
+      admissions: new RedisAdmissionStore(client, `${NAMESPACE}:`),
+      kind: 'redis',
+      close: () => keyv.disconnect(),
+    };
   }
   throw new Error(`unsupported store URL '${url}' (expected memory://, sqlite://PATH or redis://HOST:PORT)`);
 }

@@ -48,7 +48,14 @@ export class Api {
     const { fair, feedStats } = this.deps;
     const backend = fair.runner.health();
     const feed = feedStats();
-    json(res, backend.ok ? 200 : 503, { ok: backend.ok, backend: backend.name, detail: backend.detail, ...fair.runner.stats(), feedClients: feed.clients, feedDropped: feed.dropped });
+    json(res, backend.ok ? 200 : 503, {
+      ok: backend.ok,
+      backend: backend.name,
+      detail: backend.detail,
+      ...fair.runner.stats(),
+      feedClients: feed.clients,
+      feedDropped: feed.dropped,
+    });
   }
 
   private async metrics(res: ServerResponse): Promise<void> {
@@ -67,11 +74,19 @@ export class Api {
     const p = this.principal(req);
     const body = await readJson(req, this.config.maxBodyBytes);
     const b = body as { code?: unknown; stdin?: unknown };
-    if (typeof body !== 'object' || body === null || typeof b.code !== 'string' || (b.stdin !== undefined && typeof b.stdin !== 'string')) {
+    if (
+      typeof body !== 'object' ||
+      body === null ||
+      typeof b.code !== 'string' ||
+      (b.stdin !== undefined && typeof b.stdin !== 'string')
+    ) {
       throw new HttpError(400, 'expected {"code": string, "stdin"?: string}');
     }
     const name = nameOf(p);
-    const submitted = await this.deps.fair.submit({ source: b.code, stdin: b.stdin ?? '', labels: { api: name } }, { user: name, guild: null });
+    const submitted = await this.deps.fair.submit(
+      { source: b.code, stdin: b.stdin ?? '', labels: { api: name } },
+      { user: name, guild: null },
+    );
     if (!submitted.ok) {
       const refused = refusalResponse(submitted);
       return json(res, refused.status, refused.body, refused.headers);
@@ -89,7 +104,13 @@ export class Api {
     if (!run || (p.kind === 'api' && this.owners.get(id) !== p.name)) throw new HttpError(404, 'no such run');
     if (method === 'GET' && !cancel) {
       const { summary } = run;
-      return json(res, 200, { id, state: summary.state, status: summary.status, result: run.result, ...(p.kind === 'admin' ? { code: summary.code, output: run.output, labels: summary.labels } : {}) });
+      return json(res, 200, {
+        id,
+        state: summary.state,
+        status: summary.status,
+        result: run.result,
+        ...(p.kind === 'admin' ? { code: summary.code, output: run.output, labels: summary.labels } : {}),
+      });
     }
     if (method === 'POST' && cancel) {
       hub.cancel(id);

@@ -34,7 +34,8 @@ export class Auth {
     if (!token) return null;
     if (this.adminToken && same(token, this.adminToken)) return { kind: 'admin' };
     for (const api of this.apiTokens) {
-      if (same(token, api)) return { kind: 'api', name: `api-${createHash('sha256').update(api).digest('hex').slice(0, 8)}` };
+      if (same(token, api))
+        return { kind: 'api', name: `api-${createHash('sha256').update(api).digest('hex').slice(0, 8)}` };
     }
     return null;
   }

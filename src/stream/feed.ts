@@ -9,7 +9,10 @@ import type { Auth } from './auth.js';
 import type { RunHub } from './hub.js';
 import { FEED_CLOSE, type FeedMessage } from './protocol.js';
 
-export type FeedConfig = Pick<HttpConfig, 'allowedOrigins' | 'feedMaxClients' | 'feedHeartbeatMs' | 'feedMaxBufferBytes'>;
+export type FeedConfig = Pick<
+  HttpConfig,
+  'allowedOrigins' | 'feedMaxClients' | 'feedHeartbeatMs' | 'feedMaxBufferBytes'
+>;
 
 export interface FeedStats {
   clients: number;
@@ -49,10 +52,18 @@ export class Feed {
     if (url.pathname !== '/feed') return refuse(socket, 404, 'Not Found');
     // Authenticated before the upgrade completes: nothing of the feed reaches an unauthenticated peer.
     const { auth } = this;
-    const admin = auth.enabled && (auth.fromHeader(req.headers.authorization)?.kind === 'admin' || auth.redeemTicket(url.searchParams.get('ticket')));
+    const admin =
+      auth.enabled &&
+      (auth.fromHeader(req.headers.authorization)?.kind === 'admin' ||
+        auth.redeemTicket(url.searchParams.get('ticket')));
     if (!admin) return refuse(socket, 401, 'Unauthorized');
     const origin = req.headers.origin;
-    if (origin && origin !== `http://${req.headers.host}` && origin !== `https://${req.headers.host}` && !this.config.allowedOrigins.includes(origin)) {
+    if (
+      origin &&
+      origin !== `http://${req.headers.host}` &&
+      origin !== `https://${req.headers.host}` &&
+      !this.config.allowedOrigins.includes(origin)
+    ) {
       return refuse(socket, 403, 'Forbidden');
     }
     if (this.clients.size >= this.config.feedMaxClients) return refuse(socket, 503, 'Service Unavailable');
@@ -114,5 +125,7 @@ export class Feed {
 }
 
 function refuse(socket: Socket, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`);
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(text)}\r\n\r\n${text}`,
+  );
 }

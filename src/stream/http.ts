@@ -20,7 +20,8 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
 
 /** The body as JSON, refused past maxBytes while it arrives (a declared length is checked first). */
 export async function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  if (!/^application\/json\b/.test(req.headers['content-type'] ?? '')) throw new HttpError(415, 'send JSON (Content-Type: application/json)');
+  if (!/^application\/json\b/.test(req.headers['content-type'] ?? ''))
+    throw new HttpError(415, 'send JSON (Content-Type: application/json)');
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > maxBytes) throw new HttpError(413, `the body is over ${maxBytes} bytes`);
   const chunks: Buffer[] = [];

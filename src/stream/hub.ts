@@ -2,7 +2,14 @@
 // output), the recent ones, counters, throughput and latency, and the feed of events to subscribers.
 // It observes the runner, so runs from the bot, the API and anything else all appear.
 import type { Refusal, Runner, RunHandle, RunRequest, RunResult } from '../runner/index.js';
-import { FEED_PROTOCOL_VERSION, type BackendHealth, type Counters, type FeedMessage, type RunSummary, type Stats } from './protocol.js';
+import {
+  FEED_PROTOCOL_VERSION,
+  type BackendHealth,
+  type Counters,
+  type FeedMessage,
+  type RunSummary,
+  type Stats,
+} from './protocol.js';
 import { refusalMessage } from '../refusalText.js';
 import { refusalFacts } from './refusals.js';
 
@@ -38,7 +45,10 @@ export class RunHub {
 
   constructor(private readonly runner: Runner) {
     this.health = this.readHealth();
-    runner.observe({ submitted: (handle, request) => this.track(handle, request), refused: (refusal, request) => this.refused(refusal, request) });
+    runner.observe({
+      submitted: (handle, request) => this.track(handle, request),
+      refused: (refusal, request) => this.refused(refusal, request),
+    });
     // Counters and stats for the dashboard's gauges every 2 s, and the backend's health when it changes.
     this.ticker = setInterval(() => {
       this.broadcast({ type: 'counters', at: Date.now(), counters: this.counters, stats: this.stats() });
@@ -60,7 +70,16 @@ export class RunHub {
   snapshot(): FeedMessage {
     const inFlight = [...this.runs.values()].filter((t) => t.summary.state !== 'done').map((t) => t.summary);
     const recent = this.recent.map((id) => this.runs.get(id)?.summary).filter((s): s is RunSummary => Boolean(s));
-    return { type: 'snapshot', version: FEED_PROTOCOL_VERSION, at: Date.now(), inFlight, recent, counters: this.counters, stats: this.stats(), backend: this.health };
+    return {
+      type: 'snapshot',
+      version: FEED_PROTOCOL_VERSION,
+      at: Date.now(),
+      inFlight,
+      recent,
+      counters: this.counters,
+      stats: this.stats(),
+      backend: this.health,
+    };
   }
 
   get(id: string): { summary: RunSummary; output: string; result: RunResult | null } | null {
@@ -88,9 +107,17 @@ export class RunHub {
     const now = Date.now();
     while (this.finishes.length > 0 && (this.finishes[0]?.at ?? now) < now - LATENCY_WINDOW_MS) this.finishes.shift();
     const latencies = this.finishes.map((f) => f.latencyMs).sort((a, b) => a - b);
-    const pick = (p: number): number | null => (latencies.length === 0 ? null : (latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? null));
+    const pick = (p: number): number | null =>
+      latencies.length === 0
+        ? null
+        : (latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? null);
     const lastMinute = this.finishes.filter((f) => f.at >= now - THROUGHPUT_WINDOW_MS).length;
-    return { ...this.runner.stats(), throughputPerSecond: lastMinute / (THROUGHPUT_WINDOW_MS / 1000), latencyP50Ms: pick(50), latencyP95Ms: pick(95) };
+    return {
+      ...this.runner.stats(),
+      throughputPerSecond: lastMinute / (THROUGHPUT_WINDOW_MS / 1000),
+      latencyP50Ms: pick(50),
+      latencyP95Ms: pick(95),
+    };
   }
 
   private broadcast(m: FeedMessage): void {
@@ -123,12 +150,24 @@ export class RunHub {
     this.runs.set(handle.id, tracked);
     this.counters.submitted += 1;
     const etaMs = handle.queueEtaMs();
-    this.broadcast({ type: 'run.queued', at: Date.now(), run: summary, position: handle.queuePosition() ?? 1, ...(etaMs === null ? {} : { etaMs }) });
+    this.broadcast({
+      type: 'run.queued',
+      at: Date.now(),
+      run: summary,
+      position: handle.queuePosition() ?? 1,
+      ...(etaMs === null ? {} : { etaMs }),
+    });
     handle.on((event) => {
       const at = Date.now();
       switch (event.type) {
         case 'queued':
-          return this.broadcast({ type: 'run.waiting', at, id: summary.id, position: event.position, ...(event.etaMs === undefined ? {} : { etaMs: event.etaMs }) });
+          return this.broadcast({
+            type: 'run.waiting',
+            at,
+            id: summary.id,
+            position: event.position,
+            ...(event.etaMs === undefined ? {} : { etaMs: event.etaMs }),
+          });
         case 'compiling':
           summary.state = 'compiling';
           return this.broadcast({ type: 'run.compiling', at, id: summary.id });
@@ -137,13 +176,27 @@ export class RunHub {
           summary.startedAt = at;
           return this.broadcast({ type: 'run.started', at, id: summary.id });
         case 'output':
-          if (tracked.output.length < LIVE_OUTPUT_CAP) tracked.output += event.text.slice(0, LIVE_OUTPUT_CAP - tracked.output.length);
+          if (tracked.output.length < LIVE_OUTPUT_CAP)
+            tracked.output += event.text.slice(0, LIVE_OUTPUT_CAP - tracked.output.length);
           return this.broadcast({ type: 'run.output', at, id: summary.id, stream: event.stream, text: event.text });
         case 'done': {
           const r = event.result;
-          Object.assign(summary, { state: 'done', status: r.status, reason: r.reason, finishedAt: at, compileMs: r.compileMs, runMs: r.runMs, peakMemoryBytes: r.peakMemoryBytes });
+          Object.assign(summary, {
+            state: 'done',
+            status: r.status,
+            reason: r.reason,
+            finishedAt: at,
+            compileMs: r.compileMs,
+            runMs: r.runMs,
+            peakMemoryBytes: r.peakMemoryBytes,
+          });
           tracked.result = r;
-          tracked.chars = summary.code.length + tracked.output.length + r.stdout.length + r.stderr.length + r.diagnostics.reduce((n, d) => n + d.message.length, 0);
+          tracked.chars =
+            summary.code.length +
+            tracked.output.length +
+            r.stdout.length +
+            r.stderr.length +
+            r.diagnostics.reduce((n, d) => n + d.message.length, 0);
           this.counters.finished += 1;
           this.counters.byStatus[r.status] = (this.counters.byStatus[r.status] ?? 0) + 1;
           this.finishes.push({ at, latencyMs: at - summary.submittedAt });
@@ -167,6 +220,12 @@ export class RunHub {
 
   private refused(refusal: Refusal, request: RunRequest): void {
     this.counters.refused += 1;
-    this.broadcast({ type: 'refusal', at: Date.now(), ...refusalFacts(refusal), message: refusalMessage(refusal), labels: { ...request.labels } });
+    this.broadcast({
+      type: 'refusal',
+      at: Date.now(),
+      ...refusalFacts(refusal),
+      message: refusalMessage(refusal),
+      labels: { ...request.labels },
+    });
   }
 }

@@ -42,7 +42,16 @@ export interface Stats {
 }
 
 export type FeedMessage =
-  | { type: 'snapshot'; version: number; at: number; inFlight: RunSummary[]; recent: RunSummary[]; counters: Counters; stats: Stats; backend: BackendHealth }
+  | {
+      type: 'snapshot';
+      version: number;
+      at: number;
+      inFlight: RunSummary[];
+      recent: RunSummary[];
+      counters: Counters;
+      stats: Stats;
+      backend: BackendHealth;
+    }
   /** etaMs: about how long until it starts, when the backend said when runs may start. */
   | { type: 'run.queued'; at: number; run: RunSummary; position: number; etaMs?: number }
   /** A queued run moved up, or its estimated start moved by seconds. */

@@ -26,7 +26,8 @@ const STATIC: Record<string, { file: string; type: string }> = {
 };
 const STATIC_HEADERS = {
   // The dashboard shows untrusted code and output: no inline script, nothing from elsewhere.
-  'Content-Security-Policy': "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'self'; connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-cache',
 };
@@ -37,7 +38,10 @@ export interface HttpService {
   close(): Promise<void>;
 }
 
-export async function startHttp(config: HttpConfig, deps: { fair: FairRunner; hub: RunHub; metrics: Registry; log: Logger }): Promise<HttpService> {
+export async function startHttp(
+  config: HttpConfig,
+  deps: { fair: FairRunner; hub: RunHub; metrics: Registry; log: Logger },
+): Promise<HttpService> {
   const { fair, hub, metrics, log } = deps;
   const auth = new Auth(config.adminToken, config.apiTokens);
   const feed = new Feed(config, auth, hub);

@@ -37,7 +37,8 @@ let neighbour: ChildProcess | null = null;
 let memoryCap = 0;
 let helloPeak = 0;
 
-const ownCgroup = async (pid: number | 'self'): Promise<string> => /^0::(.*)$/m.exec(await readFile(`/proc/${pid}/cgroup`, 'utf8'))?.[1] ?? '';
+const ownCgroup = async (pid: number | 'self'): Promise<string> =>
+  /^0::(.*)$/m.exec(await readFile(`/proc/${pid}/cgroup`, 'utf8'))?.[1] ?? '';
 
 /** Step cgroups under our parent, each with the pids inside. */
 async function steps(): Promise<{ name: string; pids: number }[]> {
@@ -45,7 +46,10 @@ async function steps(): Promise<{ name: string; pids: number }[]> {
   return Promise.all(
     entries
       .filter((e) => e.isDirectory())
-      .map(async (e) => ({ name: e.name, pids: (await readFile(join(stepsParent, e.name, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).length })),
+      .map(async (e) => ({
+        name: e.name,
+        pids: (await readFile(join(stepsParent, e.name, 'cgroup.procs'), 'utf8')).split('\n').filter(Boolean).length,
+      })),
   );
 }
 
@@ -54,13 +58,20 @@ async function assertNoCgroupLeft(): Promise<void> {
   await backend.idle();
   const live = await steps();
   for (const s of live) assert.ok(s.pids > 0, `cgroup ${s.name} is left without a sandbox in it`);
-  assert.ok(live.length <= t.config.slots + t.config.compileServers, `more cgroups than sandboxes: ${JSON.stringify(live)}`);
+  assert.ok(
+    live.length <= t.config.slots + t.config.compileServers,
+    `more cgroups than sandboxes: ${JSON.stringify(live)}`,
+  );
 }
 
 describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () => {
   before(async () => {
     const fs = await statfs(cgroupRoot);
-    assert.equal(fs.type, CGROUP2_SUPER_MAGIC, `${cgroupRoot} is not cgroup v2: run this file through npm run test:cgroup2 (the cgroup v2 VM)`);
+    assert.equal(
+      fs.type,
+      CGROUP2_SUPER_MAGIC,
+      `${cgroupRoot} is not cgroup v2: run this file through npm run test:cgroup2 (the cgroup v2 VM)`,
+    );
     // A cgroup holding the service and a neighbour, as a container's root holds tini beside node.
     await mkdir(hostCgroup);
     neighbour = spawn('sleep', ['3600'], { stdio: 'ignore' });
@@ -68,7 +79,10 @@ describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () 
     assert.equal(await ownCgroup('self'), hostCgroup.slice(cgroupRoot.length));
 
     // Not delegated yet (the parent hands no controllers down): a clear refusal that says what to change.
-    await assert.rejects(startTestRunner({ SANDBOX_CGROUP: 'v2' }), /memory and pids controllers are not delegated to .*Delegate=yes.*--cgroupns=private/);
+    await assert.rejects(
+      startTestRunner({ SANDBOX_CGROUP: 'v2' }),
+      /memory and pids controllers are not delegated to .*Delegate=yes.*--cgroupns=private/,
+    );
     // What systemd (Delegate=yes) or Docker does for the service's cgroup: controllers handed down to it.
     await writeFile(join(cgroupRoot, 'cgroup.subtree_control'), '+memory +pids +cpu');
 
@@ -102,10 +116,15 @@ describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () 
   it('delegated: moved the service and its neighbour into a leaf and handed memory, pids and cpu to the sandboxes', async () => {
     assert.equal(await ownCgroup('self'), join(hostCgroup, SERVICE_LEAF).slice(cgroupRoot.length));
     assert.equal(await ownCgroup(neighbour?.pid ?? 0), join(hostCgroup, SERVICE_LEAF).slice(cgroupRoot.length));
-    assert.equal((await readFile(join(hostCgroup, 'cgroup.procs'), 'utf8')).trim(), '', 'no process left in the delegating cgroup');
+    assert.equal(
+      (await readFile(join(hostCgroup, 'cgroup.procs'), 'utf8')).trim(),
+      '',
+      'no process left in the delegating cgroup',
+    );
     for (const dir of [hostCgroup, stepsParent]) {
       const enabled = (await readFile(join(dir, 'cgroup.subtree_control'), 'utf8')).trim().split(' ');
-      for (const c of ['memory', 'pids', 'cpu']) assert.ok(enabled.includes(c), `${c} not enabled in ${dir}: ${enabled.join(' ')}`);
+      for (const c of ['memory', 'pids', 'cpu'])
+        assert.ok(enabled.includes(c), `${c} not enabled in ${dir}: ${enabled.join(' ')}`);
     }
     const health = backend.health();
     assert.match(health.detail, /cgroups v2 \(memory, pids, cpu\)/);
@@ -115,7 +134,10 @@ describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () 
     const r = await t.run('Console.WriteLine("hello from cgroup v2");');
     assert.equal(r.status, 'ok', show(r));
     assert.equal(r.stdout, 'hello from cgroup v2\n');
-    assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes > 2 * MiB && r.peakMemoryBytes < memoryCap, `peak ${r.peakMemoryBytes}`);
+    assert.ok(
+      r.peakMemoryBytes !== null && r.peakMemoryBytes > 2 * MiB && r.peakMemoryBytes < memoryCap,
+      `peak ${r.peakMemoryBytes}`,
+    );
     assert.ok(r.cpuMs !== null && r.cpuMs > 0, 'CPU time from cpu.stat');
     helloPeak = r.peakMemoryBytes;
     // The step's limits as the kernel holds them (memory.max, swap, oom.group, pids.max): read from the
@@ -123,8 +145,16 @@ describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () 
     await backend.idle();
     const next = (await steps()).map((s) => join(stepsParent, s.name));
     assert.ok(next.length > 0);
-    const files = await Promise.all(next.map(async (d) => ({ max: (await readFile(join(d, 'memory.max'), 'utf8')).trim(), group: (await readFile(join(d, 'memory.oom.group'), 'utf8')).trim() })));
-    assert.ok(files.some((f) => f.max === String(memoryCap) && f.group === '1'), JSON.stringify(files));
+    const files = await Promise.all(
+      next.map(async (d) => ({
+        max: (await readFile(join(d, 'memory.max'), 'utf8')).trim(),
+        group: (await readFile(join(d, 'memory.oom.group'), 'utf8')).trim(),
+      })),
+    );
+    assert.ok(
+      files.some((f) => f.max === String(memoryCap) && f.group === '1'),
+      JSON.stringify(files),
+    );
     await assertNoCgroupLeft();
   });
 
@@ -135,19 +165,27 @@ describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () 
     it(`ends a ${what} memory bomb as memory_limit from memory.events, with the peak at the cap`, async () => {
       const r = await t.run(corpus(file));
       assert.equal(r.status, 'memory_limit', show(r));
-      assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes > memoryCap * 0.9 && r.peakMemoryBytes <= memoryCap + MiB, `peak ${r.peakMemoryBytes} of ${memoryCap}`);
+      assert.ok(
+        r.peakMemoryBytes !== null && r.peakMemoryBytes > memoryCap * 0.9 && r.peakMemoryBytes <= memoryCap + MiB,
+        `peak ${r.peakMemoryBytes} of ${memoryCap}`,
+      );
       await assertNoCgroupLeft();
     });
   }
 
   it('counts tmpfs pages against the sandbox memory (its peak grows by what /tmp holds)', async () => {
     // 48 MiB in /tmp (its cap is 64 MiB), held while the run ends: nothing else grows.
-    const r = await t.run('var block = new byte[1 << 20]; Random.Shared.NextBytes(block); using (var f = File.Create("/tmp/pages")) for (var i = 0; i < 48; i++) f.Write(block); Console.WriteLine(new FileInfo("/tmp/pages").Length);');
+    const r = await t.run(
+      'var block = new byte[1 << 20]; Random.Shared.NextBytes(block); using (var f = File.Create("/tmp/pages")) for (var i = 0; i < 48; i++) f.Write(block); Console.WriteLine(new FileInfo("/tmp/pages").Length);',
+    );
     assert.equal(r.status, 'ok', show(r));
     assert.equal(r.stdout.trim(), String(48 * MiB));
     // The file's 48 MiB alone is three times Hello World's whole peak: only counted tmpfs pages get there
     // (the runtime's own share varies by a few MiB from run to run, so no tighter sum is asserted).
-    assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes >= 48 * MiB && r.peakMemoryBytes > helloPeak + 32 * MiB, `peak ${r.peakMemoryBytes} vs Hello World ${helloPeak}`);
+    assert.ok(
+      r.peakMemoryBytes !== null && r.peakMemoryBytes >= 48 * MiB && r.peakMemoryBytes > helloPeak + 32 * MiB,
+      `peak ${r.peakMemoryBytes} vs Hello World ${helloPeak}`,
+    );
     await assertNoCgroupLeft();
   });
 
@@ -155,14 +193,23 @@ describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () 
     // Uncaught: the runtime reports the failed thread start as OutOfMemoryException; only a count in
     // pids.events turns that into the task-limit reason. (RLIMIT_NPROC is set two tasks higher, so it
     // is pids.max that stops the bomb.)
-    const r = await t.run('for (var i = 0; i < 10_000; i++) new Thread(() => Thread.Sleep(-1)) { IsBackground = true }.Start();');
+    const r = await t.run(
+      'for (var i = 0; i < 10_000; i++) new Thread(() => Thread.Sleep(-1)) { IsBackground = true }.Start();',
+    );
     assert.equal(r.status, 'runtime_error', show(r));
-    assert.match(r.reason ?? '', new RegExp(`the limit of ${t.config.limits.maxProcesses} threads and processes was reached`), show(r));
+    assert.match(
+      r.reason ?? '',
+      new RegExp(`the limit of ${t.config.limits.maxProcesses} threads and processes was reached`),
+      show(r),
+    );
     await assertNoCgroupLeft();
   });
 
   it('holds a run to its CPU share (cpu.max) however many threads spin', async () => {
-    const r = await t.run('for (var i = 0; i < 8; i++) new Thread(() => { while (true) { } }) { IsBackground = true }.Start(); Thread.Sleep(-1);', { timeoutMs: 5000 });
+    const r = await t.run(
+      'for (var i = 0; i < 8; i++) new Thread(() => { while (true) { } }) { IsBackground = true }.Start(); Thread.Sleep(-1);',
+      { timeoutMs: 5000 },
+    );
     assert.equal(r.status, 'timeout', show(r));
     assert.ok(r.cpuMs !== null && r.runMs !== null, show(r));
     // Two vCPUs: without the quota, eight spinners would use ~2 CPU-seconds per second of wall time.

@@ -54,14 +54,34 @@ export async function startImageEnv(): Promise<ImageEnv> {
  * tmpfs mounts ACI's writable layer stands in for, the group's CPU and memory, the given environment.
  * `flags` add the user and capability settings a test runs it with.
  */
-export function runImage(config: Config, name: string, env: Record<string, string>, flags: readonly string[], deadlineMs: number): Promise<DockerOutput> {
+export function runImage(
+  config: Config,
+  name: string,
+  env: Record<string, string>,
+  flags: readonly string[],
+  deadlineMs: number,
+): Promise<DockerOutput> {
   const memory = `${Math.round(config.aci.memoryGb * 1024)}m`;
   return docker(
     [
-      'run', '--rm', '--name', name, '--network', 'host',
-      '--read-only', '--tmpfs', '/tmp:rw,nosuid,nodev,size=256m',
+      'run',
+      '--rm',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '--read-only',
+      '--tmpfs',
+      '/tmp:rw,nosuid,nodev,size=256m',
       ...flags,
-      '--cpus', String(config.aci.cpu), '--memory', memory, '--memory-swap', memory, '--pids-limit', '512',
+      '--cpus',
+      String(config.aci.cpu),
+      '--memory',
+      memory,
+      '--memory-swap',
+      memory,
+      '--pids-limit',
+      '512',
       ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
       SANDBOX_IMAGE,
     ],
@@ -77,7 +97,12 @@ export interface ImageRun {
 }
 
 /** One program through the image in one-shot mode: upload, SAS, `docker run`, read the result as the aci backend does. */
-export async function runOneShot({ config, clients }: ImageEnv, flags: readonly string[], source: string, stdin = ''): Promise<ImageRun> {
+export async function runOneShot(
+  { config, clients }: ImageEnv,
+  flags: readonly string[],
+  source: string,
+  stdin = '',
+): Promise<ImageRun> {
   const { limits, aci } = config;
   const id = randomUUID();
   const prefix = `runs/${id}/`;
@@ -86,20 +111,46 @@ export async function runOneShot({ config, clients }: ImageEnv, flags: readonly 
   try {
     await blob('Program.cs').upload(source, Buffer.byteLength(source));
     if (stdin) await blob('stdin.txt').upload(stdin, Buffer.byteLength(stdin));
-    const window = runWindow(Date.now(), limits.timeoutMs, { startupAllowanceMs: START_ALLOWANCE_MS, poolIdleMs: aci.poolIdleMs, sweepGraceMs: 0, compileTimeoutMs: limits.compileTimeoutMs });
+    const window = runWindow(Date.now(), limits.timeoutMs, {
+      startupAllowanceMs: START_ALLOWANCE_MS,
+      poolIdleMs: aci.poolIdleMs,
+      sweepGraceMs: 0,
+      compileTimeoutMs: limits.compileTimeoutMs,
+    });
     const [sourceUrl, stdinUrl, resultUrl] = await Promise.all([
       clients.sasUrl(blob('Program.cs'), 'r', window.sasTtlMinutes),
       stdin ? clients.sasUrl(blob('stdin.txt'), 'r', window.sasTtlMinutes) : null,
       clients.sasUrl(blob('result.json'), 'cw', window.sasTtlMinutes),
     ]);
     // The environment AciBackend.execute gives a container group, from the same builder.
-    const env = containerEnv(limits, { kind: 'run', timeoutMs: limits.timeoutMs, urls: { source: sourceUrl, stdin: stdinUrl, result: resultUrl } });
+    const env = containerEnv(limits, {
+      kind: 'run',
+      timeoutMs: limits.timeoutMs,
+      urls: { source: sourceUrl, stdin: stdinUrl, result: resultUrl },
+    });
     const deadlineMs = limits.timeoutMs + limits.compileTimeoutMs + START_ALLOWANCE_MS;
-    const out = await runImage(config, name, Object.fromEntries(env.map((e) => [e.name, 'value' in e ? e.value : e.secureValue])), flags, deadlineMs);
+    const out = await runImage(
+      config,
+      name,
+      Object.fromEntries(env.map((e) => [e.name, 'value' in e ? e.value : e.secureValue])),
+      flags,
+      deadlineMs,
+    );
     assert.equal(out.timedOut, false, `the container did not finish within ${deadlineMs} ms`);
-    const facts = await blob('result.json').downloadToBuffer().then((b) => parseFacts(b.toString('utf8')), () => null);
+    const facts = await blob('result.json')
+      .downloadToBuffer()
+      .then(
+        (b) => parseFacts(b.toString('utf8')),
+        () => null,
+      );
     const result = facts
-      ? resultFromFacts(facts, { timeoutMs: limits.timeoutMs, memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes, compileTimeoutMs: limits.compileTimeoutMs })
+      ? resultFromFacts(facts, {
+          timeoutMs: limits.timeoutMs,
+          memoryBytes: limits.memoryBytes,
+          maxProcesses: limits.maxProcesses,
+          outputBytes: limits.outputBytes,
+          compileTimeoutMs: limits.compileTimeoutMs,
+        })
       : resultWithoutFacts(out.code, aci.memoryGb);
     return { result, exitCode: out.code, log: (out.stdout + out.stderr).slice(-2000) };
   } finally {

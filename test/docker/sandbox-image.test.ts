@@ -11,7 +11,14 @@ import { runOneShot, startImageEnv, type ImageEnv, type ImageRun } from './image
 
 /** The image's sandbox user (container/Dockerfile), passed explicitly, as a hardened runtime would. */
 const SANDBOX_USER = '10001';
-const AS_SANDBOX_USER = ['--user', `${SANDBOX_USER}:${SANDBOX_USER}`, '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'];
+const AS_SANDBOX_USER = [
+  '--user',
+  `${SANDBOX_USER}:${SANDBOX_USER}`,
+  '--cap-drop',
+  'ALL',
+  '--security-opt',
+  'no-new-privileges',
+];
 
 let env: ImageEnv;
 let config: ImageEnv['config'];
@@ -29,13 +36,19 @@ const runInImage = (source: string, stdin = ''): Promise<ImageRun> => runOneShot
 
 describe('the sandbox image (aci backend)', () => {
   it('starts its entry script as root, as ACI runs an image without USER (entry.sh drops to the sandbox user)', async () => {
-    const r = await docker(['image', 'inspect', '--format', '{{.Config.User}}|{{json .Config.Entrypoint}}', SANDBOX_IMAGE], 30_000);
+    const r = await docker(
+      ['image', 'inspect', '--format', '{{.Config.User}}|{{json .Config.Entrypoint}}', SANDBOX_IMAGE],
+      30_000,
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), '|["/sharpbox/entry.sh"]');
   });
 
   it('runs Hello World with stdin, as the sandbox user, and uploads the result', async () => {
-    const run = await runInImage('Console.WriteLine($"Hello from {Console.ReadLine()} as {Environment.UserName}!");', 'Docker');
+    const run = await runInImage(
+      'Console.WriteLine($"Hello from {Console.ReadLine()} as {Environment.UserName}!");',
+      'Docker',
+    );
     assert.equal(run.result.status, 'ok', `${show(run.result)}\n${run.log}`);
     assert.equal(run.result.stdout, 'Hello from Docker as sandbox!\n');
     assert.equal(run.exitCode, 0);
@@ -58,24 +71,34 @@ describe('the sandbox image (aci backend)', () => {
     // The aci backend gets no cgroup counters back, so the verdict is the exception the program died of
     // (classify.ts never lets a program's own word decide memory_limit); the container survives to
     // upload it.
-    const run = await runInImage('var l = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; for (int i = 0; i < b.Length; i += 4096) b[i] = 1; l.Add(b); }');
+    const run = await runInImage(
+      'var l = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; for (int i = 0; i < b.Length; i += 4096) b[i] = 1; l.Add(b); }',
+    );
     assert.equal(run.result.status, 'runtime_error', `${show(run.result)}\n${run.log}`);
     assert.equal(run.result.reason, 'unhandled exception System.OutOfMemoryException');
     assert.equal(run.exitCode, 0, 'the container was not killed');
   });
 
-  it('holds a thread spree to RUN_MAX_PROCESSES, its runtime\'s own threads included', async () => {
+  it("holds a thread spree to RUN_MAX_PROCESSES, its runtime's own threads included", async () => {
     // The console first: it starts a thread of its own the first time it writes.
-    const run = await runInImage('Console.WriteLine("threads:"); var n = 0; try { while (true) { new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start(); n++; } } catch (Exception) { } Console.WriteLine(n);');
+    const run = await runInImage(
+      'Console.WriteLine("threads:"); var n = 0; try { while (true) { new Thread(() => Thread.Sleep(Timeout.Infinite)) { IsBackground = true }.Start(); n++; } } catch (Exception) { } Console.WriteLine(n);',
+    );
     assert.equal(run.result.status, 'ok', `${show(run.result)}\n${run.log}`);
     const threads = Number(run.result.stdout.replace('threads:', '').trim());
-    assert.ok(threads > config.limits.maxProcesses / 2 && threads <= config.limits.maxProcesses, `started ${threads} threads (limit ${config.limits.maxProcesses})`);
+    assert.ok(
+      threads > config.limits.maxProcesses / 2 && threads <= config.limits.maxProcesses,
+      `started ${threads} threads (limit ${config.limits.maxProcesses})`,
+    );
   });
 
   it('stops an output flood at the output cap and marks it truncated', async () => {
     const run = await runInImage('while (true) Console.WriteLine("flood flood flood flood flood");');
     assert.equal(run.result.status, 'output_limit', `${show(run.result)}\n${run.log}`);
     assert.equal(run.result.truncated, true);
-    assert.equal(Buffer.byteLength(run.result.stdout) + Buffer.byteLength(run.result.stderr), config.limits.outputBytes);
+    assert.equal(
+      Buffer.byteLength(run.result.stdout) + Buffer.byteLength(run.result.stderr),
+      config.limits.outputBytes,
+    );
   });
 });

@@ -17,7 +17,14 @@ const NAME = `sharpbox-service-test-${randomUUID().slice(0, 8)}`;
 /** Start-up: node, the runner, and the compile server warming Roslyn, on two shared cores. */
 const START_DEADLINE_MS = 120_000;
 /** README's narrower alternative to --privileged. */
-const NARROW = ['--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined'];
+const NARROW = [
+  '--security-opt',
+  'seccomp=unconfined',
+  '--security-opt',
+  'apparmor=unconfined',
+  '--security-opt',
+  'systempaths=unconfined',
+];
 let port = 0;
 let privileged = false;
 
@@ -27,7 +34,10 @@ let privileged = false;
  * bounding set lacks one, as on this project's machines (no CAP_SYS_RESOURCE).
  */
 async function privilegedWorks(): Promise<boolean> {
-  const r = await docker(['run', '--rm', '--privileged', '--network', 'none', '--entrypoint', 'true', SERVICE_IMAGE], 60_000);
+  const r = await docker(
+    ['run', '--rm', '--privileged', '--network', 'none', '--entrypoint', 'true', SERVICE_IMAGE],
+    60_000,
+  );
   return r.code === 0;
 }
 
@@ -46,7 +56,11 @@ async function logs(): Promise<string> {
 }
 
 function api(path: string, init: RequestInit = {}): Promise<Response> {
-  return fetch(`http://127.0.0.1:${port}${path}`, { ...init, headers: { authorization: `Bearer ${TOKEN}`, ...init.headers }, signal: AbortSignal.timeout(10_000) });
+  return fetch(`http://127.0.0.1:${port}${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${TOKEN}`, ...init.headers },
+    signal: AbortSignal.timeout(10_000),
+  });
 }
 
 /** Polls until `ready` returns a value or the deadline passes (then fails with the service's log). */
@@ -65,12 +79,27 @@ before(async () => {
   privileged = await privilegedWorks();
   const r = await docker(
     [
-      'run', '--detach', '--name', NAME, ...(privileged ? ['--privileged'] : NARROW), '--network', 'host',
-      '--env', 'HOST=127.0.0.1', '--env', `PORT=${port}`, '--env', `ADMIN_TOKEN=${TOKEN}`,
-      '--env', 'SANDBOX_SLOTS=1', '--env', 'COMPILE_SERVERS=1',
+      'run',
+      '--detach',
+      '--name',
+      NAME,
+      ...(privileged ? ['--privileged'] : NARROW),
+      '--network',
+      'host',
+      '--env',
+      'HOST=127.0.0.1',
+      '--env',
+      `PORT=${port}`,
+      '--env',
+      `ADMIN_TOKEN=${TOKEN}`,
+      '--env',
+      'SANDBOX_SLOTS=1',
+      '--env',
+      'COMPILE_SERVERS=1',
       // The container's sandbox uids are this machine's uids (no user namespace), and RLIMIT_NPROC counts
       // per uid across the machine: keep clear of the range a service or test on the host claims.
-      '--env', 'SANDBOX_UID_BASE=3900000',
+      '--env',
+      'SANDBOX_UID_BASE=3900000',
       SERVICE_IMAGE,
     ],
     60_000,
@@ -84,7 +113,11 @@ after(async () => {
 
 describe('the service image', () => {
   it('starts and answers /healthz with the local sandbox ready', async (t: TestContext) => {
-    t.diagnostic(privileged ? 'started with --privileged' : `--privileged refused by this engine; started with ${NARROW.join(' ')}`);
+    t.diagnostic(
+      privileged
+        ? 'started with --privileged'
+        : `--privileged refused by this engine; started with ${NARROW.join(' ')}`,
+    );
     const health = await until('no healthy /healthz', START_DEADLINE_MS, async () => {
       const res = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5000) });
       return res.status === 200 ? ((await res.json()) as { ok: boolean; backend: string; detail: string }) : null;
@@ -102,7 +135,10 @@ describe('the service image', () => {
     const posted = await api('/api/runs', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ code: 'Console.WriteLine($"Hello from {Console.ReadLine()} as {Environment.UserName}!");', stdin: 'the service image' }),
+      body: JSON.stringify({
+        code: 'Console.WriteLine($"Hello from {Console.ReadLine()} as {Environment.UserName}!");',
+        stdin: 'the service image',
+      }),
     });
     assert.equal(posted.status, 202, await posted.text());
     const location = posted.headers.get('location') ?? '';

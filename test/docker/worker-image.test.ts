@@ -19,7 +19,15 @@ const WORKER_FLAGS = ['--tmpfs', '/var/tmp:rw,nosuid,nodev,size=64m', '--tmpfs',
 const WORKER_DEADLINE_MS = 240_000;
 /** A run's facts arrive within this (a cold start and compile on two shared cores included). */
 const RESULT_WAIT_MS = 120_000;
-const NOTHING_OF_ROOT = { CapInh: '0000000000000000', CapPrm: '0000000000000000', CapEff: '0000000000000000', CapBnd: '0000000000000000', CapAmb: '0000000000000000', NoNewPrivs: '1', Groups: '' };
+const NOTHING_OF_ROOT = {
+  CapInh: '0000000000000000',
+  CapPrm: '0000000000000000',
+  CapEff: '0000000000000000',
+  CapBnd: '0000000000000000',
+  CapAmb: '0000000000000000',
+  NoNewPrivs: '1',
+  Groups: '',
+};
 
 /**
  * What a run can see of the container, one `key=value` line each, then files left in every writable
@@ -58,7 +66,12 @@ static class Native { [DllImport("libc")] public static extern int shmget(int ke
 /** The probe's `key=value` lines. */
 function probed(facts: WorkerRunFacts | null): Record<string, string> {
   assert.ok(facts?.exec, `no run: ${JSON.stringify(facts)}`);
-  return Object.fromEntries(facts.exec.stdout.split('\n').filter(Boolean).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    facts.exec.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 let env: ImageEnv;
@@ -132,7 +145,11 @@ describe('the sandbox image as a worker (aci backend)', () => {
         assert.equal(seen.mqueue, '');
         assert.equal(seen.sysvshm, '0', 'no SysV segment of an earlier run');
         assert.equal(seen.shmget, 'True');
-        assert.equal(seen.pid1environ, 'UnauthorizedAccessException', "the worker's environment (its job URL) is closed to the run");
+        assert.equal(
+          seen.pid1environ,
+          'UnauthorizedAccessException',
+          "the worker's environment (its job URL) is closed to the run",
+        );
         assert.equal(seen.sasSeen, '0', 'no SAS URL in any environ or cmdline the run can read');
         assert.equal(seen.sharpboxVars, '0');
         assert.equal(seen.home, `/tmp/sharpbox-run-${i}`);
@@ -181,7 +198,10 @@ describe('the sandbox image as a worker (aci backend)', () => {
     withWorker(async (worker, name) => {
       const vars = await worker.env(3, WORKER_DEADLINE_MS);
       const started = Date.now();
-      const out = await startWorker(name, { ...vars, SHARPBOX_JOB_URL: vars.SHARPBOX_JOB_URL?.replace(/sig=[^&]+/, 'sig=revoked') ?? '' });
+      const out = await startWorker(name, {
+        ...vars,
+        SHARPBOX_JOB_URL: vars.SHARPBOX_JOB_URL?.replace(/sig=[^&]+/, 'sig=revoked') ?? '',
+      });
       assert.equal(out.code, 77, out.stdout + out.stderr);
       assert.match(out.stderr, /storage refused the job 1 URL \(HTTP 403\)/);
       assert.ok(Date.now() - started < START_ALLOWANCE_MS, `took ${Date.now() - started} ms`);
@@ -192,9 +212,19 @@ describe('the sandbox image as a worker (aci backend)', () => {
     const vars = await worker.env(3, WORKER_DEADLINE_MS);
     const { SHARPBOX_MODE: _mode, ...modeless } = vars;
     const cases: [string, Record<string, string>, string[], RegExp][] = [
-      ['as uid 10001', vars, ['--user', '10001:10001'], /worker mode needs root in the container, to give each run its own user/],
+      [
+        'as uid 10001',
+        vars,
+        ['--user', '10001:10001'],
+        /worker mode needs root in the container, to give each run its own user/,
+      ],
       ['without a mode', modeless, [], /SHARPBOX_MODE is not set/],
-      ['with an unknown mode', { ...vars, SHARPBOX_MODE: 'pool' }, [], /SHARPBOX_MODE is 'pool', not oneshot or worker/],
+      [
+        'with an unknown mode',
+        { ...vars, SHARPBOX_MODE: 'pool' },
+        [],
+        /SHARPBOX_MODE is 'pool', not oneshot or worker/,
+      ],
     ];
     for (const [what, caseVars, flags, message] of cases) {
       const name = `sharpbox-worker-test-${randomUUID().slice(0, 8)}`;
@@ -209,9 +239,16 @@ describe('the sandbox image as a worker (aci backend)', () => {
   });
 
   it('still runs one-shot mode when started as root: the program runs as the sandbox user 10001 with nothing of root', async () => {
-    const run = await runOneShot(env, [], 'foreach (var l in File.ReadAllLines("/proc/self/status")) if (l.StartsWith("Uid:") || l.StartsWith("Groups:") || l.StartsWith("CapEff:") || l.StartsWith("CapBnd:") || l.StartsWith("NoNewPrivs:")) Console.WriteLine(l.TrimEnd());');
+    const run = await runOneShot(
+      env,
+      [],
+      'foreach (var l in File.ReadAllLines("/proc/self/status")) if (l.StartsWith("Uid:") || l.StartsWith("Groups:") || l.StartsWith("CapEff:") || l.StartsWith("CapBnd:") || l.StartsWith("NoNewPrivs:")) Console.WriteLine(l.TrimEnd());',
+    );
     assert.equal(run.result.status, 'ok', `${show(run.result)}\n${run.log}`);
-    assert.equal(run.result.stdout, 'Uid:\t10001\t10001\t10001\t10001\nGroups:\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n');
+    assert.equal(
+      run.result.stdout,
+      'Uid:\t10001\t10001\t10001\t10001\nGroups:\nCapEff:\t0000000000000000\nCapBnd:\t0000000000000000\nNoNewPrivs:\t1\n',
+    );
     assert.equal(run.exitCode, 0);
   });
 });

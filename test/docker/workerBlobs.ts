@@ -93,12 +93,14 @@ export class WorkerBlobs {
   /** The names of this worker's blobs, without the prefix. */
   async names(): Promise<string[]> {
     const names: string[] = [];
-    for await (const b of this.clients.container.listBlobsFlat({ prefix: this.prefix })) names.push(b.name.slice(this.prefix.length));
+    for await (const b of this.clients.container.listBlobsFlat({ prefix: this.prefix }))
+      names.push(b.name.slice(this.prefix.length));
     return names.sort();
   }
 
   async remove(): Promise<void> {
-    for await (const b of this.clients.container.listBlobsFlat({ prefix: this.prefix })) await this.clients.container.deleteBlob(b.name);
+    for await (const b of this.clients.container.listBlobsFlat({ prefix: this.prefix }))
+      await this.clients.container.deleteBlob(b.name);
   }
 
   private get prefix(): string {

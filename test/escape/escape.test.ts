@@ -38,9 +38,13 @@ interface Program {
 function parse(file: string): Program {
   const source = readFileSync(join(programsDir, file), 'utf8');
   const header = (key: string): string | null => new RegExp(`^// ${key}: (.*)$`, 'm').exec(source)?.[1]?.trim() ?? null;
-  const statuses = header('expect-status')?.split(',').map((s) => s.trim()) ?? [];
+  const statuses =
+    header('expect-status')
+      ?.split(',')
+      .map((s) => s.trim()) ?? [];
   if (statuses.length === 0) throw new Error(`${file} has no expect-status line`);
-  if (!header('Attack') || !header('How') || !/^\/\/ Contained when: /m.test(source)) throw new Error(`${file} must say Attack, How and Contained when`);
+  if (!header('Attack') || !header('How') || !/^\/\/ Contained when: /m.test(source))
+    throw new Error(`${file} must say Attack, How and Contained when`);
   return {
     file,
     attack: header('Attack') ?? file,
@@ -54,7 +58,10 @@ function parse(file: string): Program {
   };
 }
 
-const programs = readdirSync(programsDir).filter((f) => f.endsWith('.cs')).sort().map(parse);
+const programs = readdirSync(programsDir)
+  .filter((f) => f.endsWith('.cs'))
+  .sort()
+  .map(parse);
 
 const token = (label: string): string => `${label}-canary-${randomBytes(12).toString('hex')}`;
 const secrets = {
@@ -65,7 +72,11 @@ const secrets = {
 };
 const fileSecret = token('file');
 const hostServiceSecret = token('service');
-const canaryFiles = [`/root/.sharpbox-canary-${process.pid}`, `/tmp/sharpbox-canary-${process.pid}`, join(root, '.artifacts', `canary-${process.pid}`)];
+const canaryFiles = [
+  `/root/.sharpbox-canary-${process.pid}`,
+  `/tmp/sharpbox-canary-${process.pid}`,
+  join(root, '.artifacts', `canary-${process.pid}`),
+];
 const saved: Record<string, string | undefined> = {};
 
 let t: TestRunner;
@@ -115,7 +126,11 @@ async function leftovers(uids: readonly number[]): Promise<string[]> {
   for (const [uid, names] of byUid) {
     const expected = ['bwrap', 'dotnet', 'init'];
     const sorted = [...names].sort();
-    if (sorted.length > expected.length || sorted.some((n, i) => n !== expected[i] && !expected.includes(n)) || new Set(sorted).size !== sorted.length) {
+    if (
+      sorted.length > expected.length ||
+      sorted.some((n, i) => n !== expected[i] && !expected.includes(n)) ||
+      new Set(sorted).size !== sorted.length
+    ) {
       extra.push(`uid ${uid}: ${sorted.join(', ')}`);
     }
   }
@@ -129,7 +144,10 @@ describe('hostile programs are contained', () => {
 
   for (const p of programs) {
     it(`${p.file}: ${p.attack}`, async () => {
-      const stdin = p.stdin.replace('{{HOST_PORT}}', String(hostPort)).replace('{{CANARY_FILE}}', canaryFiles[0] ?? '').replace('{{PROJECT_ROOT}}', root);
+      const stdin = p.stdin
+        .replace('{{HOST_PORT}}', String(hostPort))
+        .replace('{{CANARY_FILE}}', canaryFiles[0] ?? '')
+        .replace('{{PROJECT_ROOT}}', root);
       for (let i = 0; i < p.runs; i++) {
         const benign = p.concurrentBenign ? t.run('Console.WriteLine("benign ok");') : null;
         const r = await t.run(p.source, { stdin: stdin ? `${stdin}\n` : '', timeoutMs: p.timeoutMs });

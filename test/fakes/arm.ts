@@ -25,8 +25,25 @@ import { fileURLToPath } from 'node:url';
 import { rm } from 'node:fs/promises';
 import { authenticate } from './armAuth.js';
 import { killContainer, stageContainerImage, startContainer, type ContainerEnvVar } from './armContainer.js';
-import { addEvent, groupId, groupView, LOG_LIMITS, logContent, type ContainerState, type Group, type GroupState, type ProvisioningState } from './armGroups.js';
-import { ArmLimits, AZURE_LIMITS, type AciAction, type ArmLimitRules, type ArmOperation, type LimitDecision } from './armLimits.js';
+import {
+  addEvent,
+  groupId,
+  groupView,
+  LOG_LIMITS,
+  logContent,
+  type ContainerState,
+  type Group,
+  type GroupState,
+  type ProvisioningState,
+} from './armGroups.js';
+import {
+  ArmLimits,
+  AZURE_LIMITS,
+  type AciAction,
+  type ArmLimitRules,
+  type ArmOperation,
+  type LimitDecision,
+} from './armLimits.js';
 import { AZURE_QUOTA, quotaRefusal, requestedCpu, type GroupQuotaCode, type RegionalQuota } from './armQuota.js';
 import { FakeClock } from './clock.js';
 import { FakeEntra } from './entra.js';
@@ -119,7 +136,13 @@ export class FakeArm {
     let entra: FakeEntra | null = null;
     try {
       entra = await FakeEntra.start(clock);
-      const arm = new FakeArm(image, clock, entra, { limits: options.limits ?? AZURE_LIMITS, quota: options.quota ?? AZURE_QUOTA }, options.runtime ?? null);
+      const arm = new FakeArm(
+        image,
+        clock,
+        entra,
+        { limits: options.limits ?? AZURE_LIMITS, quota: options.quota ?? AZURE_QUOTA },
+        options.runtime ?? null,
+      );
       arm.server = createServer(tls, (req, res) => void arm.handle(req, res));
       await new Promise<void>((r) => arm.server.listen(0, '127.0.0.1', r));
       arm.port = (arm.server.address() as AddressInfo).port;
@@ -186,7 +209,14 @@ export class FakeArm {
   }
 
   /** Puts a live group in a state (a test taking over from the timeline). */
-  setState(name: string, patch: { provisioningState?: ProvisioningState; container?: Partial<ContainerState>; groupState?: GroupState | null }): void {
+  setState(
+    name: string,
+    patch: {
+      provisioningState?: ProvisioningState;
+      container?: Partial<ContainerState>;
+      groupState?: GroupState | null;
+    },
+  ): void {
     const g = this.groups.get(name);
     if (!g) throw new Error(`no container group '${name}'`);
     g.plan.stage = 'done';
@@ -203,12 +233,15 @@ export class FakeArm {
 
   /** The PUT bodies as the SDK sent them (with the secure values: the SAS URLs). */
   creates(): Record<string, unknown>[] {
-    return this.log.filter((l) => l.method === 'PUT' && l.status < 300 && l.body).map((l) => l.body as Record<string, unknown>);
+    return this.log
+      .filter((l) => l.method === 'PUT' && l.status < 300 && l.body)
+      .map((l) => l.body as Record<string, unknown>);
   }
 
   private provision(g: Group, state: ProvisioningState): void {
     g.provisioningState = state;
-    if (g.createOutcome === null && (state === 'Succeeded' || state === 'Failed' || state === 'Canceled')) g.createOutcome = state;
+    if (g.createOutcome === null && (state === 'Succeeded' || state === 'Failed' || state === 'Canceled'))
+      g.createOutcome = state;
   }
 
   /** Moves every group along its timeline to the fake clock's now. */
@@ -223,7 +256,10 @@ export class FakeArm {
         }
         continue;
       }
-      const image = String((g.body.properties as { containers?: { properties?: { image?: string } }[] }).containers?.[0]?.properties?.image ?? '');
+      const image = String(
+        (g.body.properties as { containers?: { properties?: { image?: string } }[] }).containers?.[0]?.properties
+          ?.image ?? '',
+      );
       if (g.plan.stage === 'pending' && now >= g.plan.creatingAt) {
         g.plan.stage = 'creating';
         g.provisioningState = 'Creating';
@@ -254,7 +290,13 @@ export class FakeArm {
       g.process = null;
       g.halt = null;
       g.span.exited = performance.now();
-      g.container = { ...g.container, state: 'Terminated', exitCode, finishTime: new Date(this.clock.now()).toISOString(), detailStatus: exitCode === 0 ? 'Completed' : 'Error' };
+      g.container = {
+        ...g.container,
+        state: 'Terminated',
+        exitCode,
+        finishTime: new Date(this.clock.now()).toISOString(),
+        detailStatus: exitCode === 0 ? 'Completed' : 'Error',
+      };
     };
     if (this.runtime) {
       g.halt = this.runtime.start(vars, onOutput, onExit).kill;
@@ -270,20 +312,41 @@ export class FakeArm {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const method = req.method ?? 'GET';
-    const entry: ArmLogEntry = { method, path: url.pathname, query: url.search, status: 0, at: performance.now(), fakeAt: this.clock.now(), headers: {} };
+    const entry: ArmLogEntry = {
+      method,
+      path: url.pathname,
+      query: url.search,
+      status: 0,
+      at: performance.now(),
+      fakeAt: this.clock.now(),
+      headers: {},
+    };
     this.log.push(entry);
     const requestId = randomUUID();
     const reply: Reply = (status, json, headers = {}) => {
       entry.status = status;
-      entry.headers = { 'x-ms-request-id': requestId, 'x-ms-correlation-request-id': String(req.headers['x-ms-correlation-request-id'] ?? requestId), ...headers };
-      res.writeHead(status, json === undefined ? entry.headers : { 'Content-Type': 'application/json; charset=utf-8', ...entry.headers });
+      entry.headers = {
+        'x-ms-request-id': requestId,
+        'x-ms-correlation-request-id': String(req.headers['x-ms-correlation-request-id'] ?? requestId),
+        ...headers,
+      };
+      res.writeHead(
+        status,
+        json === undefined ? entry.headers : { 'Content-Type': 'application/json; charset=utf-8', ...entry.headers },
+      );
       res.end(json === undefined ? '' : JSON.stringify(json));
     };
     let body: Record<string, unknown> | undefined;
     try {
-      body = chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : undefined;
+      body =
+        chunks.length > 0 ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>) : undefined;
     } catch {
-      return reply(400, { error: { code: 'InvalidRequestContent', message: 'The request content was invalid and could not be deserialized.' } });
+      return reply(400, {
+        error: {
+          code: 'InvalidRequestContent',
+          message: 'The request content was invalid and could not be deserialized.',
+        },
+      });
     }
     if (body) entry.body = body;
     this.tick();
@@ -291,7 +354,8 @@ export class FakeArm {
     const auth = authenticate(req.headers.authorization, this.entra, [this.endpoint]);
     if (!auth.ok) return reply(auth.status, auth.body, auth.headers);
     const sub = /^\/subscriptions\/([^/]+)\//.exec(url.pathname)?.[1];
-    if (!sub) return reply(404, { error: { code: 'NoRoute', message: `fake ARM: no route for ${method} ${url.pathname}` } });
+    if (!sub)
+      return reply(404, { error: { code: 'NoRoute', message: `fake ARM: no route for ${method} ${url.pathname}` } });
     const kind: ArmOperation = method === 'GET' ? 'reads' : method === 'DELETE' ? 'deletes' : 'writes';
     const gate = this.limits.arm(kind, sub, auth.claims.oid);
     if (!gate.ok) return this.throttled(reply, gate, { [`x-ms-ratelimit-remaining-subscription-${kind}`]: '0' });
@@ -301,21 +365,54 @@ export class FakeArm {
 
   private route(method: string, url: URL, sub: string, body: Record<string, unknown> | undefined, reply: Reply): void {
     const path = url.pathname;
-    const notFound = (name: string) => reply(404, { error: { code: 'ResourceNotFound', message: `The Resource 'Microsoft.ContainerInstance/containerGroups/${name}' under resource group '${/resourceGroups\/([^/]+)/.exec(path)?.[1] ?? ''}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix` } });
+    const notFound = (name: string) =>
+      reply(404, {
+        error: {
+          code: 'ResourceNotFound',
+          message: `The Resource 'Microsoft.ContainerInstance/containerGroups/${name}' under resource group '${/resourceGroups\/([^/]+)/.exec(path)?.[1] ?? ''}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`,
+        },
+      });
     let m: RegExpExecArray | null;
-    if ((m = /^\/subscriptions\/[^/]+\/providers\/Microsoft\.ContainerInstance\/locations\/[^/]+\/(operations|operationResults)\/([^/]+)$/.exec(path)) && method === 'GET') {
+    if (
+      (m =
+        /^\/subscriptions\/[^/]+\/providers\/Microsoft\.ContainerInstance\/locations\/[^/]+\/(operations|operationResults)\/([^/]+)$/.exec(
+          path,
+        )) &&
+      method === 'GET'
+    ) {
       return this.operation(m[1] as string, m[2] as string, reply);
     }
-    if ((m = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups$/.exec(path)) && method === 'GET') {
+    if (
+      (m =
+        /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups$/.exec(
+          path,
+        )) &&
+      method === 'GET'
+    ) {
       const rg = (m[1] as string).toLowerCase();
-      return reply(200, { value: [...this.groups.values()].filter((g) => g.subscription === sub && g.resourceGroup.toLowerCase() === rg).map((g) => groupView(g, false)) });
+      return reply(200, {
+        value: [...this.groups.values()]
+          .filter((g) => g.subscription === sub && g.resourceGroup.toLowerCase() === rg)
+          .map((g) => groupView(g, false)),
+      });
     }
-    if ((m = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups\/([^/]+)\/containers\/([^/]+)\/logs$/.exec(path)) && method === 'GET') {
+    if (
+      (m =
+        /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups\/([^/]+)\/containers\/([^/]+)\/logs$/.exec(
+          path,
+        )) &&
+      method === 'GET'
+    ) {
       const g = this.find(sub, m[1] as string, m[2] as string);
       const tail = url.searchParams.get('tail');
       return g ? reply(200, { content: logContent(g, tail === null ? null : Number(tail)) }) : notFound(m[2] as string);
     }
-    if ((m = /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups\/([^/]+)$/.exec(path))) {
+    if (
+      (m =
+        /^\/subscriptions\/[^/]+\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ContainerInstance\/containerGroups\/([^/]+)$/.exec(
+          path,
+        ))
+    ) {
       const [rg, name] = [m[1] as string, m[2] as string];
       if (method === 'PUT') return this.create(sub, rg, name, body ?? {}, reply);
       if (method === 'GET') {
@@ -337,9 +434,17 @@ export class FakeArm {
     return g && g.subscription === sub && g.resourceGroup.toLowerCase() === rg.toLowerCase() ? g : undefined;
   }
 
-  private throttled(reply: Reply, refusal: Extract<LimitDecision, { ok: false }>, headers: Record<string, string> = {}): void {
+  private throttled(
+    reply: Reply,
+    refusal: Extract<LimitDecision, { ok: false }>,
+    headers: Record<string, string> = {},
+  ): void {
     const seconds = Math.max(1, Math.ceil(this.clock.realMs(refusal.waitMs) / 1000));
-    reply(429, { error: { code: refusal.code, message: refusal.message(seconds) } }, { ...headers, 'Retry-After': String(seconds) });
+    reply(
+      429,
+      { error: { code: refusal.code, message: refusal.message(seconds) } },
+      { ...headers, 'Retry-After': String(seconds) },
+    );
   }
 
   private opUrl(sub: string, location: string, id: string, kind: 'operations' | 'operationResults'): string {
@@ -352,13 +457,25 @@ export class FakeArm {
     const existing = this.find(sub, rg, name);
     if (existing?.deleting) {
       // Not quoted from a capture: a PUT while the group is going is refused until it is gone.
-      return reply(409, { error: { code: 'Conflict', message: `The container group '${name}' is being deleted; try again once it is gone.` } });
+      return reply(409, {
+        error: {
+          code: 'Conflict',
+          message: `The container group '${name}' is being deleted; try again once it is gone.`,
+        },
+      });
     }
     const budget = this.limits.aci('creates', sub, location);
     if (!budget.ok) return this.throttled(reply, budget);
     if (existing) return reply(200, groupView(existing), budget.headers); // an update: ACI's PUT is idempotent
     const cpu = requestedCpu(body);
-    const refusal = quotaRefusal(this.groups.values(), sub, location, cpu, this.quota, this.scenario.groupQuotaCode ?? 'ContainerGroupQuotaReached');
+    const refusal = quotaRefusal(
+      this.groups.values(),
+      sub,
+      location,
+      cpu,
+      this.quota,
+      this.scenario.groupQuotaCode ?? 'ContainerGroupQuotaReached',
+    );
     if (refusal) return reply(refusal.status, refusal.body, budget.headers);
 
     const now = this.clock.now();
@@ -381,7 +498,12 @@ export class FakeArm {
       logs: '',
       process: null,
       halt: null,
-      plan: { stage: 'pending', creatingAt: now + startup / 2, readyAt: s.neverStarts ? null : now + startup, end: s.provisioning ?? 'Succeeded' },
+      plan: {
+        stage: 'pending',
+        creatingAt: now + startup / 2,
+        readyAt: s.neverStarts ? null : now + startup,
+        end: s.provisioning ?? 'Succeeded',
+      },
       createOp: op,
       createOutcome: null,
       deleting: null,
@@ -390,7 +512,10 @@ export class FakeArm {
     this.groups.set(name, g);
     this.ops.set(op, { kind: 'create', group: g, startedAt: now, endedAt: null });
     this.notFoundLeft.set(name, s.notFoundAfterCreate ?? 0);
-    reply(201, groupView(g), { ...budget.headers, 'Azure-AsyncOperation': this.opUrl(sub, location, op, 'operations') });
+    reply(201, groupView(g), {
+      ...budget.headers,
+      'Azure-AsyncOperation': this.opUrl(sub, location, op, 'operations'),
+    });
   }
 
   private delete(sub: string, rg: string, name: string, reply: Reply): void {
@@ -417,14 +542,18 @@ export class FakeArm {
       if (op) op.endedAt = now;
       return reply(200, before, budget.headers);
     }
-    const header: Record<string, string> = mode === 'async' ? { 'Azure-AsyncOperation': this.opUrl(sub, g.location, g.deleting.op, 'operations') } : { Location: this.opUrl(sub, g.location, g.deleting.op, 'operationResults') };
+    const header: Record<string, string> =
+      mode === 'async'
+        ? { 'Azure-AsyncOperation': this.opUrl(sub, g.location, g.deleting.op, 'operations') }
+        : { Location: this.opUrl(sub, g.location, g.deleting.op, 'operationResults') };
     reply(202, undefined, { ...budget.headers, ...header });
   }
 
   /** The operation status resource (ARM RPC async-api-reference), or the Location flow's 202 / 204. */
   private operation(kind: string, id: string, reply: Reply): void {
     const op = this.ops.get(id);
-    if (!op) return reply(404, { error: { code: 'OperationNotFound', message: `The operation '${id}' was not found.` } });
+    if (!op)
+      return reply(404, { error: { code: 'OperationNotFound', message: `The operation '${id}' was not found.` } });
     const g = op.group;
     const done = op.kind === 'delete' ? (op.endedAt !== null ? 'Succeeded' : null) : g.createOutcome;
     if (kind === 'operationResults') return done ? reply(204) : reply(202);
@@ -432,10 +561,23 @@ export class FakeArm {
     const status = done ?? (op.kind === 'create' ? 'Pending' : 'InProgress');
     const iso = (ms: number) => new Date(ms).toISOString();
     const error =
-      done === 'Failed' ? { code: 'ContainerGroupDeploymentFailed', message: `The container group '${g.name}' failed to provision (state '${g.provisioningState}').` }
-      : done === 'Canceled' ? { code: 'Canceled', message: `The operation on container group '${g.name}' was canceled.` }
-      : undefined;
+      done === 'Failed'
+        ? {
+            code: 'ContainerGroupDeploymentFailed',
+            message: `The container group '${g.name}' failed to provision (state '${g.provisioningState}').`,
+          }
+        : done === 'Canceled'
+          ? { code: 'Canceled', message: `The operation on container group '${g.name}' was canceled.` }
+          : undefined;
     // ACI's code for a failed provisioning is not documented (research-12 found none); the one above is descriptive.
-    reply(200, { id: groupId(g), name: id, status, startTime: iso(op.startedAt), ...(op.endedAt !== null ? { endTime: iso(op.endedAt) } : {}), properties: { events: g.events }, ...(error ? { error } : {}) });
+    reply(200, {
+      id: groupId(g),
+      name: id,
+      status,
+      startTime: iso(op.startedAt),
+      ...(op.endedAt !== null ? { endTime: iso(op.endedAt) } : {}),
+      properties: { events: g.events },
+      ...(error ? { error } : {}),
+    });
   }
 }

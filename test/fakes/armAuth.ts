@@ -22,26 +22,45 @@ export function authenticate(header: string | undefined, entra: FakeEntra, audie
   const refuse = (code: string, message: string, why: string): AuthOutcome => ({
     ok: false,
     status: 401,
-    headers: { 'WWW-Authenticate': `Bearer authorization_uri="${entra.authorityHost}/${entra.app.tenantId}", error="invalid_token", error_description="${why}"` },
+    headers: {
+      'WWW-Authenticate': `Bearer authorization_uri="${entra.authorityHost}/${entra.app.tenantId}", error="invalid_token", error_description="${why}"`,
+    },
     body: { error: { code, message } },
   });
   if (header === undefined || header === '') {
-    return refuse('AuthenticationFailed', "Authentication failed. The 'Authorization' header is missing.", "The authentication failed because of missing 'Authorization' header.");
+    return refuse(
+      'AuthenticationFailed',
+      "Authentication failed. The 'Authorization' header is missing.",
+      "The authentication failed because of missing 'Authorization' header.",
+    );
   }
   const m = /^Bearer (\S+)$/.exec(header);
-  if (!m) return refuse('AuthenticationFailed', "Authentication failed. The 'Authorization' header is provided in an invalid format.", "The 'Authorization' header is provided in an invalid format.");
+  if (!m)
+    return refuse(
+      'AuthenticationFailed',
+      "Authentication failed. The 'Authorization' header is provided in an invalid format.",
+      "The 'Authorization' header is provided in an invalid format.",
+    );
   const check = entra.verify(m[1] as string);
   if (!check.ok) {
     if (check.reason === 'expired' && check.claims) {
       const now = entra.clock.now();
-      return refuse('ExpiredAuthenticationToken', `The access token expiry UTC time '${dotnetUtc(check.claims.exp * 1000)}' is earlier than current UTC time '${dotnetUtc(now)}'.`, 'The access token has expired.');
+      return refuse(
+        'ExpiredAuthenticationToken',
+        `The access token expiry UTC time '${dotnetUtc(check.claims.exp * 1000)}' is earlier than current UTC time '${dotnetUtc(now)}'.`,
+        'The access token has expired.',
+      );
     }
     return refuse('InvalidAuthenticationToken', 'The access token is invalid.', 'The access token is invalid.');
   }
   const aud = check.claims.aud.replace(/\/+$/, '');
   if (!audiences.some((a) => a.replace(/\/+$/, '') === aud)) {
     const allowed = audiences.flatMap((a) => [`'${a.replace(/\/+$/, '')}/'`, `'${a.replace(/\/+$/, '')}'`]).join(',');
-    return refuse('InvalidAuthenticationTokenAudience', `The access token has been obtained for wrong audience or resource '${check.claims.aud}'. It should exactly match with one of the allowed audiences ${allowed}.`, 'The access token has been obtained for wrong audience.');
+    return refuse(
+      'InvalidAuthenticationTokenAudience',
+      `The access token has been obtained for wrong audience or resource '${check.claims.aud}'. It should exactly match with one of the allowed audiences ${allowed}.`,
+      'The access token has been obtained for wrong audience.',
+    );
   }
   return { ok: true, claims: check.claims };
 }

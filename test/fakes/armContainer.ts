@@ -30,8 +30,20 @@ import { stageFile, stageTree } from '../../src/runner/backends/local/stage.js';
 
 /** Docker's default capabilities for a container's root (moby's oci/caps/defaults.go). */
 export const CONTAINER_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
+  'CAP_CHOWN',
+  'CAP_DAC_OVERRIDE',
+  'CAP_FSETID',
+  'CAP_FOWNER',
+  'CAP_MKNOD',
+  'CAP_NET_RAW',
+  'CAP_SETGID',
+  'CAP_SETUID',
+  'CAP_SETFCAP',
+  'CAP_SETPCAP',
+  'CAP_NET_BIND_SERVICE',
+  'CAP_SYS_CHROOT',
+  'CAP_KILL',
+  'CAP_AUDIT_WRITE',
 ] as const;
 
 /** What the image's Dockerfile sets with ENV (container/Dockerfile). */
@@ -64,31 +76,54 @@ export function hostRoot(): HostEntry[] {
   return readdirSync('/')
     .filter((name) => !OWN_MOUNTS.has(name))
     .sort()
-    .map((name): HostEntry => (lstatSync(`/${name}`).isSymbolicLink() ? { name, kind: 'symlink', target: readlinkSync(`/${name}`) } : { name, kind: 'bind' }));
+    .map((name): HostEntry =>
+      lstatSync(`/${name}`).isSymbolicLink()
+        ? { name, kind: 'symlink', target: readlinkSync(`/${name}`) }
+        : { name, kind: 'bind' },
+    );
 }
 
 /** The bwrap argv of a container of `image` (a staged image dir) over this machine's root entries. */
 export function containerArgs(image: string, root: readonly HostEntry[]): string[] {
   const world = (path: string) => ['--perms', '1777', '--tmpfs', path];
   return [
-    '--unshare-pid', '--unshare-ipc', '--as-pid-1', '--die-with-parent',
-    '--cap-drop', 'ALL', ...CONTAINER_CAPABILITIES.flatMap((c) => ['--cap-add', c]),
-    ...root.flatMap((e) => (e.kind === 'symlink' ? ['--symlink', e.target, `/${e.name}`] : ['--ro-bind', `/${e.name}`, `/${e.name}`])),
-    '--dev', '/dev',
-    '--proc', '/proc',
+    '--unshare-pid',
+    '--unshare-ipc',
+    '--as-pid-1',
+    '--die-with-parent',
+    '--cap-drop',
+    'ALL',
+    ...CONTAINER_CAPABILITIES.flatMap((c) => ['--cap-add', c]),
+    ...root.flatMap((e) =>
+      e.kind === 'symlink' ? ['--symlink', e.target, `/${e.name}`] : ['--ro-bind', `/${e.name}`, `/${e.name}`],
+    ),
+    '--dev',
+    '/dev',
+    '--proc',
+    '/proc',
     ...world('/tmp'),
     ...world('/var/tmp'),
     ...world('/dev/shm'),
-    '--mqueue', '/dev/mqueue',
-    '--ro-bind', image, IMAGE_MOUNT,
+    '--mqueue',
+    '/dev/mqueue',
+    '--ro-bind',
+    image,
+    IMAGE_MOUNT,
     // The image sets no WORKDIR.
-    '--chdir', '/',
-    '--', `${IMAGE_MOUNT}/entry.sh`,
+    '--chdir',
+    '/',
+    '--',
+    `${IMAGE_MOUNT}/entry.sh`,
   ];
 }
 
 /** Starts the image's entry script with the group's environment; `onExit` gets the code a container would. */
-export function startContainer(image: string, vars: readonly ContainerEnvVar[], onOutput: (text: string) => void, onExit: (exitCode: number) => void): ChildProcess {
+export function startContainer(
+  image: string,
+  vars: readonly ContainerEnvVar[],
+  onOutput: (text: string) => void,
+  onExit: (exitCode: number) => void,
+): ChildProcess {
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...IMAGE_ENV };
   for (const e of vars) env[e.name] = e.value ?? e.secureValue ?? '';
   const child = spawn('bwrap', containerArgs(image, hostRoot()), {

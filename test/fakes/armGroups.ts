@@ -99,7 +99,9 @@ export function groupView(g: Group, withInstanceView = true): Record<string, unk
     properties: {
       ...c.properties,
       // ARM never echoes secure values.
-      environmentVariables: ((c.properties.environmentVariables as { name: string; value?: string }[] | undefined) ?? []).map((e) => ('value' in e ? e : { name: e.name })),
+      environmentVariables: (
+        (c.properties.environmentVariables as { name: string; value?: string }[] | undefined) ?? []
+      ).map((e) => ('value' in e ? e : { name: e.name })),
       ...(withInstanceView ? { instanceView: { restartCount: 0, currentState: g.container, events: g.events } } : {}),
     },
   }));
@@ -126,7 +128,8 @@ export function addEvent(g: Group, name: string, message: string, at: Date): voi
 /** What Containers_ListLogs returns: the kept log (ACI's caps), then its last `tail` lines if asked. */
 export function logContent(g: Group, tail: number | null): string {
   let text = g.logs;
-  if (g.container.state === 'Terminated') text = lastBytes(lastLines(text, LOG_LIMITS.stoppedLines), LOG_LIMITS.stoppedBytes);
+  if (g.container.state === 'Terminated')
+    text = lastBytes(lastLines(text, LOG_LIMITS.stoppedLines), LOG_LIMITS.stoppedBytes);
   else text = lastBytes(text, LOG_LIMITS.runningBytes);
   return tail === null ? text : lastLines(text, tail);
 }

@@ -46,8 +46,14 @@ export const AZURE_LIMITS: Readonly<ArmLimitRules> = {
   },
   globalFactor: 15,
   aci: {
-    creates: [{ limit: 100, windowMs: 5 * 60_000 }, { limit: 300, windowMs: 60 * 60_000 }],
-    deletes: [{ limit: 100, windowMs: 5 * 60_000 }, { limit: 300, windowMs: 60 * 60_000 }],
+    creates: [
+      { limit: 100, windowMs: 5 * 60_000 },
+      { limit: 300, windowMs: 60 * 60_000 },
+    ],
+    deletes: [
+      { limit: 100, windowMs: 5 * 60_000 },
+      { limit: 300, windowMs: 60 * 60_000 },
+    ],
   },
 };
 
@@ -58,7 +64,8 @@ export class SlidingWindow {
 
   private prune(now: number): void {
     const since = now - this.rule.windowMs;
-    if (this.events.length > 0 && (this.events[0] as number) <= since) this.events = this.events.filter((t) => t > since);
+    if (this.events.length > 0 && (this.events[0] as number) <= since)
+      this.events = this.events.filter((t) => t > since);
   }
 
   remaining(now: number): number {
@@ -96,7 +103,8 @@ export class TokenBucket {
   }
 
   private refill(now: number): void {
-    if (now > this.at) this.tokens = Math.min(this.rule.size, this.tokens + ((now - this.at) / 1000) * this.rule.refillPerSecond);
+    if (now > this.at)
+      this.tokens = Math.min(this.rule.size, this.tokens + ((now - this.at) / 1000) * this.rule.refillPerSecond);
     this.at = Math.max(this.at, now);
   }
 
@@ -152,7 +160,10 @@ export class ArmLimits {
 
   private pair(op: ArmOperation, subscription: string, principal: string): [TokenBucket, TokenBucket] {
     const rule = this.rules.buckets[op];
-    const global = { size: rule.size * this.rules.globalFactor, refillPerSecond: rule.refillPerSecond * this.rules.globalFactor };
+    const global = {
+      size: rule.size * this.rules.globalFactor,
+      refillPerSecond: rule.refillPerSecond * this.rules.globalFactor,
+    };
     return [this.bucket(`${op}|${subscription}|${principal}`, rule), this.bucket(`${op}|${subscription}|*`, global)];
   }
 
@@ -168,12 +179,19 @@ export class ArmLimits {
         waitMs,
         // The text of a captured real 429 (research-12 §2.3; quoted in public code, index id 62048674219).
         code: 'SubscriptionRequestsThrottled',
-        message: (s) => `Number of '${kind}' requests for subscription '${subscription}' actor '${principal}' exceeded. Please try again after '${s}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`,
+        message: (s) =>
+          `Number of '${kind}' requests for subscription '${subscription}' actor '${principal}' exceeded. Please try again after '${s}' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`,
       };
     }
     mine.take(now);
     global.take(now);
-    return { ok: true, headers: { [`x-ms-ratelimit-remaining-subscription-${op}`]: String(mine.remaining(now)), [`x-ms-ratelimit-remaining-subscription-global-${op}`]: String(global.remaining(now)) } };
+    return {
+      ok: true,
+      headers: {
+        [`x-ms-ratelimit-remaining-subscription-${op}`]: String(mine.remaining(now)),
+        [`x-ms-ratelimit-remaining-subscription-global-${op}`]: String(global.remaining(now)),
+      },
+    };
   }
 
   /** Container Instances' create or delete budget for a subscription and region. */
@@ -181,7 +199,10 @@ export class ArmLimits {
     const now = this.clock.now();
     const windows = this.aciWindows(action, subscription, region);
     // When both windows are full, the one that frees a place last is the answer.
-    const full = windows.reduce<SlidingWindow | null>((worst, w) => (w.waitMs(now) > (worst?.waitMs(now) ?? 0) ? w : worst), null);
+    const full = windows.reduce<SlidingWindow | null>(
+      (worst, w) => (w.waitMs(now) > (worst?.waitMs(now) ?? 0) ? w : worst),
+      null,
+    );
     if (full) {
       return {
         ok: false,
@@ -190,12 +211,16 @@ export class ArmLimits {
         // (ResourceRequestsThrottled, "… after 'N' seconds."). The delete action's name is not documented;
         // 'ContainerGroupDeletion' is the analogy, not a quote.
         code: 'ResourceRequestsThrottled',
-        message: (s) => `Number of requests for action '${action === 'creates' ? 'ContainerGroupCreation' : 'ContainerGroupDeletion'}' exceeded the limit of '${full.rule.limit}' for time interval '${interval(full.rule.windowMs)}'. Please try again after '${s}' seconds.`,
+        message: (s) =>
+          `Number of requests for action '${action === 'creates' ? 'ContainerGroupCreation' : 'ContainerGroupDeletion'}' exceeded the limit of '${full.rule.limit}' for time interval '${interval(full.rule.windowMs)}'. Please try again after '${s}' seconds.`,
       };
     }
     for (const w of windows) w.record(now);
     const headers: Record<string, string> = {};
-    for (const w of windows) headers[`x-ms-ratelimit-remaining-subscription-resource-requests-${isoPeriod(w.rule.windowMs)}`] = String(w.remaining(now));
+    for (const w of windows)
+      headers[`x-ms-ratelimit-remaining-subscription-resource-requests-${isoPeriod(w.rule.windowMs)}`] = String(
+        w.remaining(now),
+      );
     return { ok: true, headers };
   }
 
@@ -210,7 +235,6 @@ export class ArmLimits {
   exhaust(action: AciAction, subscription: string, region: string): void {
     this.aciWindows(action, subscription, region)[0]?.exhaust(this.clock.now());
   }
-
 }
 
 /** '00:05:00', '01:00:00': the .NET TimeSpan the service prints. */

@@ -27,7 +27,14 @@ export interface QuotaRefusal {
 }
 
 /** Whether one more group asking for `cpu` fits in the region; null when it does. */
-export function quotaRefusal(groups: Iterable<Group>, subscription: string, region: string, cpu: number, quota: RegionalQuota, groupCode: GroupQuotaCode): QuotaRefusal | null {
+export function quotaRefusal(
+  groups: Iterable<Group>,
+  subscription: string,
+  region: string,
+  cpu: number,
+  quota: RegionalQuota,
+  groupCode: GroupQuotaCode,
+): QuotaRefusal | null {
   let count = 0;
   let cores = 0;
   for (const g of groups) {
@@ -37,13 +44,25 @@ export function quotaRefusal(groups: Iterable<Group>, subscription: string, regi
   }
   const message = (name: string, limit: number, usage: number, requested: number) =>
     `Resource type 'Microsoft.ContainerInstance/containerGroups' container group quota '${name}' exceeded in region '${region}'. Limit: '${limit}', Usage: '${usage}' Requested: '${requested}'.`;
-  if (count + 1 > quota.containerGroups) return { status: 400, body: { error: { code: groupCode, message: message('ContainerGroups', quota.containerGroups, count, 1) } } };
-  if (cores + cpu > quota.cores) return { status: 400, body: { error: { code: 'ContainerGroupQuotaReached', message: message('StandardCores', quota.cores, cores, cpu) } } };
+  if (count + 1 > quota.containerGroups)
+    return {
+      status: 400,
+      body: { error: { code: groupCode, message: message('ContainerGroups', quota.containerGroups, count, 1) } },
+    };
+  if (cores + cpu > quota.cores)
+    return {
+      status: 400,
+      body: {
+        error: { code: 'ContainerGroupQuotaReached', message: message('StandardCores', quota.cores, cores, cpu) },
+      },
+    };
   return null;
 }
 
 /** The CPUs a PUT body asks for: the sum of its containers' requests. */
 export function requestedCpu(body: Record<string, unknown>): number {
-  const containers = ((body.properties as { containers?: { properties?: { resources?: { requests?: { cpu?: number } } } }[] } | undefined)?.containers ?? []);
+  const containers =
+    (body.properties as { containers?: { properties?: { resources?: { requests?: { cpu?: number } } } }[] } | undefined)
+      ?.containers ?? [];
   return containers.reduce((sum, c) => sum + (c.properties?.resources?.requests?.cpu ?? 0), 0);
 }

@@ -11,7 +11,11 @@ import type { FakeClock } from './clock.js';
 
 /** What runs a group's container in the ARM fake: the real image (armContainer.ts) or this simulation. */
 export interface ContainerRuntime {
-  start(vars: readonly ContainerEnvVar[], onOutput: (text: string) => void, onExit: (exitCode: number) => void): { kill(): void };
+  start(
+    vars: readonly ContainerEnvVar[],
+    onOutput: (text: string) => void,
+    onExit: (exitCode: number) => void,
+  ): { kill(): void };
 }
 
 /** The simulated program: fake milliseconds of compile and of run, and what it prints. */
@@ -67,7 +71,12 @@ class Sim {
     const mode = need('SHARPBOX_MODE');
     // Durations the service sends are on its clock (real time), as a real container counts them on its own.
     const started = Date.now();
-    if (mode === 'worker') return this.worker(need('SHARPBOX_JOB_URL'), Number(need('SHARPBOX_MAX_RUNS')), started + Number(need('SHARPBOX_LIFETIME_MS')));
+    if (mode === 'worker')
+      return this.worker(
+        need('SHARPBOX_JOB_URL'),
+        Number(need('SHARPBOX_MAX_RUNS')),
+        started + Number(need('SHARPBOX_LIFETIME_MS')),
+      );
     const assignment = env.get('SHARPBOX_ASSIGNMENT_URL');
     if (assignment) {
       const job = await this.poll(assignment, started + Number(need('SHARPBOX_WAIT_MS')), 100);
@@ -94,13 +103,24 @@ class Sim {
   }
 
   /** One run: fetch the code, wait its simulated time (cancellable on a worker), upload the facts. */
-  private async run(vars: Map<string, string>, worker: { run: number; retiring: boolean; why: string | null } | null): Promise<void> {
+  private async run(
+    vars: Map<string, string>,
+    worker: { run: number; retiring: boolean; why: string | null } | null,
+  ): Promise<void> {
     const need = (name: string): string => {
       const v = vars.get(name);
       if (!v) throw new Exit(MISSING);
       return v;
     };
-    for (const name of ['SHARPBOX_TIMEOUT_MS', 'SHARPBOX_COMPILE_TIMEOUT_MS', 'SHARPBOX_OUTPUT_BYTES', 'SHARPBOX_MEMORY_BYTES', 'SHARPBOX_MAX_PROCESSES', 'SHARPBOX_HAS_STDIN']) need(name);
+    for (const name of [
+      'SHARPBOX_TIMEOUT_MS',
+      'SHARPBOX_COMPILE_TIMEOUT_MS',
+      'SHARPBOX_OUTPUT_BYTES',
+      'SHARPBOX_MEMORY_BYTES',
+      'SHARPBOX_MAX_PROCESSES',
+      'SHARPBOX_HAS_STDIN',
+    ])
+      need(name);
     const source = await this.get(need('SHARPBOX_SOURCE_URL'));
     if (vars.get('SHARPBOX_HAS_STDIN') === 'true') await this.get(need('SHARPBOX_STDIN_URL'));
     const cancelUrl = worker ? need('SHARPBOX_CANCEL_URL') : null;
@@ -110,10 +130,27 @@ class Sim {
     const facts = {
       compile: { ok: true, diagnostics: [] },
       compileMs: this.program.compileMs,
-      ...(cancelled ? { cancelled: true } : { exec: { exitCode: 0, timedOut: false, outputExceeded: false, stdout: this.program.stdout, stderr: '', notes: '', wallMs: runMs } }),
+      ...(cancelled
+        ? { cancelled: true }
+        : {
+            exec: {
+              exitCode: 0,
+              timedOut: false,
+              outputExceeded: false,
+              stdout: this.program.stdout,
+              stderr: '',
+              notes: '',
+              wallMs: runMs,
+            },
+          }),
       ...(worker ? { worker } : {}),
     };
-    const res = await fetch(need('SHARPBOX_RESULT_URL'), { method: 'PUT', body: JSON.stringify(facts), headers: { 'x-ms-blob-type': 'BlockBlob', 'content-type': 'application/json' }, signal: this.signal });
+    const res = await fetch(need('SHARPBOX_RESULT_URL'), {
+      method: 'PUT',
+      body: JSON.stringify(facts),
+      headers: { 'x-ms-blob-type': 'BlockBlob', 'content-type': 'application/json' },
+      signal: this.signal,
+    });
     if (res.status === 403) throw new Exit(DENIED);
     if (!res.ok) throw new Error(`result upload: ${res.status}`);
   }

@@ -15,7 +15,16 @@ import type { AddressInfo } from 'node:net';
 import { PermissionFlagsBits, type APIMessage, type APIUser, type GatewayReceivePayload } from 'discord-api-types/v10';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { FakeClock } from './clock.js';
-import { checkFiles, ERRORS, invalidFormBody, isEmptyMessage, LIMITS, messageProblems, modalProblems, type DiscordError } from './discordRules.js';
+import {
+  checkFiles,
+  ERRORS,
+  invalidFormBody,
+  isEmptyMessage,
+  LIMITS,
+  messageProblems,
+  modalProblems,
+  type DiscordError,
+} from './discordRules.js';
 import { RateLimits, tooMany, type BucketRule, type RouteName } from './discordRateLimits.js';
 
 export { FakeClock } from './clock.js';
@@ -97,7 +106,9 @@ export const ALL_PERMISSIONS = String((1n << 50n) - 1n);
 /** View, send, read history, add reactions, but not Manage Messages. */
 export const MEMBER_PERMISSIONS = String((1 << 10) | (1 << 11) | (1 << 16) | (1 << 6));
 /** The bot's own role: what README's invite link asks for (101440: View Channels, Send Messages, Read Message History, Add Reactions, Attach Files). */
-export const BOT_PERMISSIONS = String(P.ViewChannel | P.SendMessages | P.ReadMessageHistory | P.AddReactions | P.AttachFiles);
+export const BOT_PERMISSIONS = String(
+  P.ViewChannel | P.SendMessages | P.ReadMessageHistory | P.AddReactions | P.AttachFiles,
+);
 
 export class FakeDiscord {
   readonly requests: LoggedRequest[] = [];
@@ -110,7 +121,14 @@ export class FakeDiscord {
   /** Exceptions inside the fake itself (answered 500): a test can assert there were none. */
   readonly faults: string[] = [];
   readonly applicationId = snowflake();
-  readonly bot: APIUser = { id: this.applicationId, username: 'sharpbox', discriminator: '0000', global_name: null, avatar: null, bot: true };
+  readonly bot: APIUser = {
+    id: this.applicationId,
+    username: 'sharpbox',
+    discriminator: '0000',
+    global_name: null,
+    avatar: null,
+    bot: true,
+  };
   readonly guildId = snowflake();
   readonly channels = { general: snowflake(), autorun: snowflake() };
   readonly users = {
@@ -141,8 +159,20 @@ export class FakeDiscord {
   private constructor(options: FakeDiscordOptions) {
     this.clock = options.clock ?? new FakeClock();
     this.rateLimits = new RateLimits(this.clock, options.rateLimits);
-    this.channelState.set(this.channels.general, { id: this.channels.general, type: 0, name: 'general', denied: 0n, deleted: false });
-    this.channelState.set(this.channels.autorun, { id: this.channels.autorun, type: 0, name: 'csharp', denied: 0n, deleted: false });
+    this.channelState.set(this.channels.general, {
+      id: this.channels.general,
+      type: 0,
+      name: 'general',
+      denied: 0n,
+      deleted: false,
+    });
+    this.channelState.set(this.channels.autorun, {
+      id: this.channels.autorun,
+      type: 0,
+      name: 'csharp',
+      denied: 0n,
+      deleted: false,
+    });
   }
 
   static async start(options: FakeDiscordOptions = {}): Promise<FakeDiscord> {
@@ -210,7 +240,14 @@ export class FakeDiscord {
 
   /** Requests made after `since` (an index into `requests`) that write messages: creates and edits. */
   writes(since = 0): LoggedRequest[] {
-    return this.requests.slice(since).filter((r) => r.status < 300 && ((r.method === 'POST' && /\/messages$|\/callback$|^\/webhooks\/\d+\/[^/]+$/.test(r.path)) || (r.method === 'PATCH' && /\/messages\//.test(r.path))));
+    return this.requests
+      .slice(since)
+      .filter(
+        (r) =>
+          r.status < 300 &&
+          ((r.method === 'POST' && /\/messages$|\/callback$|^\/webhooks\/\d+\/[^/]+$/.test(r.path)) ||
+            (r.method === 'PATCH' && /\/messages\//.test(r.path))),
+      );
   }
 
   /** Requests Discord counts towards its ban of IPs with too many invalid requests (401, 403, 429; rate-limits.mdx), in the last 10 minutes. */
@@ -248,7 +285,8 @@ export class FakeDiscord {
     const channel = this.channelState.get(channelId);
     if (!channel) throw new Error(`no channel ${channelId}`);
     channel.deleted = true;
-    if (channel.type === 0) this.dispatch('CHANNEL_DELETE', { ...this.channelPayload(channel), guild_id: this.guildId });
+    if (channel.type === 0)
+      this.dispatch('CHANNEL_DELETE', { ...this.channelPayload(channel), guild_id: this.guildId });
   }
 
   // ---- gateway -------------------------------------------------------------------------------
@@ -324,7 +362,24 @@ export class FakeDiscord {
   }
 
   private guildPayload(): Record<string, unknown> {
-    const role = (id: string, name: string, permissions: string, position: number, extra: Record<string, unknown> = {}) => ({ id, name, permissions, position, color: 0, hoist: false, managed: false, mentionable: false, flags: 0, ...extra });
+    const role = (
+      id: string,
+      name: string,
+      permissions: string,
+      position: number,
+      extra: Record<string, unknown> = {},
+    ) => ({
+      id,
+      name,
+      permissions,
+      position,
+      color: 0,
+      hoist: false,
+      managed: false,
+      mentionable: false,
+      flags: 0,
+      ...extra,
+    });
     return {
       id: this.guildId,
       name: 'Test Guild',
@@ -338,14 +393,25 @@ export class FakeDiscord {
       threads: [],
       presences: [],
       voice_states: [],
-      members: [{ user: this.bot, roles: [this.roles.bot], joined_at: '2025-01-01T00:00:00.000Z', deaf: false, mute: false, flags: 0 }],
+      members: [
+        {
+          user: this.bot,
+          roles: [this.roles.bot],
+          joined_at: '2025-01-01T00:00:00.000Z',
+          deaf: false,
+          mute: false,
+          flags: 0,
+        },
+      ],
       roles: [
         role(this.guildId, '@everyone', MEMBER_PERMISSIONS, 0),
         role(this.roles.runner, 'runner', MEMBER_PERMISSIONS, 1),
         role(this.roles.moderator, 'moderator', ALL_PERMISSIONS, 2),
         role(this.roles.bot, 'sharpbox', BOT_PERMISSIONS, 1, { managed: true, tags: { bot_id: this.bot.id } }),
       ],
-      channels: [...this.channelState.values()].filter((c) => c.type === 0 && !c.deleted).map((c) => this.channelPayload(c)),
+      channels: [...this.channelState.values()]
+        .filter((c) => c.type === 0 && !c.deleted)
+        .map((c) => this.channelPayload(c)),
     };
   }
 
@@ -359,7 +425,8 @@ export class FakeDiscord {
   private blank(message: StoredMessage): StoredMessage {
     // Without the Message Content intent, guild messages arrive with no content (discord-testing.md §7).
     const mentioned = message.mentions?.some((u) => u.id === this.bot.id);
-    if (this.intents & INTENT_MESSAGE_CONTENT || !message.guild_id || mentioned || message.author.id === this.bot.id) return message;
+    if (this.intents & INTENT_MESSAGE_CONTENT || !message.guild_id || mentioned || message.author.id === this.bot.id)
+      return message;
     return { ...message, content: '', embeds: [], attachments: [], components: [] };
   }
 
@@ -367,7 +434,11 @@ export class FakeDiscord {
   post(channelId: string, author: APIUser, content: string, roles: string[] = []): StoredMessage {
     const message = this.newMessage(channelId, author, content, this.guildId);
     const { guild_id: _g, ...rest } = this.blank(message);
-    this.dispatch('MESSAGE_CREATE', { ...rest, guild_id: this.guildId, member: { ...this.member(author, roles), user: undefined } });
+    this.dispatch('MESSAGE_CREATE', {
+      ...rest,
+      guild_id: this.guildId,
+      member: { ...this.member(author, roles), user: undefined },
+    });
     return message;
   }
 
@@ -402,7 +473,11 @@ export class FakeDiscord {
     const old = this.messages.get(messageId);
     if (!old) throw new Error(`no message ${messageId}`);
     this.messages.delete(messageId);
-    this.dispatch('MESSAGE_DELETE', { id: messageId, channel_id: old.channel_id, ...(old.guild_id ? { guild_id: old.guild_id } : {}) });
+    this.dispatch('MESSAGE_DELETE', {
+      id: messageId,
+      channel_id: old.channel_id,
+      ...(old.guild_id ? { guild_id: old.guild_id } : {}),
+    });
   }
 
   react(messageId: string, user: APIUser, emoji = '▶️', roles: string[] = []): void {
@@ -455,13 +530,29 @@ export class FakeDiscord {
     return { id, filename: name, size: data.length, url, proxy_url: url };
   }
 
-  private interaction(type: number, user: APIUser, data: unknown, extra: Record<string, unknown> = {}, opts: { channelId?: string; permissions?: string; roles?: string[] } = {}): { id: string; token: string } {
+  private interaction(
+    type: number,
+    user: APIUser,
+    data: unknown,
+    extra: Record<string, unknown> = {},
+    opts: { channelId?: string; permissions?: string; roles?: string[] } = {},
+  ): { id: string; token: string } {
     const id = snowflake();
     const token = `itoken-${randomBytes(6).toString('hex')}`;
     const channelId = opts.channelId ?? this.channels.general;
     const fromMessage = (extra.message as { id?: string } | undefined)?.id ?? null;
     // The 3-second deadline and the 15-minute token start when Discord sends the event.
-    this.interactions.set(token, { id, token, type, channelId, sentAt: this.clock.now(), acknowledged: false, original: null, followUps: [], messageId: fromMessage });
+    this.interactions.set(token, {
+      id,
+      token,
+      type,
+      channelId,
+      sentAt: this.clock.now(),
+      acknowledged: false,
+      original: null,
+      followUps: [],
+      messageId: fromMessage,
+    });
     this.dispatch('INTERACTION_CREATE', {
       id,
       application_id: this.applicationId,
@@ -485,34 +576,86 @@ export class FakeDiscord {
     return { id, token };
   }
 
-  slash(user: APIUser, options: { name: string; type: number; value: string }[], attachments: Record<string, unknown> = {}): { id: string; token: string } {
+  slash(
+    user: APIUser,
+    options: { name: string; type: number; value: string }[],
+    attachments: Record<string, unknown> = {},
+  ): { id: string; token: string } {
     const resolved = Object.keys(attachments).length > 0 ? { attachments } : undefined;
-    return this.interaction(2, user, { id: snowflake(), name: 'run', type: 1, options, ...(resolved ? { resolved } : {}) });
+    return this.interaction(2, user, {
+      id: snowflake(),
+      name: 'run',
+      type: 1,
+      options,
+      ...(resolved ? { resolved } : {}),
+    });
   }
 
   /** /sharpbox settings with the given options (channel and role options are resolved as Discord does). */
-  settingsCommand(user: APIUser, options: { name: string; type: number; value: string | number | boolean }[], permissions = MEMBER_PERMISSIONS): { id: string; token: string } {
+  settingsCommand(
+    user: APIUser,
+    options: { name: string; type: number; value: string | number | boolean }[],
+    permissions = MEMBER_PERMISSIONS,
+  ): { id: string; token: string } {
     const channels: Record<string, unknown> = {};
     const roles: Record<string, unknown> = {};
     for (const o of options) {
-      if (o.type === 7) channels[String(o.value)] = { id: o.value, type: 0, name: 'channel', permissions: ALL_PERMISSIONS };
-      if (o.type === 8) roles[String(o.value)] = { id: o.value, name: 'role', permissions: MEMBER_PERMISSIONS, position: 1, color: 0, hoist: false, managed: false, mentionable: false, flags: 0 };
+      if (o.type === 7)
+        channels[String(o.value)] = { id: o.value, type: 0, name: 'channel', permissions: ALL_PERMISSIONS };
+      if (o.type === 8)
+        roles[String(o.value)] = {
+          id: o.value,
+          name: 'role',
+          permissions: MEMBER_PERMISSIONS,
+          position: 1,
+          color: 0,
+          hoist: false,
+          managed: false,
+          mentionable: false,
+          flags: 0,
+        };
     }
-    const data = { id: snowflake(), name: 'sharpbox', type: 1, options: [{ name: 'settings', type: 1, options }], resolved: { channels, roles } };
+    const data = {
+      id: snowflake(),
+      name: 'sharpbox',
+      type: 1,
+      options: [{ name: 'settings', type: 1, options }],
+      resolved: { channels, roles },
+    };
     return this.interaction(2, user, data, {}, { permissions });
   }
 
   messageCommand(user: APIUser, target: StoredMessage): { id: string; token: string } {
-    return this.interaction(2, user, { id: snowflake(), name: 'Run C#', type: 3, target_id: target.id, resolved: { messages: { [target.id]: target } } });
+    return this.interaction(2, user, {
+      id: snowflake(),
+      name: 'Run C#',
+      type: 3,
+      target_id: target.id,
+      resolved: { messages: { [target.id]: target } },
+    });
   }
 
   modalSubmit(user: APIUser, customId: string, fields: Record<string, string>): { id: string; token: string } {
-    const components = Object.entries(fields).map(([id, value]) => ({ type: 1, components: [{ type: 4, custom_id: id, value }] }));
+    const components = Object.entries(fields).map(([id, value]) => ({
+      type: 1,
+      components: [{ type: 4, custom_id: id, value }],
+    }));
     return this.interaction(5, user, { custom_id: customId, components });
   }
 
-  click(user: APIUser, message: StoredMessage, customId: string, permissions = MEMBER_PERMISSIONS): { id: string; token: string } {
-    return this.interaction(3, user, { custom_id: customId, component_type: 2 }, { message }, { channelId: message.channel_id, permissions });
+  click(
+    user: APIUser,
+    message: StoredMessage,
+    customId: string,
+    permissions = MEMBER_PERMISSIONS,
+  ): { id: string; token: string } {
+    return this.interaction(
+      3,
+      user,
+      { custom_id: customId, component_type: 2 },
+      { message },
+      { channelId: message.channel_id, permissions },
+    );
   }
 
   /** The message an interaction's original response became (after type 4 or 5), if any. */
@@ -546,7 +689,17 @@ export class FakeDiscord {
     const path = decodeURIComponent(url.pathname.replace(/^\/api\/v10/, ''));
     const method = req.method ?? 'GET';
     const { body, files } = await parseBody(req, raw);
-    const entry: LoggedRequest = { at: performance.now(), method, path, auth: req.headers.authorization ?? null, body, files, status: 0, code: null, messageId: null };
+    const entry: LoggedRequest = {
+      at: performance.now(),
+      method,
+      path,
+      auth: req.headers.authorization ?? null,
+      body,
+      files,
+      status: 0,
+      code: null,
+      messageId: null,
+    };
     this.requests.push(entry);
 
     const reply = (status: number, json?: unknown, headers: Record<string, string> = {}): void => {
@@ -565,7 +718,8 @@ export class FakeDiscord {
     const failure = this.failures.find((f) => f.remaining > 0 && f.match({ method, path }));
     if (failure) {
       failure.remaining -= 1;
-      if (failure.status !== 429) return reply(failure.status, { code: 0, message: `${failure.status}: injected by the test` });
+      if (failure.status !== 429)
+        return reply(failure.status, { code: 0, message: `${failure.status}: injected by the test` });
       const limited = tooMany(failure.retryAfter, false, {
         'X-RateLimit-Limit': String(this.rateLimits.rules[route.name].limit),
         'X-RateLimit-Remaining': '0',
@@ -591,11 +745,27 @@ export class FakeDiscord {
   }
 
   /** Which route a request is (its rate-limit bucket and top-level resource) and what it does. */
-  private route(method: string, path: string, url: URL, body: Record<string, unknown> | null, files: Files, entry: LoggedRequest): { name: RouteName; major: string; run: () => Answer } {
+  private route(
+    method: string,
+    path: string,
+    url: URL,
+    body: Record<string, unknown> | null,
+    files: Files,
+    entry: LoggedRequest,
+  ): { name: RouteName; major: string; run: () => Answer } {
     let m: RegExpExecArray | null;
     const ok = (json?: unknown): Answer => ({ status: json === undefined ? 204 : 200, json });
     if (method === 'GET' && path === '/gateway/bot') {
-      return { name: 'gateway', major: '', run: () => ok({ url: `ws://127.0.0.1:${this.port}`, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 } }) };
+      return {
+        name: 'gateway',
+        major: '',
+        run: () =>
+          ok({
+            url: `ws://127.0.0.1:${this.port}`,
+            shards: 1,
+            session_start_limit: { total: 1000, remaining: 1000, reset_after: 0, max_concurrency: 1 },
+          }),
+      };
     }
     if ((m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path)) && method === 'PUT') {
       const guildId = m[2] ?? null;
@@ -605,7 +775,9 @@ export class FakeDiscord {
         run: () => {
           const list = (body as unknown as Record<string, unknown>[] | null) ?? [];
           this.commands.push({ guildId, body: list });
-          return ok(list.map((c) => ({ ...c, id: snowflake(), application_id: this.applicationId, version: snowflake() })));
+          return ok(
+            list.map((c) => ({ ...c, id: snowflake(), application_id: this.applicationId, version: snowflake() })),
+          );
         },
       };
     }
@@ -619,7 +791,14 @@ export class FakeDiscord {
     }
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path))) {
       const [, channelId, messageId] = m as unknown as [string, string, string];
-      const name: RouteName = method === 'GET' ? 'message.get' : method === 'PATCH' ? 'message.edit' : method === 'DELETE' ? 'message.delete' : 'other';
+      const name: RouteName =
+        method === 'GET'
+          ? 'message.get'
+          : method === 'PATCH'
+            ? 'message.edit'
+            : method === 'DELETE'
+              ? 'message.delete'
+              : 'other';
       return { name, major: channelId, run: () => this.channelMessage(method, channelId, messageId, body, files) };
     }
     if ((m = /^\/channels\/(\d+)\/messages\/(\d+)\/reactions\/.+\/@me$/.exec(path)) && method === 'PUT') {
@@ -628,7 +807,11 @@ export class FakeDiscord {
     }
     if ((m = /^\/channels\/(\d+)\/typing$/.exec(path)) && method === 'POST') {
       const channelId = m[1] as string;
-      return { name: 'typing', major: channelId, run: () => this.inChannel(channelId, P.ViewChannel | P.SendMessages, () => ok()) };
+      return {
+        name: 'typing',
+        major: channelId,
+        run: () => this.inChannel(channelId, P.ViewChannel | P.SendMessages, () => ok()),
+      };
     }
     if ((m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path)) && method === 'POST') {
       const [, id, token] = m as unknown as [string, string, string];
@@ -637,14 +820,23 @@ export class FakeDiscord {
     if ((m = /^\/webhooks\/(\d+)\/([^/]+)(?:\/messages\/([^/]+))?$/.exec(path))) {
       const [, appId, token, messageId] = m as unknown as [string, string, string, string | undefined];
       const name: RouteName = messageId === undefined ? 'webhook.execute' : 'webhook.message';
-      return { name, major: `${appId}:${token}`, run: () => this.webhook(method, appId, token, messageId, body, files, url) };
+      return {
+        name,
+        major: `${appId}:${token}`,
+        run: () => this.webhook(method, appId, token, messageId, body, files, url),
+      };
     }
-    return { name: 'other', major: '', run: () => ({ status: 404, json: { code: 0, message: `fake discord: no route for ${method} ${path}` } }) };
+    return {
+      name: 'other',
+      major: '',
+      run: () => ({ status: 404, json: { code: 0, message: `fake discord: no route for ${method} ${path}` } }),
+    };
   }
 
   /** The bot's permissions in a channel: its roles', less what a test denied; a DM allows what a DM allows. */
   private botPermissions(channel: Channel): bigint {
-    if (channel.type === 1) return P.ViewChannel | P.SendMessages | P.ReadMessageHistory | P.AddReactions | P.AttachFiles | P.EmbedLinks;
+    if (channel.type === 1)
+      return P.ViewChannel | P.SendMessages | P.ReadMessageHistory | P.AddReactions | P.AttachFiles | P.EmbedLinks;
     return (BigInt(MEMBER_PERMISSIONS) | BigInt(BOT_PERMISSIONS)) & ~channel.denied;
   }
 
@@ -663,7 +855,10 @@ export class FakeDiscord {
     if (guildId !== this.guildId) return { status: 404, body: { code: 10004, message: 'Unknown Guild' } };
     if (!user) return { status: 404, body: { code: 10007, message: 'Unknown Member' } };
     const roles = user.id === this.bot.id ? [this.roles.bot] : (this.memberRoles.get(user.id) ?? []);
-    return { status: 200, json: { user, roles, joined_at: '2025-01-01T00:00:00.000Z', deaf: false, mute: false, flags: 0 } };
+    return {
+      status: 200,
+      json: { user, roles, joined_at: '2025-01-01T00:00:00.000Z', deaf: false, mute: false, flags: 0 },
+    };
   }
 
   private createMessage(channelId: string, body: Record<string, unknown> | null, files: Files): Answer {
@@ -676,16 +871,29 @@ export class FakeDiscord {
       if (isEmptyMessage(body ?? {}, files.length)) return ERRORS.emptyMessage;
       const target = reference?.message_id ? this.messages.get(reference.message_id) : undefined;
       // message_reference: fail_if_not_exists defaults to true (resources/message.mdx, Message Reference).
-      if (reference?.message_id && (!target || target.channel_id !== channelId) && reference.fail_if_not_exists !== false) {
-        return invalidFormBody([{ path: ['message_reference'], code: 'REPLIES_UNKNOWN_MESSAGE', message: 'Unknown message' }]);
+      if (
+        reference?.message_id &&
+        (!target || target.channel_id !== channelId) &&
+        reference.fail_if_not_exists !== false
+      ) {
+        return invalidFormBody([
+          { path: ['message_reference'], code: 'REPLIES_UNKNOWN_MESSAGE', message: 'Unknown message' },
+        ]);
       }
       const message = this.botMessage(channel.id, body, files);
       return { status: 200, json: message };
     });
   }
 
-  private channelMessage(method: string, channelId: string, messageId: string, body: Record<string, unknown> | null, files: Files): Answer {
-    const needed = method === 'GET' ? P.ReadMessageHistory : method === 'PATCH' && files.length > 0 ? P.AttachFiles : 0n;
+  private channelMessage(
+    method: string,
+    channelId: string,
+    messageId: string,
+    body: Record<string, unknown> | null,
+    files: Files,
+  ): Answer {
+    const needed =
+      method === 'GET' ? P.ReadMessageHistory : method === 'PATCH' && files.length > 0 ? P.AttachFiles : 0n;
     return this.inChannel(channelId, needed, (channel) => {
       const message = this.messages.get(messageId);
       if (!message || message.channel_id !== channelId) return ERRORS.unknownMessage;
@@ -722,7 +930,12 @@ export class FakeDiscord {
     return problems.length > 0 ? invalidFormBody(problems) : null;
   }
 
-  private editMessage(message: StoredMessage, body: Record<string, unknown> | null, files: Files, prefix: string[]): Answer {
+  private editMessage(
+    message: StoredMessage,
+    body: Record<string, unknown> | null,
+    files: Files,
+    prefix: string[],
+  ): Answer {
     const refused = this.checkMessage(body, files, prefix);
     if (refused) return refused;
     const after = this.applyEdit(message, body, files, false);
@@ -731,7 +944,13 @@ export class FakeDiscord {
     return { status: 200, json: after };
   }
 
-  private callback(id: string, token: string, body: Record<string, unknown> | null, files: Files, entry: LoggedRequest): Answer {
+  private callback(
+    id: string,
+    token: string,
+    body: Record<string, unknown> | null,
+    files: Files,
+    entry: LoggedRequest,
+  ): Answer {
     const state = this.interactions.get(token);
     if (!state || state.id !== id) return ERRORS.unknownInteraction;
     const age = this.clock.now() - state.sentAt;
@@ -749,7 +968,9 @@ export class FakeDiscord {
       if (refused) return refused;
       if (type === 4 && isEmptyMessage(data ?? {}, files.length)) return ERRORS.emptyMessage;
     } else if (type !== 5 && type !== 6) {
-      return invalidFormBody([{ path: ['type'], code: 'BASE_TYPE_CHOICES', message: `Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.` }]);
+      return invalidFormBody([
+        { path: ['type'], code: 'BASE_TYPE_CHOICES', message: `Value must be one of {1, 4, 5, 6, 7, 8, 9, 10, 12}.` },
+      ]);
     }
     if (type === 4 || type === 5) {
       // A deferred response (5) shows as a message "thinking" until @original is edited.
@@ -765,7 +986,15 @@ export class FakeDiscord {
     return { status: 204 };
   }
 
-  private webhook(method: string, appId: string, token: string, messageId: string | undefined, body: Record<string, unknown> | null, files: Files, url: URL): Answer {
+  private webhook(
+    method: string,
+    appId: string,
+    token: string,
+    messageId: string | undefined,
+    body: Record<string, unknown> | null,
+    files: Files,
+    url: URL,
+  ): Answer {
     if (appId !== this.applicationId) return ERRORS.unknownWebhook;
     const state = this.interactions.get(token);
     // "Interaction tokens are valid for 15 minutes" (interactions/receiving-and-responding.mdx).
@@ -794,39 +1023,62 @@ export class FakeDiscord {
 
   private botMessage(channelId: string, body: Record<string, unknown> | null, files: Files): StoredMessage {
     const channel = this.channelState.get(channelId);
-    const message = this.newMessage(channelId, this.bot, String(body?.content ?? ''), channel?.type === 0 ? this.guildId : undefined);
+    const message = this.newMessage(
+      channelId,
+      this.bot,
+      String(body?.content ?? ''),
+      channel?.type === 0 ? this.guildId : undefined,
+    );
     const created = this.applyEdit(message, body, files, true);
     this.messages.set(created.id, created);
     return created;
   }
 
   /** The message as it is after `body` (not stored: the caller stores it once it passed the checks). */
-  private applyEdit(message: StoredMessage, body: Record<string, unknown> | null, files: Files, creating: boolean): StoredMessage {
+  private applyEdit(
+    message: StoredMessage,
+    body: Record<string, unknown> | null,
+    files: Files,
+    creating: boolean,
+  ): StoredMessage {
     return {
       ...message,
       ...(body && 'content' in body ? { content: String(body.content ?? '') } : {}),
       ...(body && 'components' in body ? { components: body.components as StoredMessage['components'] } : {}),
       ...(body && 'embeds' in body ? { embeds: body.embeds as StoredMessage['embeds'] } : {}),
-      ...(body && 'message_reference' in body ? { message_reference: body.message_reference as StoredMessage['message_reference'] } : {}),
+      ...(body && 'message_reference' in body
+        ? { message_reference: body.message_reference as StoredMessage['message_reference'] }
+        : {}),
       // resources/message.mdx (Edit Message): the attachments listed are kept, new files added; others are removed.
-      ...(body && 'attachments' in body ? { attachments: files.map((f) => this.upload(f.name, f.data)) as unknown as StoredMessage['attachments'] } : {}),
+      ...(body && 'attachments' in body
+        ? { attachments: files.map((f) => this.upload(f.name, f.data)) as unknown as StoredMessage['attachments'] }
+        : {}),
       edited_timestamp: creating ? null : new Date(this.clock.now()).toISOString(),
     };
   }
 }
 
-async function parseBody(req: IncomingMessage, raw: Buffer): Promise<{ body: Record<string, unknown> | null; files: Files }> {
+async function parseBody(
+  req: IncomingMessage,
+  raw: Buffer,
+): Promise<{ body: Record<string, unknown> | null; files: Files }> {
   const type = req.headers['content-type'] ?? '';
   if (raw.length === 0) return { body: null, files: [] };
-  if (type.startsWith('application/json')) return { body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>, files: [] };
+  if (type.startsWith('application/json'))
+    return { body: JSON.parse(raw.toString('utf8')) as Record<string, unknown>, files: [] };
   if (type.startsWith('multipart/form-data')) {
     // undici (Node's fetch) parses multipart for us.
-    const form = await new Request('http://127.0.0.1/', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(raw) }).formData();
+    const form = await new Request('http://127.0.0.1/', {
+      method: 'POST',
+      headers: { 'content-type': type },
+      body: new Uint8Array(raw),
+    }).formData();
     const files: Files = [];
     let body: Record<string, unknown> | null = null;
     for (const [key, value] of form.entries()) {
       if (key === 'payload_json') body = JSON.parse(String(value)) as Record<string, unknown>;
-      else if (typeof value !== 'string') files.push({ name: value.name, data: Buffer.from(await value.arrayBuffer()) });
+      else if (typeof value !== 'string')
+        files.push({ name: value.name, data: Buffer.from(await value.arrayBuffer()) });
     }
     return { body, files };
   }

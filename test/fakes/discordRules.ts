@@ -104,9 +104,21 @@ export function characters(text: string): number {
   return n;
 }
 
-const maxLength = (path: Problem['path'], max: number): Problem => ({ path, code: 'BASE_TYPE_MAX_LENGTH', message: `Must be ${max} or fewer in length.` });
-const badLength = (path: Problem['path'], min: number, max: number): Problem => ({ path, code: 'BASE_TYPE_BAD_LENGTH', message: `Must be between ${min} and ${max} in length.` });
-const required = (path: Problem['path']): Problem => ({ path, code: 'BASE_TYPE_REQUIRED', message: 'This field is required' });
+const maxLength = (path: Problem['path'], max: number): Problem => ({
+  path,
+  code: 'BASE_TYPE_MAX_LENGTH',
+  message: `Must be ${max} or fewer in length.`,
+});
+const badLength = (path: Problem['path'], min: number, max: number): Problem => ({
+  path,
+  code: 'BASE_TYPE_BAD_LENGTH',
+  message: `Must be between ${min} and ${max} in length.`,
+});
+const required = (path: Problem['path']): Problem => ({
+  path,
+  code: 'BASE_TYPE_REQUIRED',
+  message: 'This field is required',
+});
 
 type Body = Record<string, unknown>;
 const isObject = (v: unknown): v is Body => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -125,7 +137,8 @@ export function messageProblems(body: Body | null, files: { name: string }[], pr
   const problems: Problem[] = [];
   const at = (...path: Problem['path']) => [...prefix, ...path];
   if (!body) return problems;
-  if (typeof body.content === 'string' && characters(body.content) > LIMITS.content) problems.push(maxLength(at('content'), LIMITS.content));
+  if (typeof body.content === 'string' && characters(body.content) > LIMITS.content)
+    problems.push(maxLength(at('content'), LIMITS.content));
   if (Array.isArray(body.embeds)) problems.push(...embedProblems(body.embeds, at));
   const attachments = Array.isArray(body.attachments) ? body.attachments.length : 0;
   if (Math.max(files.length, attachments) > LIMITS.files) problems.push(maxLength(at('attachments'), LIMITS.files));
@@ -157,7 +170,12 @@ function embedProblems(embeds: unknown[], at: (...path: Problem['path']) => Prob
       field(o.value, LIMITS.embedFieldValue, ['fields', j, 'value']);
     });
   });
-  if (total > LIMITS.embedTotal) problems.push({ path: at('embeds'), code: 'MAX_EMBED_SIZE_EXCEEDED', message: `Embed size exceeds maximum size of ${LIMITS.embedTotal}` });
+  if (total > LIMITS.embedTotal)
+    problems.push({
+      path: at('embeds'),
+      code: 'MAX_EMBED_SIZE_EXCEEDED',
+      message: `Embed size exceeds maximum size of ${LIMITS.embedTotal}`,
+    });
   return problems;
 }
 
@@ -168,7 +186,8 @@ function componentProblems(rows: unknown[], at: (...path: Problem['path']) => Pr
   rows.forEach((raw, i) => {
     const row = isObject(raw) ? raw : {};
     const children = Array.isArray(row.components) ? row.components : [];
-    if (children.length < 1 || children.length > LIMITS.buttonsPerRow) problems.push(badLength(at('components', i, 'components'), 1, LIMITS.buttonsPerRow));
+    if (children.length < 1 || children.length > LIMITS.buttonsPerRow)
+      problems.push(badLength(at('components', i, 'components'), 1, LIMITS.buttonsPerRow));
     children.forEach((c, j) => {
       const child = isObject(c) ? c : {};
       const path = (...p: Problem['path']) => at('components', i, 'components', j, ...p);
@@ -176,11 +195,18 @@ function componentProblems(rows: unknown[], at: (...path: Problem['path']) => Pr
       const needsId = !(child.type === 2 && (child.style === 5 || child.style === 6));
       if (needsId) {
         if (typeof child.custom_id !== 'string') problems.push(required(path('custom_id')));
-        else if (characters(child.custom_id) < 1 || characters(child.custom_id) > LIMITS.customId) problems.push(badLength(path('custom_id'), 1, LIMITS.customId));
-        else if (seen.has(child.custom_id)) problems.push({ path: path('custom_id'), code: 'COMPONENT_CUSTOM_ID_DUPLICATED', message: 'Component custom id cannot be duplicated' });
+        else if (characters(child.custom_id) < 1 || characters(child.custom_id) > LIMITS.customId)
+          problems.push(badLength(path('custom_id'), 1, LIMITS.customId));
+        else if (seen.has(child.custom_id))
+          problems.push({
+            path: path('custom_id'),
+            code: 'COMPONENT_CUSTOM_ID_DUPLICATED',
+            message: 'Component custom id cannot be duplicated',
+          });
         else seen.add(child.custom_id);
       }
-      if (child.type === 2 && characters(str(child.label)) > LIMITS.buttonLabel) problems.push(maxLength(path('label'), LIMITS.buttonLabel));
+      if (child.type === 2 && characters(str(child.label)) > LIMITS.buttonLabel)
+        problems.push(maxLength(path('label'), LIMITS.buttonLabel));
     });
   });
   return problems;
@@ -191,11 +217,14 @@ export function modalProblems(data: Body | null): Problem[] {
   const problems: Problem[] = [];
   const d = data ?? {};
   const customId = str(d.custom_id);
-  if (characters(customId) < 1 || characters(customId) > LIMITS.customId) problems.push(badLength(['data', 'custom_id'], 1, LIMITS.customId));
+  if (characters(customId) < 1 || characters(customId) > LIMITS.customId)
+    problems.push(badLength(['data', 'custom_id'], 1, LIMITS.customId));
   const title = str(d.title);
-  if (characters(title) < 1 || characters(title) > LIMITS.modalTitle) problems.push(badLength(['data', 'title'], 1, LIMITS.modalTitle));
+  if (characters(title) < 1 || characters(title) > LIMITS.modalTitle)
+    problems.push(badLength(['data', 'title'], 1, LIMITS.modalTitle));
   const rows = Array.isArray(d.components) ? d.components : [];
-  if (rows.length < 1 || rows.length > LIMITS.actionRows) problems.push(badLength(['data', 'components'], 1, LIMITS.actionRows));
+  if (rows.length < 1 || rows.length > LIMITS.actionRows)
+    problems.push(badLength(['data', 'components'], 1, LIMITS.actionRows));
   rows.forEach((raw, i) => {
     // An action row (1) holding a text input, or the newer label (18) holding one component.
     const row = isObject(raw) ? raw : {};
@@ -204,15 +233,39 @@ export function modalProblems(data: Body | null): Problem[] {
       const input = isObject(c) ? c : {};
       const path = (...p: Problem['path']) => ['data', 'components', i, 'components', j, ...p];
       const id = str(input.custom_id);
-      if (characters(id) < 1 || characters(id) > LIMITS.customId) problems.push(badLength(path('custom_id'), 1, LIMITS.customId));
-      if (typeof input.max_length === 'number' && (input.max_length < 1 || input.max_length > LIMITS.textInput)) problems.push({ path: path('max_length'), code: 'NUMBER_TYPE_MAX', message: `int value should be less than or equal to ${LIMITS.textInput}.` });
+      if (characters(id) < 1 || characters(id) > LIMITS.customId)
+        problems.push(badLength(path('custom_id'), 1, LIMITS.customId));
+      if (typeof input.max_length === 'number' && (input.max_length < 1 || input.max_length > LIMITS.textInput))
+        problems.push({
+          path: path('max_length'),
+          code: 'NUMBER_TYPE_MAX',
+          message: `int value should be less than or equal to ${LIMITS.textInput}.`,
+        });
     });
   });
   return problems;
 }
 
 /** A message with nothing in it (50006); for an edit, the message as it would be after the edit. */
-export function isEmptyMessage(message: { content?: unknown; embeds?: unknown; attachments?: unknown; components?: unknown; sticker_ids?: unknown; poll?: unknown }, files: number): boolean {
+export function isEmptyMessage(
+  message: {
+    content?: unknown;
+    embeds?: unknown;
+    attachments?: unknown;
+    components?: unknown;
+    sticker_ids?: unknown;
+    poll?: unknown;
+  },
+  files: number,
+): boolean {
   const nonEmpty = (v: unknown) => Array.isArray(v) && v.length > 0;
-  return str(message.content).length === 0 && files === 0 && !nonEmpty(message.embeds) && !nonEmpty(message.attachments) && !nonEmpty(message.components) && !nonEmpty(message.sticker_ids) && !message.poll;
+  return (
+    str(message.content).length === 0 &&
+    files === 0 &&
+    !nonEmpty(message.embeds) &&
+    !nonEmpty(message.attachments) &&
+    !nonEmpty(message.components) &&
+    !nonEmpty(message.sticker_ids) &&
+    !message.poll
+  );
 }

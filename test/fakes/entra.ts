@@ -44,13 +44,20 @@ export interface TokenClaims {
   exp: number;
 }
 
-export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'malformed' | 'signature' | 'expired' | 'not-yet-valid'; claims?: TokenClaims };
+export type TokenCheck =
+  | { ok: true; claims: TokenClaims }
+  | { ok: false; reason: 'malformed' | 'signature' | 'expired' | 'not-yet-valid'; claims?: TokenClaims };
 
 /** Entra's default access-token lifetime is 60–90 minutes (configurable-token-lifetimes); the fake uses an hour. */
 const DEFAULT_LIFETIME_MS = 60 * 60_000;
 
 export class FakeEntra {
-  readonly app: EntraApp = { tenantId: randomUUID(), clientId: randomUUID(), clientSecret: randomBytes(24).toString('base64url'), objectId: randomUUID() };
+  readonly app: EntraApp = {
+    tenantId: randomUUID(),
+    clientId: randomUUID(),
+    clientSecret: randomBytes(24).toString('base64url'),
+    objectId: randomUUID(),
+  };
   /** Every token request, for tests that count them. */
   readonly requests: { path: string; status: number }[] = [];
   tokenLifetimeMs = DEFAULT_LIFETIME_MS;
@@ -124,7 +131,8 @@ export class FakeEntra {
     } catch {
       return { ok: false, reason: 'malformed' };
     }
-    if (typeof claims !== 'object' || claims === null || typeof claims.exp !== 'number') return { ok: false, reason: 'malformed' };
+    if (typeof claims !== 'object' || claims === null || typeof claims.exp !== 'number')
+      return { ok: false, reason: 'malformed' };
     const want = Buffer.from(this.sign(`${head}.${body}`));
     const got = Buffer.from(sig);
     if (want.length !== got.length || !timingSafeEqual(want, got)) return { ok: false, reason: 'signature' };
@@ -151,8 +159,20 @@ export class FakeEntra {
     };
     const base = `${this.authorityHost}/${this.app.tenantId}`;
     const m = /^\/([^/]+)\/(v2\.0\/\.well-known\/openid-configuration|oauth2\/v2\.0\/token)$/.exec(url.pathname);
-    if (!m) return reply(404, { error: 'not_found', error_description: `fake Entra: no route for ${req.method} ${url.pathname}` });
-    if (m[1] !== this.app.tenantId) return reply(400, entraError('invalid_request', 90002, `Tenant '${m[1]}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`));
+    if (!m)
+      return reply(404, {
+        error: 'not_found',
+        error_description: `fake Entra: no route for ${req.method} ${url.pathname}`,
+      });
+    if (m[1] !== this.app.tenantId)
+      return reply(
+        400,
+        entraError(
+          'invalid_request',
+          90002,
+          `Tenant '${m[1]}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.`,
+        ),
+      );
     if (m[2]?.startsWith('v2.0')) {
       return reply(200, {
         issuer: `${base}/v2.0`,
@@ -165,19 +185,56 @@ export class FakeEntra {
         tenant_region_scope: 'EU',
       });
     }
-    if (req.method !== 'POST') return reply(405, { error: 'invalid_request', error_description: 'fake Entra: the token endpoint takes POST' });
+    if (req.method !== 'POST')
+      return reply(405, { error: 'invalid_request', error_description: 'fake Entra: the token endpoint takes POST' });
     const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-    if (form.get('grant_type') !== 'client_credentials') return reply(400, entraError('unsupported_grant_type', 70003, `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`));
+    if (form.get('grant_type') !== 'client_credentials')
+      return reply(
+        400,
+        entraError(
+          'unsupported_grant_type',
+          70003,
+          `The app requested an unsupported grant type '${form.get('grant_type') ?? ''}'.`,
+        ),
+      );
     const clientId = form.get('client_id') ?? '';
-    if (clientId !== this.app.clientId) return reply(400, entraError('unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${this.app.tenantId}'.`));
+    if (clientId !== this.app.clientId)
+      return reply(
+        400,
+        entraError(
+          'unauthorized_client',
+          700016,
+          `Application with identifier '${clientId}' was not found in the directory '${this.app.tenantId}'.`,
+        ),
+      );
     if (form.get('client_secret') !== this.app.clientSecret) {
-      return reply(401, entraError('invalid_client', 7000215, `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`));
+      return reply(
+        401,
+        entraError(
+          'invalid_client',
+          7000215,
+          `Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '${clientId}'.`,
+        ),
+      );
     }
     const scope = form.get('scope') ?? '';
     const resource = scope.split(' ').find((s) => s.endsWith('/.default'));
-    if (!resource) return reply(400, entraError('invalid_scope', 1002012, `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`));
+    if (!resource)
+      return reply(
+        400,
+        entraError(
+          'invalid_scope',
+          1002012,
+          `The provided value for scope ${scope} is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).`,
+        ),
+      );
     const lifetimeS = Math.max(1, Math.floor(this.clock.realMs(this.tokenLifetimeMs) / 1000));
-    return reply(200, { token_type: 'Bearer', expires_in: lifetimeS, ext_expires_in: lifetimeS, access_token: this.mint(resource.slice(0, -'.default'.length)) });
+    return reply(200, {
+      token_type: 'Bearer',
+      expires_in: lifetimeS,
+      ext_expires_in: lifetimeS,
+      access_token: this.mint(resource.slice(0, -'.default'.length)),
+    });
   }
 }
 
@@ -185,7 +242,10 @@ export class FakeEntra {
 function entraError(error: string, code: number, text: string): Record<string, unknown> {
   const traceId = randomUUID();
   const correlationId = randomUUID();
-  const timestamp = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const timestamp = new Date()
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, 'Z');
   return {
     error,
     error_description: `AADSTS${code}: ${text} Trace ID: ${traceId} Correlation ID: ${correlationId} Timestamp: ${timestamp}`,

@@ -26,6 +26,8 @@ function assertTestCaTrusted(): void {
     same = false;
   }
   if (!same) {
-    throw new Error(`the Azure fakes serve HTTPS with a test CA that this process does not trust: start it with NODE_EXTRA_CA_CERTS=${TEST_CA_PATH} (npm test does; Node reads the variable only at start-up)`);
+    throw new Error(
+      `the Azure fakes serve HTTPS with a test CA that this process does not trust: start it with NODE_EXTRA_CA_CERTS=${TEST_CA_PATH} (npm test does; Node reads the variable only at start-up)`,
+    );
   }
 }

@@ -50,7 +50,11 @@ function aciBackendOf(runner: Runner): AciBackend {
 }
 
 /** An aci runner whose SDK clients a test may adjust first (what Azure answers, what the container gets). */
-async function patchedRunner(over: Record<string, string>, patch: (c: AciClients, backend: () => AciBackend) => void, log: Logger = createLogger('silent')): Promise<{ runner: Runner; backend: AciBackend }> {
+async function patchedRunner(
+  over: Record<string, string>,
+  patch: (c: AciClients, backend: () => AciBackend) => void,
+  log: Logger = createLogger('silent'),
+): Promise<{ runner: Runner; backend: AciBackend }> {
   const config = loadConfig({ ...process.env, ...env(over) });
   const backend: AciBackend = new AciBackend(
     config,
@@ -81,7 +85,9 @@ async function run(runner: Runner, source: string, stdin = ''): Promise<RunResul
 
 async function blobsLeft(): Promise<string[]> {
   const names: string[] = [];
-  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('sharpbox-runs');
+  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+    'sharpbox-runs',
+  );
   if (!(await container.exists())) return names;
   for await (const b of container.listBlobsFlat()) names.push(b.name);
   return names;
@@ -115,18 +121,30 @@ describe('the aci backend', () => {
     const r = await run(runner, 'Console.WriteLine($"Hello from {Console.ReadLine()}!");', 'ACI');
     assert.equal(r.status, 'ok', show(r));
     assert.equal(r.stdout, 'Hello from ACI!\n');
-    const put = arm.creates()[before] as { tags: Record<string, string>; properties: { restartPolicy: string; ipAddress?: unknown; containers: { properties: { environmentVariables: { name: string; value?: string; secureValue?: string }[] } }[] } };
+    const put = arm.creates()[before] as {
+      tags: Record<string, string>;
+      properties: {
+        restartPolicy: string;
+        ipAddress?: unknown;
+        containers: {
+          properties: { environmentVariables: { name: string; value?: string; secureValue?: string }[] };
+        }[];
+      };
+    };
     assert.equal(put.properties.restartPolicy, 'Never');
     assert.equal(put.properties.ipAddress, undefined, 'no public IP');
     assert.deepEqual(Object.keys(put.tags).sort(), ['app', 'createdAt', 'expiresAt', 'instance', 'runId']);
-    const vars = Object.fromEntries(put.properties.containers[0]?.properties.environmentVariables.map((e) => [e.name, e]) ?? []);
+    const vars = Object.fromEntries(
+      put.properties.containers[0]?.properties.environmentVariables.map((e) => [e.name, e]) ?? [],
+    );
     for (const name of ['SHARPBOX_SOURCE_URL', 'SHARPBOX_STDIN_URL', 'SHARPBOX_RESULT_URL']) {
       assert.ok(vars[name]?.secureValue && vars[name]?.value === undefined, `${name} is a secure variable`);
     }
     const sas = (name: string) => new URL(vars[name]?.secureValue ?? '').searchParams;
     assert.equal(sas('SHARPBOX_SOURCE_URL').get('sp'), 'r', 'the code is shared read-only');
     assert.equal(sas('SHARPBOX_RESULT_URL').get('sp'), 'cw', 'the result is write-only');
-    const lifetime = Date.parse(sas('SHARPBOX_SOURCE_URL').get('se') ?? '') - Date.parse(sas('SHARPBOX_SOURCE_URL').get('st') ?? '');
+    const lifetime =
+      Date.parse(sas('SHARPBOX_SOURCE_URL').get('se') ?? '') - Date.parse(sas('SHARPBOX_SOURCE_URL').get('st') ?? '');
     assert.ok(lifetime <= 6 * 60_000, `the SAS lives ${lifetime} ms: minutes, not half an hour`);
     // The SAS is dead once the run's clean-up is over (the blob is gone).
     await aciBackendOf(runner).cleanupsDone();
@@ -167,7 +185,9 @@ describe('the aci backend', () => {
     const started = Date.now();
     const r = await run(runner, 'Console.WriteLine(1);');
     assert.equal(r.status, 'internal_error', show(r));
-    const retry = Number(/^the cloud sandbox is at Azure's capacity for now; try again in (\d+) s$/.exec(r.reason ?? '')?.[1]);
+    const retry = Number(
+      /^the cloud sandbox is at Azure's capacity for now; try again in (\d+) s$/.exec(r.reason ?? '')?.[1],
+    );
     assert.ok(retry > 200 && retry <= 300, `the retry time Azure gave: ${r.reason}`);
     const puts = arm.log.slice(since).filter((l) => l.method === 'PUT');
     assert.equal(puts.length, 1, 'no sleeping through a five-minute Retry-After');
@@ -191,7 +211,10 @@ describe('the aci backend', () => {
   it('gives up on a container that never terminates, at the deadline, and deletes it', async () => {
     arm.scenario = { neverStarts: true };
     const started = Date.now();
-    const r = await run(await aciRunner({ RUN_TIMEOUT_MS: '500', COMPILE_TIMEOUT_MS: '500', ACI_STARTUP_ALLOWANCE_MS: '1000' }), 'Console.WriteLine(1);');
+    const r = await run(
+      await aciRunner({ RUN_TIMEOUT_MS: '500', COMPILE_TIMEOUT_MS: '500', ACI_STARTUP_ALLOWANCE_MS: '1000' }),
+      'Console.WriteLine(1);',
+    );
     assert.equal(r.status, 'internal_error', show(r));
     assert.equal(r.reason, 'the sandbox did not start in time');
     assert.ok(Date.now() - started < 8000);
@@ -214,8 +237,16 @@ describe('the aci backend', () => {
   it('sweeps what a killed service left between create and delete, at the next start', async () => {
     const file = join(dir, 'sleepy.cs');
     await writeFile(file, 'Thread.Sleep(30000);');
-    const short = { RUN_TIMEOUT_MS: '500', COMPILE_TIMEOUT_MS: '500', ACI_STARTUP_ALLOWANCE_MS: '1000', ACI_SWEEP_GRACE_MS: '0' };
-    const cli = spawn(process.execPath, [join(root, 'bin', 'sharpbox.js'), 'run', file, '--json'], { env: { ...process.env, ...env(short) }, stdio: 'ignore' });
+    const short = {
+      RUN_TIMEOUT_MS: '500',
+      COMPILE_TIMEOUT_MS: '500',
+      ACI_STARTUP_ALLOWANCE_MS: '1000',
+      ACI_SWEEP_GRACE_MS: '0',
+    };
+    const cli = spawn(process.execPath, [join(root, 'bin', 'sharpbox.js'), 'run', file, '--json'], {
+      env: { ...process.env, ...env(short) },
+      stdio: 'ignore',
+    });
     const until = Date.now() + 20_000;
     while (arm.groups.size === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
     cli.kill('SIGKILL');
@@ -249,7 +280,11 @@ describe('the aci backend', () => {
     const out = await new Promise<string>((resolveOut) => {
       const { SHARPBOX_BACKEND: _b, ...rest } = env();
       void _b;
-      const child = spawn(process.execPath, [join(root, 'bin', 'sharpbox.js'), 'run', file, '--backend', 'aci', '--json'], { env: { ...process.env, ...rest } });
+      const child = spawn(
+        process.execPath,
+        [join(root, 'bin', 'sharpbox.js'), 'run', file, '--backend', 'aci', '--json'],
+        { env: { ...process.env, ...rest } },
+      );
       let stdout = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
       child.on('close', () => resolveOut(stdout));
@@ -292,7 +327,11 @@ describe("the aci backend and Azure's states", () => {
   it('waits out a group Azure is repairing (Unhealthy) to the deadline, and says so in the log once', async () => {
     arm.scenario = { provisioning: 'Unhealthy', startupDelayMs: 200 };
     const lines: string[] = [];
-    const { runner } = await patchedRunner({ RUN_TIMEOUT_MS: '500', COMPILE_TIMEOUT_MS: '500', ACI_STARTUP_ALLOWANCE_MS: '1500' }, () => undefined, createLogger('warn', (l) => lines.push(l)));
+    const { runner } = await patchedRunner(
+      { RUN_TIMEOUT_MS: '500', COMPILE_TIMEOUT_MS: '500', ACI_STARTUP_ALLOWANCE_MS: '1500' },
+      () => undefined,
+      createLogger('warn', (l) => lines.push(l)),
+    );
     const r = await run(runner, 'Console.WriteLine(1);');
     assert.equal(r.reason, 'the sandbox did not start in time', show(r));
     assert.equal(lines.filter((l) => l.includes('in trouble') && l.includes('Unhealthy')).length, 1, lines.join(''));
@@ -302,9 +341,18 @@ describe("the aci backend and Azure's states", () => {
     // A value newer than any API version the fake knows: only a client-side change can show it.
     arm.scenario = { neverStarts: true };
     const lines: string[] = [];
-    const { runner } = await patchedRunner({ RUN_TIMEOUT_MS: '500', COMPILE_TIMEOUT_MS: '500', ACI_STARTUP_ALLOWANCE_MS: '1000' }, (c) => changeGroups(c, (g) => ({ ...g, provisioningState: 'Hibernating' })), createLogger('warn', (l) => lines.push(l)));
-    for (let i = 0; i < 2; i++) assert.equal((await run(runner, 'Console.WriteLine(1);')).reason, 'the sandbox did not start in time');
-    assert.equal(lines.filter((l) => l.includes('does not know') && l.includes('Hibernating')).length, 1, lines.join(''));
+    const { runner } = await patchedRunner(
+      { RUN_TIMEOUT_MS: '500', COMPILE_TIMEOUT_MS: '500', ACI_STARTUP_ALLOWANCE_MS: '1000' },
+      (c) => changeGroups(c, (g) => ({ ...g, provisioningState: 'Hibernating' })),
+      createLogger('warn', (l) => lines.push(l)),
+    );
+    for (let i = 0; i < 2; i++)
+      assert.equal((await run(runner, 'Console.WriteLine(1);')).reason, 'the sandbox did not start in time');
+    assert.equal(
+      lines.filter((l) => l.includes('does not know') && l.includes('Hibernating')).length,
+      1,
+      lines.join(''),
+    );
   });
 });
 
@@ -335,7 +383,11 @@ describe('the aci backend off the critical path', () => {
       containers: [{ name: 'runner', image: config.aci.image, resources: { requests: { cpu: 1, memoryInGB: 1 } } }],
     });
     const lines: string[] = [];
-    const cleanups = new Cleanups(() => ({ aci: clients.aci, container: clients.container, resourceGroup: rg, budget: localBudget(config.aci) }), createLogger('error', (l) => lines.push(l)), 300);
+    const cleanups = new Cleanups(
+      () => ({ aci: clients.aci, container: clients.container, resourceGroup: rg, budget: localBudget(config.aci) }),
+      createLogger('error', (l) => lines.push(l)),
+      300,
+    );
     const started = Date.now();
     cleanups.schedule({ id: 'slow', group: 'sb-slowdelete', prefixes: [] });
     assert.equal(await cleanups.waitAll(5000), true);
@@ -368,7 +420,18 @@ describe('the aci container and its storage', () => {
       const { runner } = await patchedRunner({}, (c) => {
         const create = c.aci.containerGroups.beginCreateOrUpdate.bind(c.aci.containerGroups);
         c.aci.containerGroups.beginCreateOrUpdate = (rg, name, group, options) =>
-          create(rg, name, { ...group, containers: group.containers.map((k) => ({ ...k, environmentVariables: k.environmentVariables?.filter((e) => e.name !== missing) })) }, options);
+          create(
+            rg,
+            name,
+            {
+              ...group,
+              containers: group.containers.map((k) => ({
+                ...k,
+                environmentVariables: k.environmentVariables?.filter((e) => e.name !== missing),
+              })),
+            },
+            options,
+          );
       });
       const r = await run(runner, 'Console.WriteLine(1);');
       assert.equal(r.status, 'internal_error', show(r));
@@ -404,7 +467,11 @@ describe('the aci container and its storage', () => {
             blob.downloadToBuffer = (async () => {
               const prefix = name.slice(0, -'result.json'.length);
               const tags = async (n: string) => (await target.getBlockBlobClient(`${prefix}${n}`).getTags()).tags;
-              seen = { source: await tags('Program.cs'), stdin: await tags('stdin.txt'), swept: await backend().sweep() };
+              seen = {
+                source: await tags('Program.cs'),
+                stdin: await tags('stdin.txt'),
+                swept: await backend().sweep(),
+              };
               return download();
             }) as typeof blob.downloadToBuffer;
             return blob;
@@ -417,7 +484,11 @@ describe('the aci container and its storage', () => {
     assert.equal(r.status, 'ok', show(r));
     assert.equal(r.stdout, 'kept\n');
     assert.ok(seen, 'the sweep ran before the download');
-    const { source, stdin, swept } = seen as { source: Record<string, string>; stdin: Record<string, string>; swept: number };
+    const { source, stdin, swept } = seen as {
+      source: Record<string, string>;
+      stdin: Record<string, string>;
+      swept: number;
+    };
     const expiresAt = (arm.creates()[put] as { tags: Record<string, string> }).tags.expiresAt;
     assert.deepEqual(source, { [EXPIRES_TAG]: expiresAt });
     assert.deepEqual(stdin, { [EXPIRES_TAG]: expiresAt });
@@ -427,8 +498,11 @@ describe('the aci container and its storage', () => {
   it('sweeps blobs whose expiry tag has passed, with the untagged result of their run, and nothing else', async () => {
     const runner = await aciRunner();
     const backend = aciBackendOf(runner);
-    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('sharpbox-runs');
-    const put = (name: string, tags?: Record<string, string>) => container.getBlockBlobClient(name).upload('x', 1, tags ? { tags } : {});
+    const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+      'sharpbox-runs',
+    );
+    const put = (name: string, tags?: Record<string, string>) =>
+      container.getBlockBlobClient(name).upload('x', 1, tags ? { tags } : {});
     const past = new Date(Date.now() - 1000).toISOString();
     const future = new Date(Date.now() + 3_600_000).toISOString();
     await put('runs/2026-11-30/old/Program.cs', { [EXPIRES_TAG]: past });
@@ -437,7 +511,10 @@ describe('the aci container and its storage', () => {
     await put('runs/2026-11-30/live/result.json');
     await put('pool/old-member/assignment.json', { [EXPIRES_TAG]: past });
     assert.equal(await backend.sweep(), 2);
-    assert.deepEqual((await blobsLeft()).sort(), ['runs/2026-11-30/live/Program.cs', 'runs/2026-11-30/live/result.json']);
+    assert.deepEqual((await blobsLeft()).sort(), [
+      'runs/2026-11-30/live/Program.cs',
+      'runs/2026-11-30/live/result.json',
+    ]);
     for (const name of await blobsLeft()) await container.deleteBlob(name);
   });
 });
@@ -450,17 +527,32 @@ describe('the warm pool and time', () => {
     arm.scenario = { startupDelayMs: startup };
     const before = Date.now();
     const puts = arm.creates().length;
-    const runner = await aciRunner({ ACI_WARM_POOL: '2', ACI_POOL_IDLE_MS: String(idle), ACI_STARTUP_ALLOWANCE_MS: String(allowance) });
+    const runner = await aciRunner({
+      ACI_WARM_POOL: '2',
+      ACI_POOL_IDLE_MS: String(idle),
+      ACI_STARTUP_ALLOWANCE_MS: String(allowance),
+    });
     const backend = aciBackendOf(runner);
-    while (arm.creates().length < puts + 2 && Date.now() < before + 10_000) await new Promise((res) => setTimeout(res, 50));
+    while (arm.creates().length < puts + 2 && Date.now() < before + 10_000)
+      await new Promise((res) => setTimeout(res, 50));
     const members = [...arm.groups.keys()];
     assert.equal(members.length, 2);
     // The assignment SAS outlives the longest life a member can have: start-up, the wait, then a run.
     const life = allowance + idle + 15_000 + 3000;
     for (const body of arm.creates().slice(puts)) {
-      const vars = (body as { properties: { containers: { properties: { environmentVariables: { name: string; secureValue?: string }[] } }[] } }).properties.containers[0]?.properties.environmentVariables ?? [];
+      const vars =
+        (
+          body as {
+            properties: {
+              containers: { properties: { environmentVariables: { name: string; secureValue?: string }[] } }[];
+            };
+          }
+        ).properties.containers[0]?.properties.environmentVariables ?? [];
       const url = new URL(vars.find((v) => v.name === 'SHARPBOX_ASSIGNMENT_URL')?.secureValue ?? '');
-      assert.ok(Date.parse(url.searchParams.get('se') ?? '') >= before + life, `the assignment SAS expires at ${url.searchParams.get('se')}`);
+      assert.ok(
+        Date.parse(url.searchParams.get('se') ?? '') >= before + life,
+        `the assignment SAS expires at ${url.searchParams.get('se')}`,
+      );
     }
     await backend.poolReady(allowance);
     assert.ok(Date.now() - before >= startup);
@@ -469,11 +561,17 @@ describe('the warm pool and time', () => {
     assert.equal(r.stdout, 'after a slow start\n');
     // The member nobody took is retired counted from its create (idle less the handover margin), not
     // from its readiness 46 s later: gone before its container could stop waiting.
-    const idleMember = members.find((g) => arm.groups.has(g) && arm.log.every((l) => !(l.method === 'DELETE' && l.path.endsWith(g))));
+    const idleMember = members.find(
+      (g) => arm.groups.has(g) && arm.log.every((l) => !(l.method === 'DELETE' && l.path.endsWith(g))),
+    );
     assert.ok(idleMember, 'one member still waits');
-    while (arm.groups.has(idleMember) && Date.now() < before + idle + 5000) await new Promise((res) => setTimeout(res, 200));
+    while (arm.groups.has(idleMember) && Date.now() < before + idle + 5000)
+      await new Promise((res) => setTimeout(res, 200));
     assert.ok(!arm.groups.has(idleMember), 'the idle member was retired');
-    assert.ok(Date.now() < before + idle, `retired ${Date.now() - before} ms after the create (its container waits ${idle} ms from its start)`);
+    assert.ok(
+      Date.now() < before + idle,
+      `retired ${Date.now() - before} ms after the create (its container waits ${idle} ms from its start)`,
+    );
     await runner.stop(0);
     runners.splice(runners.indexOf(runner), 1);
   });
@@ -486,15 +584,27 @@ async function stopRunner(runner: Runner): Promise<void> {
 }
 
 describe('the aci backend with workers (the real image)', () => {
-  const uidOf = 'Console.WriteLine(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("Uid:")).Split(\'\\t\')[1]);';
+  const uidOf =
+    'Console.WriteLine(File.ReadAllLines("/proc/self/status").First(l => l.StartsWith("Uid:")).Split(\'\\t\')[1]);';
 
   it('serves runs one after another in one group, each as a user of its own, nothing of one left for the next', async () => {
-    const runner = await aciRunner({ ACI_MODE: 'workers', ACI_WORKERS: '1', ACI_WORKERS_IDLE: '1', ACI_STARTUP_ALLOWANCE_MS: '30000' });
+    const runner = await aciRunner({
+      ACI_MODE: 'workers',
+      ACI_WORKERS: '1',
+      ACI_WORKERS_IDLE: '1',
+      ACI_STARTUP_ALLOWANCE_MS: '30000',
+    });
     await aciBackendOf(runner).poolReady(30_000);
     const puts = arm.creates().length;
-    const first = await run(runner, `File.WriteAllText("/tmp/left-behind", "secret"); File.WriteAllText("/dev/shm/left", "secret"); ${uidOf}`);
+    const first = await run(
+      runner,
+      `File.WriteAllText("/tmp/left-behind", "secret"); File.WriteAllText("/dev/shm/left", "secret"); ${uidOf}`,
+    );
     assert.equal(first.status, 'ok', show(first));
-    const second = await run(runner, `Console.WriteLine(File.Exists("/tmp/left-behind") || File.Exists("/dev/shm/left")); ${uidOf}`);
+    const second = await run(
+      runner,
+      `Console.WriteLine(File.Exists("/tmp/left-behind") || File.Exists("/dev/shm/left")); ${uidOf}`,
+    );
     assert.equal(second.status, 'ok', show(second));
     assert.equal(first.stdout, '20001\n');
     assert.equal(second.stdout, 'False\n20002\n');
@@ -503,7 +613,13 @@ describe('the aci backend with workers (the real image)', () => {
   });
 
   it('retires a worker at once after a run that hit a limit, and serves the next run on a new one', async () => {
-    const runner = await aciRunner({ ACI_MODE: 'workers', ACI_WORKERS: '1', ACI_WORKERS_IDLE: '1', RUN_TIMEOUT_MS: '1000', ACI_STARTUP_ALLOWANCE_MS: '30000' });
+    const runner = await aciRunner({
+      ACI_MODE: 'workers',
+      ACI_WORKERS: '1',
+      ACI_WORKERS_IDLE: '1',
+      RUN_TIMEOUT_MS: '1000',
+      ACI_STARTUP_ALLOWANCE_MS: '30000',
+    });
     await aciBackendOf(runner).poolReady(30_000);
     const worker = [...arm.groups.keys()][0] as string;
     const spin = await run(runner, 'while (true) { }');
@@ -512,7 +628,10 @@ describe('the aci backend with workers (the real image)', () => {
     assert.equal(next.status, 'ok', show(next));
     assert.equal(next.stdout, '20001\n', 'the first run of a new worker');
     await aciBackendOf(runner).cleanupsDone();
-    assert.ok(arm.log.some((l) => l.method === 'DELETE' && l.path.endsWith(`/${worker}`)), 'the worker that ran the spinner was deleted');
+    assert.ok(
+      arm.log.some((l) => l.method === 'DELETE' && l.path.endsWith(`/${worker}`)),
+      'the worker that ran the spinner was deleted',
+    );
     await stopRunner(runner);
   });
 });

@@ -30,17 +30,27 @@ async function twoProcesses(env: Record<string, string> = {}): Promise<[AciBudge
 describe("Azure's budgets across processes (Redis)", () => {
   it('admits exactly 90 of 200 concurrent creates from two processes, even all for the same member', async () => {
     const [one, two] = await twoProcesses();
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? one : two).create('same-run')));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => (i % 2 === 0 ? one : two).create('same-run')),
+    );
     assert.equal(results.filter((r) => r.ok).length, 90);
     const refused = results.find((r) => !r.ok);
-    assert.ok(refused && !refused.ok && refused.rule === 0 && refused.retryAfterMs > 290_000 && refused.retryAfterMs <= 300_000, JSON.stringify(refused));
+    assert.ok(
+      refused && !refused.ok && refused.rule === 0 && refused.retryAfterMs > 290_000 && refused.retryAfterMs <= 300_000,
+      JSON.stringify(refused),
+    );
     // Both processes got some: the budget is one, not two halves.
     const byOne = results.filter((r, i) => r.ok && i % 2 === 0).length;
     assert.ok(byOne > 0 && byOne < 90, `process one took ${byOne}`);
   });
 
   it('holds two processes together to the hourly limit, and keeps deletes and reads apart', async () => {
-    const [one, two] = await twoProcesses({ ACI_CREATES_PER_5MIN: '50', ACI_CREATES_PER_HOUR: '30', ACI_DELETES_PER_5MIN: '7', ACI_ARM_READS_PER_10S: '40' });
+    const [one, two] = await twoProcesses({
+      ACI_CREATES_PER_5MIN: '50',
+      ACI_CREATES_PER_HOUR: '30',
+      ACI_DELETES_PER_5MIN: '7',
+      ACI_ARM_READS_PER_10S: '40',
+    });
     const creates = await Promise.all(Array.from({ length: 60 }, (_, i) => (i % 2 === 0 ? one : two).create('g')));
     assert.equal(creates.filter((r) => r.ok).length, 30);
     const hourly = creates.find((r) => !r.ok);

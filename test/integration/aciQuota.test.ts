@@ -51,14 +51,18 @@ after(async () => {
 
 async function blobsLeft(): Promise<string[]> {
   const names: string[] = [];
-  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient('sharpbox-runs');
+  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
+    'sharpbox-runs',
+  );
   if (!(await container.exists())) return names;
   for await (const b of container.listBlobsFlat()) names.push(b.name);
   return names;
 }
 
 /** An aci runner on the fast clock: every time it is configured with is Azure time divided by RATE. */
-async function runnerWith(over: Record<string, string>): Promise<{ runner: Runner; backend: AciBackend; config: Config }> {
+async function runnerWith(
+  over: Record<string, string>,
+): Promise<{ runner: Runner; backend: AciBackend; config: Config }> {
   const config = loadConfig({
     ...process.env,
     ...aciTestEnv(arm, azurite.connectionString, {
@@ -78,7 +82,10 @@ async function runnerWith(over: Record<string, string>): Promise<{ runner: Runne
   return { runner, backend, config };
 }
 
-function submit(runner: Runner, source = HELLO): { events: RunEvent[]; result: Promise<RunResult>; cancel: () => void } {
+function submit(
+  runner: Runner,
+  source = HELLO,
+): { events: RunEvent[]; result: Promise<RunResult>; cancel: () => void } {
   const s = runner.submit({ source });
   assert.ok(s.ok, JSON.stringify(s));
   const events: RunEvent[] = [];
@@ -97,20 +104,32 @@ describe('the aci backend under the create quota', () => {
     const results = await Promise.all(runs.map((r) => r.result));
     for (const r of results) assert.equal(r.status, 'ok', show(r));
     // The third waited for the 5-minute window (5 s here), told so while it waited.
-    const told = third.events.filter((e): e is Extract<RunEvent, { type: 'queued' }> => e.type === 'queued' && e.etaMs !== undefined);
+    const told = third.events.filter(
+      (e): e is Extract<RunEvent, { type: 'queued' }> => e.type === 'queued' && e.etaMs !== undefined,
+    );
     assert.ok(told.length > 0, `queued events: ${JSON.stringify(third.events.filter((e) => e.type === 'queued'))}`);
     const eta = told[0]?.etaMs ?? 0;
-    assert.ok(eta > clock.realMs(4 * 60_000) && eta <= clock.realMs(5 * 60_000) + 100, `estimate ${eta} ms for a 5-minute window at rate ${RATE}`);
+    assert.ok(
+      eta > clock.realMs(4 * 60_000) && eta <= clock.realMs(5 * 60_000) + 100,
+      `estimate ${eta} ms for a 5-minute window at rate ${RATE}`,
+    );
     const puts = creates().filter((l) => arm.log.indexOf(l) >= since);
     assert.equal(puts.length, 3);
     // Counted from the first grant, a moment (its uploads) before its PUT.
-    assert.ok((puts[2]?.fakeAt ?? 0) - (puts[0]?.fakeAt ?? 0) >= 5 * 60_000 - 10_000, `the third create waited for the first to leave the window: ${puts.map((p) => p.fakeAt - (puts[0]?.fakeAt ?? 0)).join(', ')}; ${JSON.stringify(third.events.slice(0, 4))}`);
+    assert.ok(
+      (puts[2]?.fakeAt ?? 0) - (puts[0]?.fakeAt ?? 0) >= 5 * 60_000 - 10_000,
+      `the third create waited for the first to leave the window: ${puts.map((p) => p.fakeAt - (puts[0]?.fakeAt ?? 0)).join(', ')}; ${JSON.stringify(third.events.slice(0, 4))}`,
+    );
     assert.equal(arm.log.slice(since).filter((l) => l.status === 429).length, 0, 'Azure never had to refuse');
   });
 
   it('counts a warm pool member as a create: the pool waits for the budget too', async () => {
     const since = creates().length;
-    const { runner, backend } = await runnerWith({ ACI_CREATES_PER_5MIN: '2', ACI_WARM_POOL: '3', ACI_POOL_IDLE_MS: '60000' });
+    const { runner, backend } = await runnerWith({
+      ACI_CREATES_PER_5MIN: '2',
+      ACI_WARM_POOL: '3',
+      ACI_POOL_IDLE_MS: '60000',
+    });
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(creates().length - since, 2, 'the third member waits for room in the window');
     await backend.poolReady(10_000);
@@ -137,7 +156,13 @@ describe('the aci backend and ARM reads', () => {
 
 describe('the aci backend with workers', () => {
   it('serves many runs per group, one after another, and starts a new worker when one has served its runs', async () => {
-    const { runner, backend } = await runnerWith({ ACI_MODE: 'workers', ACI_WORKERS: '1', ACI_WORKERS_IDLE: '1', ACI_WORKER_RUNS: '3', ACI_WORKER_LIFETIME_MS: '60000' });
+    const { runner, backend } = await runnerWith({
+      ACI_MODE: 'workers',
+      ACI_WORKERS: '1',
+      ACI_WORKERS_IDLE: '1',
+      ACI_WORKER_RUNS: '3',
+      ACI_WORKER_LIFETIME_MS: '60000',
+    });
     await backend.poolReady(10_000);
     const since = creates().length;
     for (let i = 0; i < 5; i++) assert.equal((await submit(runner).result).status, 'ok');
@@ -147,18 +172,32 @@ describe('the aci backend with workers', () => {
 
   it('holds runs while no worker is free, with an estimate, starts another worker for them, and runs them all', async () => {
     arm.scenario = { startupDelayMs: 30_000 };
-    const { runner, backend } = await runnerWith({ ACI_MODE: 'workers', ACI_WORKERS: '2', ACI_WORKERS_IDLE: '1', ACI_WORKER_RUNS: '20', ACI_WORKER_LIFETIME_MS: '60000' });
+    const { runner, backend } = await runnerWith({
+      ACI_MODE: 'workers',
+      ACI_WORKERS: '2',
+      ACI_WORKERS_IDLE: '1',
+      ACI_WORKER_RUNS: '20',
+      ACI_WORKER_LIFETIME_MS: '60000',
+    });
     await backend.poolReady(10_000);
     const since = creates().length;
     const runs = Array.from({ length: 4 }, () => submit(runner));
     const results = await Promise.all(runs.map((r) => r.result));
     for (const r of results) assert.equal(r.status, 'ok', show(r));
-    assert.ok(runs[1]?.events.some((e) => e.type === 'queued' && e.etaMs !== undefined), `the second run was told an estimate: ${JSON.stringify(runs[1]?.events)}`);
+    assert.ok(
+      runs[1]?.events.some((e) => e.type === 'queued' && e.etaMs !== undefined),
+      `the second run was told an estimate: ${JSON.stringify(runs[1]?.events)}`,
+    );
     assert.equal(creates().length - since, 1, 'one more worker for the runs waiting');
   });
 
   it('cancels a run on a worker through its cancel blob; the worker serves the next run', async () => {
-    const { runner, backend } = await runnerWith({ ACI_MODE: 'workers', ACI_WORKERS: '1', ACI_WORKERS_IDLE: '1', RUN_TIMEOUT_MS: '60000' });
+    const { runner, backend } = await runnerWith({
+      ACI_MODE: 'workers',
+      ACI_WORKERS: '1',
+      ACI_WORKERS_IDLE: '1',
+      RUN_TIMEOUT_MS: '60000',
+    });
     await backend.poolReady(10_000);
     const since = creates().length;
     // Ten minutes of Azure time unless cancelled.

@@ -61,10 +61,17 @@ describe('the aci backend on a key-less storage account', () => {
     const got = await fetch(read);
     assert.equal(got.status, 200);
     assert.equal(await got.text(), 'Console.WriteLine(2);');
-    assert.equal((await fetch(read, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'changed' })).status, 403, 'the code cannot be overwritten');
+    assert.equal(
+      (await fetch(read, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: 'changed' })).status,
+      403,
+      'the code cannot be overwritten',
+    );
 
     const result = new URL(await clients.sasUrl(clients.container.getBlockBlobClient('runs/y/result.json'), 'cw', 5));
-    assert.equal((await fetch(result, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: '{}' })).status, 201);
+    assert.equal(
+      (await fetch(result, { method: 'PUT', headers: { 'x-ms-blob-type': 'BlockBlob' }, body: '{}' })).status,
+      201,
+    );
     assert.equal((await fetch(result)).status, 403, 'the result cannot be read back through its SAS');
   });
 });

@@ -86,10 +86,22 @@ describe("the ARM fake's container", () => {
     const b = start('b');
     try {
       await Promise.all([a.ready, b.ready]);
-      for (const [c, name] of [[a, 'a'], [b, 'b']] as const) {
-        assert.ok(c.lines().includes(`uid=0 pid=1 caps=${DOCKER_DEFAULT_CAPS} image=entry.sh,host,`), c.lines().join('\n'));
-        assert.ok(c.lines().includes(`tmp=mark-${name},`), `${name} sees its own mark in /tmp, not the other's\n${c.lines().join('\n')}`);
-        assert.ok(c.lines().includes(`names=NAME=${name},`), `${name} sees no process of the other\n${c.lines().join('\n')}`);
+      for (const [c, name] of [
+        [a, 'a'],
+        [b, 'b'],
+      ] as const) {
+        assert.ok(
+          c.lines().includes(`uid=0 pid=1 caps=${DOCKER_DEFAULT_CAPS} image=entry.sh,host,`),
+          c.lines().join('\n'),
+        );
+        assert.ok(
+          c.lines().includes(`tmp=mark-${name},`),
+          `${name} sees its own mark in /tmp, not the other's\n${c.lines().join('\n')}`,
+        );
+        assert.ok(
+          c.lines().includes(`names=NAME=${name},`),
+          `${name} sees no process of the other\n${c.lines().join('\n')}`,
+        );
       }
       assert.ok(hostPidsOf('a').length >= 2, 'the entry and its sleep');
       killContainer(a.child);

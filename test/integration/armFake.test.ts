@@ -32,7 +32,11 @@ let client: ContainerInstanceManagementClient;
 /** A client as production makes one (clients.ts), signed in as the fake's app. */
 function sdkFor(fake: FakeArm): ContainerInstanceManagementClient {
   useFakeIdentity(fake);
-  return new ContainerInstanceManagementClient(new DefaultAzureCredential({ disableInstanceDiscovery: true }), TEST_SUBSCRIPTION, { endpoint: fake.endpoint });
+  return new ContainerInstanceManagementClient(
+    new DefaultAzureCredential({ disableInstanceDiscovery: true }),
+    TEST_SUBSCRIPTION,
+    { endpoint: fake.endpoint },
+  );
 }
 
 async function startFake(clock?: FakeClock): Promise<{ arm: FakeArm; client: ContainerInstanceManagementClient }> {
@@ -45,11 +49,19 @@ function group(env: Record<string, string> = {}, cpu = 1): ContainerGroup {
     location: REGION,
     osType: 'Linux',
     restartPolicy: 'Never',
-    containers: [{ name: 'main', image: 'example.azurecr.io/tiny:1', resources: { requests: { cpu, memoryInGB: 1 } }, environmentVariables: Object.entries(env).map(([name, value]) => ({ name, value })) }],
+    containers: [
+      {
+        name: 'main',
+        image: 'example.azurecr.io/tiny:1',
+        resources: { requests: { cpu, memoryInGB: 1 } },
+        environmentVariables: Object.entries(env).map(([name, value]) => ({ name, value })),
+      },
+    ],
   };
 }
 
-const path = (name: string) => `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerInstance/containerGroups/${name}`;
+const path = (name: string) =>
+  `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerInstance/containerGroups/${name}`;
 
 interface Wire {
   status: number;
@@ -58,12 +70,20 @@ interface Wire {
 }
 
 /** One request as it goes on the wire; with a token from the fake Entra unless told otherwise. */
-async function call(method: string, url: string, options: { authorization?: string | null; body?: unknown; on?: FakeArm } = {}): Promise<Wire> {
+async function call(
+  method: string,
+  url: string,
+  options: { authorization?: string | null; body?: unknown; on?: FakeArm } = {},
+): Promise<Wire> {
   const fake = options.on ?? arm;
-  const authorization = options.authorization === undefined ? `Bearer ${fake.entra.mint(`${fake.endpoint}/`)}` : options.authorization;
+  const authorization =
+    options.authorization === undefined ? `Bearer ${fake.entra.mint(`${fake.endpoint}/`)}` : options.authorization;
   const res = await fetch(`${fake.endpoint}${url}${url.includes('?') ? '&' : '?'}api-version=2023-05-01`, {
     method,
-    headers: { ...(authorization === null ? {} : { authorization }), ...(options.body ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(authorization === null ? {} : { authorization }),
+      ...(options.body ? { 'content-type': 'application/json' } : {}),
+    },
     ...(options.body ? { body: JSON.stringify(options.body) } : {}),
   });
   const text = await res.text();
@@ -74,7 +94,16 @@ async function call(method: string, url: string, options: { authorization?: stri
 function putBody(cpu = 1): Record<string, unknown> {
   return {
     location: REGION,
-    properties: { osType: 'Linux', restartPolicy: 'Never', containers: [{ name: 'main', properties: { image: 'example.azurecr.io/tiny:1', resources: { requests: { cpu, memoryInGB: 1 } } } }] },
+    properties: {
+      osType: 'Linux',
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: 'main',
+          properties: { image: 'example.azurecr.io/tiny:1', resources: { requests: { cpu, memoryInGB: 1 } } },
+        },
+      ],
+    },
   };
 }
 
@@ -121,7 +150,10 @@ describe('the ARM fake: sign-in', () => {
   it('refuses a request without a token: 401 AuthenticationFailed, as ARM words it', async () => {
     const r = await call('GET', path('nothing'), { authorization: null });
     assert.equal(r.status, 401);
-    assert.deepEqual(r.json.error, { code: 'AuthenticationFailed', message: "Authentication failed. The 'Authorization' header is missing." });
+    assert.deepEqual(r.json.error, {
+      code: 'AuthenticationFailed',
+      message: "Authentication failed. The 'Authorization' header is missing.",
+    });
     assert.match(r.headers.get('www-authenticate') ?? '', /^Bearer authorization_uri=".*", error="invalid_token"/);
   });
 
@@ -137,16 +169,25 @@ describe('the ARM fake: sign-in', () => {
 
   it('refuses an expired token (on the fake clock): 401 ExpiredAuthenticationToken', async () => {
     const token = arm.entra.mint(`${arm.endpoint}/`, 60_000);
-    assert.equal((await call('GET', path('nothing'), { authorization: `Bearer ${token}` })).status, 404, 'valid for a minute');
+    assert.equal(
+      (await call('GET', path('nothing'), { authorization: `Bearer ${token}` })).status,
+      404,
+      'valid for a minute',
+    );
     arm.clock.advance(61_000);
     const r = await call('GET', path('nothing'), { authorization: `Bearer ${token}` });
     assert.equal(r.status, 401);
     assert.equal(r.json.error?.code, 'ExpiredAuthenticationToken');
-    assert.match(r.json.error?.message ?? '', /^The access token expiry UTC time '\d+\/\d+\/\d{4} \d+:\d\d:\d\d [AP]M' is earlier than current UTC time '.*'\.$/);
+    assert.match(
+      r.json.error?.message ?? '',
+      /^The access token expiry UTC time '\d+\/\d+\/\d{4} \d+:\d\d:\d\d [AP]M' is earlier than current UTC time '.*'\.$/,
+    );
   });
 
   it("refuses another resource's token: 401 InvalidAuthenticationTokenAudience", async () => {
-    const r = await call('GET', path('nothing'), { authorization: `Bearer ${arm.entra.mint('https://storage.azure.com/')}` });
+    const r = await call('GET', path('nothing'), {
+      authorization: `Bearer ${arm.entra.mint('https://storage.azure.com/')}`,
+    });
     assert.equal(r.status, 401);
     assert.equal(r.json.error?.code, 'InvalidAuthenticationTokenAudience');
   });
@@ -156,10 +197,13 @@ describe('the ARM fake: sign-in', () => {
     try {
       const missing = await restError(sdk.containerGroups.get(RG, 'nothing'));
       assert.equal(missing.statusCode, 404, 'signed in: the group is just not there');
-      assert.deepEqual(own.entra.requests.map((r) => [r.path.replace(own.entra.app.tenantId, 'T'), r.status]), [
-        ['/T/v2.0/.well-known/openid-configuration', 200],
-        ['/T/oauth2/v2.0/token', 200],
-      ]);
+      assert.deepEqual(
+        own.entra.requests.map((r) => [r.path.replace(own.entra.app.tenantId, 'T'), r.status]),
+        [
+          ['/T/v2.0/.well-known/openid-configuration', 200],
+          ['/T/oauth2/v2.0/token', 200],
+        ],
+      );
       // The SDK still holds the token (it counts real time); the fake's clock says it expired.
       own.clock.advance(61 * MIN);
       const expired = await restError(sdk.containerGroups.get(RG, 'nothing'));
@@ -172,14 +216,23 @@ describe('the ARM fake: sign-in', () => {
 
   it('refuses a wrong client secret at the token endpoint: AADSTS7000215', async () => {
     const { tenantId, clientId } = arm.entra.app;
-    const credential = new ClientSecretCredential(tenantId, clientId, 'wrong', { authorityHost: arm.entra.authorityHost, disableInstanceDiscovery: true });
-    await assert.rejects(credential.getToken(`${arm.endpoint}/.default`), /AADSTS7000215: Invalid client secret provided/);
+    const credential = new ClientSecretCredential(tenantId, clientId, 'wrong', {
+      authorityHost: arm.entra.authorityHost,
+      disableInstanceDiscovery: true,
+    });
+    await assert.rejects(
+      credential.getToken(`${arm.endpoint}/.default`),
+      /AADSTS7000215: Invalid client secret provided/,
+    );
   });
 });
 
 describe('the ARM fake: throttling', () => {
   it("takes one token per read from the principal's bucket (250, +25/s) and the global one (15×), and says what is left", async () => {
-    const first = await call('GET', `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerInstance/containerGroups`);
+    const first = await call(
+      'GET',
+      `/subscriptions/${TEST_SUBSCRIPTION}/resourceGroups/${RG}/providers/Microsoft.ContainerInstance/containerGroups`,
+    );
     assert.equal(first.status, 200);
     assert.equal(first.headers.get('x-ms-ratelimit-remaining-subscription-reads'), '249');
     assert.equal(first.headers.get('x-ms-ratelimit-remaining-subscription-global-reads'), '3749');
@@ -187,10 +240,14 @@ describe('the ARM fake: throttling', () => {
     assert.equal(second.headers.get('x-ms-ratelimit-remaining-subscription-reads'), '248');
     arm.clock.advance(1000);
     const refilled = await call('GET', path('nothing'));
-    assert.equal(refilled.headers.get('x-ms-ratelimit-remaining-subscription-reads'), '249', 'refilled up to the size, never past it');
+    assert.equal(
+      refilled.headers.get('x-ms-ratelimit-remaining-subscription-reads'),
+      '249',
+      'refilled up to the size, never past it',
+    );
   });
 
-  it("answers an empty bucket with 429 SubscriptionRequestsThrottled and a Retry-After the SDK waits out", async () => {
+  it('answers an empty bucket with 429 SubscriptionRequestsThrottled and a Retry-After the SDK waits out', async () => {
     // A slow refill (one token in 2 s), so the wait is longer than a token request and the header's value shows.
     arm.setLimits({ buckets: { ...AZURE_LIMITS.buckets, reads: { size: 250, refillPerSecond: 0.5 } } });
     await restError(client.containerGroups.get(RG, 'nothing')); // signed in already
@@ -207,11 +264,22 @@ describe('the ARM fake: throttling', () => {
     const r = await call('GET', path('nothing'));
     assert.equal(r.status, 429);
     assert.equal(r.json.error?.code, 'SubscriptionRequestsThrottled');
-    assert.equal(r.json.error?.message, `Number of 'read' requests for subscription '${TEST_SUBSCRIPTION}' actor '${arm.entra.app.objectId}' exceeded. Please try again after '2' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`);
+    assert.equal(
+      r.json.error?.message,
+      `Number of 'read' requests for subscription '${TEST_SUBSCRIPTION}' actor '${arm.entra.app.objectId}' exceeded. Please try again after '2' seconds after additional tokens are available. Refer to https://aka.ms/arm-throttling for additional information.`,
+    );
   });
 
   it("counts creates per subscription and region over 5 minutes and over an hour, with ACI's 429", async () => {
-    arm.setLimits({ aci: { ...AZURE_LIMITS.aci, creates: [{ limit: 2, windowMs: 5 * MIN }, { limit: 3, windowMs: 60 * MIN }] } });
+    arm.setLimits({
+      aci: {
+        ...AZURE_LIMITS.aci,
+        creates: [
+          { limit: 2, windowMs: 5 * MIN },
+          { limit: 3, windowMs: 60 * MIN },
+        ],
+      },
+    });
     const a = await call('PUT', path('a'), { body: putBody() });
     assert.equal(a.status, 201);
     assert.equal(a.headers.get('x-ms-ratelimit-remaining-subscription-resource-requests-pt5m'), '1');
@@ -221,16 +289,27 @@ describe('the ARM fake: throttling', () => {
     const c = await call('PUT', path('c'), { body: putBody() });
     assert.equal(c.status, 429);
     assert.equal(c.headers.get('retry-after'), '300');
-    assert.deepEqual(c.json.error, { code: 'ResourceRequestsThrottled', message: "Number of requests for action 'ContainerGroupCreation' exceeded the limit of '2' for time interval '00:05:00'. Please try again after '300' seconds." });
+    assert.deepEqual(c.json.error, {
+      code: 'ResourceRequestsThrottled',
+      message:
+        "Number of requests for action 'ContainerGroupCreation' exceeded the limit of '2' for time interval '00:05:00'. Please try again after '300' seconds.",
+    });
     arm.clock.advance(100_000);
-    assert.equal((await call('PUT', path('c'), { body: putBody() })).headers.get('retry-after'), '200', 'the wait counts down with the window');
+    assert.equal(
+      (await call('PUT', path('c'), { body: putBody() })).headers.get('retry-after'),
+      '200',
+      'the wait counts down with the window',
+    );
     arm.clock.advance(200_000);
     assert.equal((await call('PUT', path('c'), { body: putBody() })).status, 201);
     arm.clock.advance(5 * MIN);
     const d = await call('PUT', path('d'), { body: putBody() });
     assert.equal(d.status, 429);
     assert.equal(d.headers.get('retry-after'), String(3600 - 600));
-    assert.match(d.json.error?.message ?? '', /exceeded the limit of '3' for time interval '01:00:00'\. Please try again after '3000' seconds\.$/);
+    assert.match(
+      d.json.error?.message ?? '',
+      /exceeded the limit of '3' for time interval '01:00:00'\. Please try again after '3000' seconds\.$/,
+    );
     const elsewhere = await call('PUT', path('e'), { body: { ...putBody(), location: 'northeurope' } });
     assert.equal(elsewhere.status, 201, 'another region has its own budget');
   });
@@ -242,7 +321,10 @@ describe('the ARM fake: throttling', () => {
     assert.equal((await call('DELETE', path('a'))).status, 202);
     const b = await call('DELETE', path('b'));
     assert.equal(b.status, 429);
-    assert.match(b.json.error?.message ?? '', /^Number of requests for action 'ContainerGroupDeletion' exceeded the limit of '1' for time interval '00:05:00'/);
+    assert.match(
+      b.json.error?.message ?? '',
+      /^Number of requests for action 'ContainerGroupDeletion' exceeded the limit of '1' for time interval '00:05:00'/,
+    );
   });
 
   it('keeps Retry-After honest on a fast clock: real seconds, and the SDK comes back when there is room', async () => {
@@ -254,7 +336,10 @@ describe('the ARM fake: throttling', () => {
       const since = fast.log.length;
       await sdk.containerGroups.beginCreateOrUpdate(RG, 'second', group());
       const puts = fast.log.slice(since).filter((l) => l.method === 'PUT');
-      assert.deepEqual(puts.map((l) => l.status), [429, 201]);
+      assert.deepEqual(
+        puts.map((l) => l.status),
+        [429, 201],
+      );
       assert.equal(puts[0]?.headers['Retry-After'], '1');
       const waited = (puts[1]?.at ?? 0) - (puts[0]?.at ?? 0);
       assert.ok(waited >= 999 && waited < 3000, `came back after ${waited} ms`);
@@ -272,7 +357,10 @@ describe('the ARM fake: container groups', () => {
     // ACI's running status is 'Pending', which core-lro keeps as it is: not done.
     assert.equal(created.isDone(), false, 'the create is still going after its first poll');
     let g = await client.containerGroups.get(RG, 'slow');
-    assert.deepEqual([g.provisioningState, g.instanceView?.state, g.containers[0]?.instanceView?.currentState?.state], ['Pending', 'Pending', 'Waiting']);
+    assert.deepEqual(
+      [g.provisioningState, g.instanceView?.state, g.containers[0]?.instanceView?.currentState?.state],
+      ['Pending', 'Pending', 'Waiting'],
+    );
     arm.clock.advance(30_000);
     g = await client.containerGroups.get(RG, 'slow');
     assert.equal(g.provisioningState, 'Creating');
@@ -283,13 +371,32 @@ describe('the ARM fake: container groups', () => {
     });
     assert.equal(g.provisioningState, 'Succeeded');
     assert.equal(g.instanceView?.state, 'Succeeded');
-    assert.deepEqual(g.containers[0]?.instanceView?.currentState && { ...g.containers[0].instanceView.currentState, startTime: undefined, finishTime: undefined }, { state: 'Terminated', exitCode: 0, detailStatus: 'Completed', startTime: undefined, finishTime: undefined });
-    assert.deepEqual(g.containers[0]?.instanceView?.events?.map((e) => e.name), ['Pulling', 'Pulled', 'Started']);
+    assert.deepEqual(
+      g.containers[0]?.instanceView?.currentState && {
+        ...g.containers[0].instanceView.currentState,
+        startTime: undefined,
+        finishTime: undefined,
+      },
+      { state: 'Terminated', exitCode: 0, detailStatus: 'Completed', startTime: undefined, finishTime: undefined },
+    );
+    assert.deepEqual(
+      g.containers[0]?.instanceView?.events?.map((e) => e.name),
+      ['Pulling', 'Pulled', 'Started'],
+    );
     assert.equal((await created.pollUntilDone()).provisioningState, 'Succeeded');
   });
 
   it('shows each provisioning state a scenario names through get', async () => {
-    const states: ProvisioningState[] = ['Succeeded', 'Failed', 'Canceled', 'Unhealthy', 'Repairing', 'NotAccessible', 'Updating', 'Accepted'];
+    const states: ProvisioningState[] = [
+      'Succeeded',
+      'Failed',
+      'Canceled',
+      'Unhealthy',
+      'Repairing',
+      'NotAccessible',
+      'Updating',
+      'Accepted',
+    ];
     for (const [i, state] of states.entries()) {
       arm.scenario = { provisioning: state };
       const name = `state-${i}`;
@@ -297,7 +404,8 @@ describe('the ARM fake: container groups', () => {
         () => 'ok',
         (err: Error) => err.message,
       );
-      if (state === 'Failed') assert.match(begun, /^The long-running operation has failed/, 'the SDK throws on a Failed create');
+      if (state === 'Failed')
+        assert.match(begun, /^The long-running operation has failed/, 'the SDK throws on a Failed create');
       else if (state === 'Canceled') assert.match(begun, /canceled/i);
       else assert.equal(begun, 'ok');
       const g = await client.containerGroups.get(RG, name);
@@ -308,7 +416,10 @@ describe('the ARM fake: container groups', () => {
 
   it('lets a test set any state on a live group', async () => {
     await client.containerGroups.beginCreateOrUpdate(RG, 'set', group({ SLEEP: '30' }));
-    arm.setState('set', { provisioningState: 'Unhealthy', container: { state: 'Terminated', exitCode: 137, detailStatus: 'Error' } });
+    arm.setState('set', {
+      provisioningState: 'Unhealthy',
+      container: { state: 'Terminated', exitCode: 137, detailStatus: 'Error' },
+    });
     const g = await client.containerGroups.get(RG, 'set');
     assert.equal(g.provisioningState, 'Unhealthy');
     assert.equal(g.instanceView?.state, 'Failed');
@@ -320,7 +431,10 @@ describe('the ARM fake: container groups', () => {
     await client.containerGroups.beginCreateOrUpdate(RG, 'stuck', group());
     arm.clock.advance(50 * MIN);
     const g = await client.containerGroups.get(RG, 'stuck');
-    assert.deepEqual([g.provisioningState, g.containers[0]?.instanceView?.currentState?.state], ['Creating', 'Waiting']);
+    assert.deepEqual(
+      [g.provisioningState, g.containers[0]?.instanceView?.currentState?.state],
+      ['Creating', 'Waiting'],
+    );
   });
 
   it('deletes as a long-running operation: 202 + Azure-AsyncOperation, Deleting until done, polled to the end by beginDeleteAndWait', async () => {
@@ -336,7 +450,10 @@ describe('the ARM fake: container groups', () => {
     await deleted;
     const calls = arm.log.slice(since).filter((l) => l.method === 'DELETE' || l.path.includes('/operations/'));
     assert.equal(calls[0]?.status, 202);
-    assert.match(calls[0]?.headers['Azure-AsyncOperation'] ?? '', /\/providers\/Microsoft\.ContainerInstance\/locations\/westeurope\/operations\/[0-9a-f-]+\?api-version=/);
+    assert.match(
+      calls[0]?.headers['Azure-AsyncOperation'] ?? '',
+      /\/providers\/Microsoft\.ContainerInstance\/locations\/westeurope\/operations\/[0-9a-f-]+\?api-version=/,
+    );
     assert.ok(calls.length >= 3, 'polled while InProgress, then Succeeded');
     assert.equal(arm.groups.has('doomed'), false);
     assert.equal((await restError(client.containerGroups.get(RG, 'doomed'))).statusCode, 404);
@@ -347,7 +464,10 @@ describe('the ARM fake: container groups', () => {
     await client.containerGroups.beginCreateOrUpdate(RG, 'loc', group());
     const since = arm.log.length;
     await client.containerGroups.beginDeleteAndWait(RG, 'loc');
-    const polls = arm.log.slice(since).filter((l) => l.path.includes('/operationResults/')).map((l) => l.status);
+    const polls = arm.log
+      .slice(since)
+      .filter((l) => l.path.includes('/operationResults/'))
+      .map((l) => l.status);
     assert.deepEqual([polls[0], polls.at(-1)], [202, 204]);
     arm.scenario = { deleteReply: 'sync' };
     await client.containerGroups.beginCreateOrUpdate(RG, 'sync', group());
@@ -364,7 +484,11 @@ describe('the ARM fake: container groups', () => {
 describe('the ARM fake: logs', () => {
   async function finished(name: string, env: Record<string, string>): Promise<void> {
     await client.containerGroups.beginCreateOrUpdate(RG, name, group(env));
-    await until('the container to exit', async () => ((await client.containerGroups.get(RG, name)).containers[0]?.instanceView?.currentState?.state === 'Terminated' ? true : undefined));
+    await until('the container to exit', async () =>
+      (await client.containerGroups.get(RG, name)).containers[0]?.instanceView?.currentState?.state === 'Terminated'
+        ? true
+        : undefined,
+    );
   }
 
   it("keeps the last 1,000 lines of a stopped container's log and honours tail", async () => {
@@ -374,15 +498,28 @@ describe('the ARM fake: logs', () => {
     assert.equal(lines.length, 1000);
     assert.deepEqual([lines[0]?.trim(), lines.at(-1)?.trim()], ['line 1001', 'line 2000']);
     const tail = (await client.containers.listLogs(RG, 'lines', 'main', { tail: 3 })).content ?? '';
-    assert.deepEqual(tail.trimEnd().split('\n').map((l) => l.trim()), ['line 1998', 'line 1999', 'line 2000']);
+    assert.deepEqual(
+      tail
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.trim()),
+      ['line 1998', 'line 1999', 'line 2000'],
+    );
   });
 
   it("keeps 16 KB of a stopped container's log, but more of a running one", async () => {
     await finished('wide', { LINES: '100', PAD: 'x'.repeat(500) });
     const stopped = (await client.containers.listLogs(RG, 'wide', 'main')).content ?? '';
-    assert.ok(Buffer.byteLength(stopped) <= 16 * 1024 && Buffer.byteLength(stopped) > 15 * 1024, `${Buffer.byteLength(stopped)} bytes`);
+    assert.ok(
+      Buffer.byteLength(stopped) <= 16 * 1024 && Buffer.byteLength(stopped) > 15 * 1024,
+      `${Buffer.byteLength(stopped)} bytes`,
+    );
     assert.match(stopped, /line 100 x+\n$/);
-    await client.containerGroups.beginCreateOrUpdate(RG, 'running', group({ LINES: '100', PAD: 'x'.repeat(500), SLEEP: '30' }));
+    await client.containerGroups.beginCreateOrUpdate(
+      RG,
+      'running',
+      group({ LINES: '100', PAD: 'x'.repeat(500), SLEEP: '30' }),
+    );
     const running = await until('its output', async () => {
       const c = (await client.containers.listLogs(RG, 'running', 'main')).content ?? '';
       return c.includes('line 100 ') ? c : undefined;
@@ -398,7 +535,10 @@ describe('the ARM fake: regional quotas', () => {
     const err = await restError(client.containerGroups.beginCreateOrUpdate(RG, 'two-more', group({}, 2)));
     assert.equal(err.statusCode, 400);
     assert.equal(err.code, 'ContainerGroupQuotaReached');
-    assert.equal(err.message, "Resource type 'Microsoft.ContainerInstance/containerGroups' container group quota 'StandardCores' exceeded in region 'westeurope'. Limit: '3', Usage: '2' Requested: '2'.");
+    assert.equal(
+      err.message,
+      "Resource type 'Microsoft.ContainerInstance/containerGroups' container group quota 'StandardCores' exceeded in region 'westeurope'. Limit: '3', Usage: '2' Requested: '2'.",
+    );
     await client.containerGroups.beginCreateOrUpdate(RG, 'one-more', group({}, 1));
   });
 
@@ -409,9 +549,15 @@ describe('the ARM fake: regional quotas', () => {
     await call('DELETE', path('only'));
     const err = await restError(client.containerGroups.beginCreateOrUpdate(RG, 'another', group()));
     assert.deepEqual([err.statusCode, err.code], [400, 'ContainerGroupQuotaReached']);
-    assert.match(err.message, /container group quota 'ContainerGroups' exceeded in region 'westeurope'\. Limit: '1', Usage: '1' Requested: '1'\.$/);
+    assert.match(
+      err.message,
+      /container group quota 'ContainerGroups' exceeded in region 'westeurope'\. Limit: '1', Usage: '1' Requested: '1'\.$/,
+    );
     arm.scenario = { ...arm.scenario, groupQuotaCode: 'ServiceUnavailable' };
-    assert.equal((await restError(client.containerGroups.beginCreateOrUpdate(RG, 'another', group()))).code, 'ServiceUnavailable');
+    assert.equal(
+      (await restError(client.containerGroups.beginCreateOrUpdate(RG, 'another', group()))).code,
+      'ServiceUnavailable',
+    );
     arm.clock.advance(10 * MIN);
     await client.containerGroups.beginCreateOrUpdate(RG, 'another', group());
   });

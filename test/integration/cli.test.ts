@@ -52,7 +52,10 @@ describe('sharpbox run', () => {
     const r = await cli(['run', await file('hi.cs', 'Console.WriteLine("hi there");')]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, 'hi there\n');
-    assert.match(r.stderr, /⏳ pending \(queue position 1\)\n⚙️ compiling…\n▶️ running…\n✅ ok · exited with code 0\n {3}compile \d+ ms · run \d+ ms/);
+    assert.match(
+      r.stderr,
+      /⏳ pending \(queue position 1\)\n⚙️ compiling…\n▶️ running…\n✅ ok · exited with code 0\n {3}compile \d+ ms · run \d+ ms/,
+    );
   });
 
   it('reads the code from stdin with -, and stdin for the program with --stdin', async () => {
@@ -79,14 +82,38 @@ describe('sharpbox run', () => {
   const badInputs: [string, () => Promise<string[]>, RegExp][] = [
     ['a missing file', async () => ['run', join(dir, 'nope.cs')], /cannot read the code from .*nope\.cs: no such file/],
     ['an empty file', async () => ['run', await file('empty.cs', '')], /empty\.cs is empty/],
-    ['a file over the size cap', async () => ['run', await file('big.cs', `// ${'x'.repeat(70_000)}`)], /big\.cs is 70003 bytes; the limit is 65536/],
-    ['a file with NUL bytes', async () => ['run', await file('nul.cs', Buffer.from('Console.Write(1);\0'))], /nul\.cs contains a NUL byte \(at byte 17\)/],
-    ['invalid UTF-8', async () => ['run', await file('latin1.cs', Buffer.from([0x2f, 0x2f, 0xe9, 0x0a]))], /latin1\.cs is not valid UTF-8 \(at byte 2\)/],
+    [
+      'a file over the size cap',
+      async () => ['run', await file('big.cs', `// ${'x'.repeat(70_000)}`)],
+      /big\.cs is 70003 bytes; the limit is 65536/,
+    ],
+    [
+      'a file with NUL bytes',
+      async () => ['run', await file('nul.cs', Buffer.from('Console.Write(1);\0'))],
+      /nul\.cs contains a NUL byte \(at byte 17\)/,
+    ],
+    [
+      'invalid UTF-8',
+      async () => ['run', await file('latin1.cs', Buffer.from([0x2f, 0x2f, 0xe9, 0x0a]))],
+      /latin1\.cs is not valid UTF-8 \(at byte 2\)/,
+    ],
     ['an unknown option', async () => ['run', 'examples/hello.cs', '--fast'], /Unknown option '--fast'/],
-    ['an unknown backend', async () => ['run', 'examples/hello.cs', '--backend', 'cloud'], /SHARPBOX_BACKEND: expected one of local, aci, got 'cloud'/],
-    ['a bad timeout', async () => ['run', 'examples/hello.cs', '--timeout', 'soon'], /--timeout takes milliseconds, got 'soon'/],
+    [
+      'an unknown backend',
+      async () => ['run', 'examples/hello.cs', '--backend', 'cloud'],
+      /SHARPBOX_BACKEND: expected one of local, aci, got 'cloud'/,
+    ],
+    [
+      'a bad timeout',
+      async () => ['run', 'examples/hello.cs', '--timeout', 'soon'],
+      /--timeout takes milliseconds, got 'soon'/,
+    ],
     // Above the highest RUN_TIMEOUT_MS config accepts, so above whatever limit this machine runs with.
-    ['a timeout above the limit', async () => ['run', 'examples/hello.cs', '--timeout', '600001'], /--timeout 600001 ms is above the limit of \d+ ms \(RUN_TIMEOUT_MS\); it may only lower it/],
+    [
+      'a timeout above the limit',
+      async () => ['run', 'examples/hello.cs', '--timeout', '600001'],
+      /--timeout 600001 ms is above the limit of \d+ ms \(RUN_TIMEOUT_MS\); it may only lower it/,
+    ],
     ['no command', async () => [], /no command given/],
     ['a directory', async () => ['run', dir], /it is a directory/],
   ];

@@ -83,16 +83,27 @@ describe('descriptors the service inherited', () => {
     const init = table('init');
     const self = table('self');
     // pid 1 (tini) holds exactly what the runner gave the sandbox: stdin, stdout, stderr, program, notes.
-    assert.deepEqual([...init.keys()].sort((a, b) => a - b), [0, 1, 2, 3, 4], JSON.stringify([...init]));
+    assert.deepEqual(
+      [...init.keys()].sort((a, b) => a - b),
+      [0, 1, 2, 3, 4],
+      JSON.stringify([...init]),
+    );
     for (const target of init.values()) assert.match(target, /^socket:\[\d+\]$/);
     // The program: its runner channels (the same sockets as pid 1's), the runtime's own files and pipes.
     const channels = new Set(init.values());
     for (const [fd, target] of self) {
-      const ok = channels.has(target) || /^pipe:\[\d+\]$/.test(target) || /^anon_inode:/.test(target) || /^\/(usr\/share\/dotnet|sandbox\/host|usr\/lib|dev)\//.test(target);
+      const ok =
+        channels.has(target) ||
+        /^pipe:\[\d+\]$/.test(target) ||
+        /^anon_inode:/.test(target) ||
+        /^\/(usr\/share\/dotnet|sandbox\/host|usr\/lib|dev)\//.test(target);
       assert.ok(ok, `the program holds fd ${fd} -> ${target}`);
     }
     for (const target of leaked) {
-      assert.ok(![...init.values(), ...self.values()].includes(target), `a leaked descriptor reached the sandbox: ${target}`);
+      assert.ok(
+        ![...init.values(), ...self.values()].includes(target),
+        `a leaked descriptor reached the sandbox: ${target}`,
+      );
     }
     assert.ok(!result.stdout.includes(secret), 'the program read the root-only file or the socket');
     assert.equal(await readFile(join(dir, 'append-me'), 'utf8'), '');

@@ -49,7 +49,9 @@ for (const [name, url] of stores) {
         const fair = fairRunner(store, { USER_RUNS_PER_MINUTE: '3', USER_CONCURRENT_RUNS: '100' });
         const users = Array.from({ length: 50 }, (_, i) => `user-${name}-${i}`);
         const attempts = users.flatMap((user) => Array.from({ length: 4 }, () => ({ user })));
-        const results = await Promise.all(attempts.map((a) => fair.submit({ source: 'x' }, { user: a.user, guild: null }).then((r) => ({ ...a, r }))));
+        const results = await Promise.all(
+          attempts.map((a) => fair.submit({ source: 'x' }, { user: a.user, guild: null }).then((r) => ({ ...a, r }))),
+        );
         assert.equal(results.filter((x) => x.r.ok).length, 150);
         for (const user of users) assert.equal(results.filter((x) => x.user === user && x.r.ok).length, 3, user);
         const refused = results.find((x) => !x.r.ok)?.r;
@@ -64,16 +66,29 @@ for (const [name, url] of stores) {
     it('holds a user to their concurrent runs, a guild to its rate, and everything to the global cap', async () => {
       const store = await openStore(url());
       try {
-        const fair = fairRunner(store, { USER_RUNS_PER_MINUTE: '100', USER_CONCURRENT_RUNS: '2', GUILD_RUNS_PER_MINUTE: '5', GLOBAL_MAX_IN_FLIGHT: '10' });
-        const same = await Promise.all(Array.from({ length: 6 }, () => fair.submit({ source: 'x' }, { user: `solo-${name}`, guild: null })));
+        const fair = fairRunner(store, {
+          USER_RUNS_PER_MINUTE: '100',
+          USER_CONCURRENT_RUNS: '2',
+          GUILD_RUNS_PER_MINUTE: '5',
+          GLOBAL_MAX_IN_FLIGHT: '10',
+        });
+        const same = await Promise.all(
+          Array.from({ length: 6 }, () => fair.submit({ source: 'x' }, { user: `solo-${name}`, guild: null })),
+        );
         assert.equal(same.filter((r) => r.ok).length, 2);
         const concurrent = same.find((r) => !r.ok);
         assert.deepEqual(limitOf(concurrent), { code: 'RATE_LIMITED', scope: 'user', kind: 'at-once', limit: 2 });
-        const guild = await Promise.all(Array.from({ length: 8 }, (_, i) => fair.submit({ source: 'x' }, { user: `g-${name}-${i}`, guild: `guild-${name}` })));
+        const guild = await Promise.all(
+          Array.from({ length: 8 }, (_, i) =>
+            fair.submit({ source: 'x' }, { user: `g-${name}-${i}`, guild: `guild-${name}` }),
+          ),
+        );
         assert.equal(guild.filter((r) => r.ok).length, 5, 'guild rate');
         const refusal = guild.find((r) => !r.ok);
         assert.deepEqual(limitOf(refusal), { code: 'RATE_LIMITED', scope: 'guild', kind: 'per-minute', limit: 5 });
-        const global = await Promise.all(Array.from({ length: 6 }, (_, i) => fair.submit({ source: 'x' }, { user: `x-${name}-${i}`, guild: null })));
+        const global = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => fair.submit({ source: 'x' }, { user: `x-${name}-${i}`, guild: null })),
+        );
         assert.equal(global.filter((r) => r.ok).length, 3, '2 + 5 runs in flight: 3 more reach the global cap of 10');
         const full = global.find((r) => !r.ok);
         assert.deepEqual(limitOf(full), { code: 'RATE_LIMITED', scope: 'global', kind: 'at-once', limit: 10 });
@@ -88,7 +103,11 @@ describe('fair use across processes and restarts', () => {
   it('admits exactly the limit across two processes sharing Redis', async () => {
     const url = `${redis.url}/15`;
     const user = `shared-${Date.now()}`;
-    const worker = spawn(process.execPath, [join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'admitWorker.js'), url, user, '40'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const worker = spawn(
+      process.execPath,
+      [join(dirname(fileURLToPath(import.meta.url)), '..', 'support', 'admitWorker.js'), url, user, '40'],
+      { stdio: ['pipe', 'pipe', 'inherit'] },
+    );
     let out = '';
     worker.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await new Promise<void>((r) => {
@@ -99,10 +118,16 @@ describe('fair use across processes and restarts', () => {
     try {
       const fair = fairRunner(store, { USER_RUNS_PER_MINUTE: '25', USER_CONCURRENT_RUNS: '1000' });
       worker.stdin.write('go\n');
-      const mine = await Promise.all(Array.from({ length: 40 }, () => fair.submit({ source: 'x' }, { user, guild: null })));
+      const mine = await Promise.all(
+        Array.from({ length: 40 }, () => fair.submit({ source: 'x' }, { user, guild: null })),
+      );
       await new Promise((r) => worker.once('exit', r));
       const theirs = Number(out.split('\n')[1]);
-      assert.equal(mine.filter((r) => r.ok).length + theirs, 25, `mine ${mine.filter((r) => r.ok).length}, theirs ${theirs}`);
+      assert.equal(
+        mine.filter((r) => r.ok).length + theirs,
+        25,
+        `mine ${mine.filter((r) => r.ok).length}, theirs ${theirs}`,
+      );
     } finally {
       await store.close();
     }

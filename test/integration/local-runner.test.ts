@@ -21,11 +21,17 @@ describe('programs that work', () => {
     assert.ok(r.compileMs !== null && r.compileMs > 0);
     assert.ok(r.runMs !== null && r.runMs > 0);
     // The cgroup's peak: a .NET Hello World needs some MiB, and far less than the 256 MiB limit.
-    assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes > 1024 * 1024 && r.peakMemoryBytes < 256 * 1024 * 1024, `peak ${r.peakMemoryBytes}`);
+    assert.ok(
+      r.peakMemoryBytes !== null && r.peakMemoryBytes > 1024 * 1024 && r.peakMemoryBytes < 256 * 1024 * 1024,
+      `peak ${r.peakMemoryBytes}`,
+    );
   });
 
   it('feeds stdin to the program', async () => {
-    const r = await t.run('string? line; while ((line = Console.ReadLine()) != null) Console.WriteLine($"<{line.ToUpperInvariant()}>");', { stdin: 'one\ntwo\n' });
+    const r = await t.run(
+      'string? line; while ((line = Console.ReadLine()) != null) Console.WriteLine($"<{line.ToUpperInvariant()}>");',
+      { stdin: 'one\ntwo\n' },
+    );
     assert.equal(r.stdout, '<ONE>\n<TWO>\n', show(r));
   });
 
@@ -36,9 +42,21 @@ describe('programs that work', () => {
 
   for (const [name, source, code] of [
     ['static void Main()', 'class P { static void Main() { System.Console.WriteLine("m"); } }', 0],
-    ['static int Main(string[] args)', 'class P { static int Main(string[] args) { System.Console.WriteLine($"m{args.Length}"); return 7; } }', 7],
-    ['static async Task Main()', 'class P { static async Task Main() { await Task.Yield(); Console.WriteLine("m"); } }', 0],
-    ['static async Task<int> Main(string[] args)', 'class P { static async Task<int> Main(string[] a) { await Task.Delay(1); Console.WriteLine("m0"); return 5; } }', 5],
+    [
+      'static int Main(string[] args)',
+      'class P { static int Main(string[] args) { System.Console.WriteLine($"m{args.Length}"); return 7; } }',
+      7,
+    ],
+    [
+      'static async Task Main()',
+      'class P { static async Task Main() { await Task.Yield(); Console.WriteLine("m"); } }',
+      0,
+    ],
+    [
+      'static async Task<int> Main(string[] args)',
+      'class P { static async Task<int> Main(string[] a) { await Task.Delay(1); Console.WriteLine("m0"); return 5; } }',
+      5,
+    ],
     ['top-level statements with await and return', 'await Task.Delay(1); Console.WriteLine("m"); return 4;', 4],
   ] as const) {
     it(`runs a program whose entry point is ${name}`, async () => {
@@ -50,14 +68,16 @@ describe('programs that work', () => {
   }
 
   it('has the console template implicit usings, nullable warnings and the latest language version', async () => {
-    const r = await t.run([
-      'var list = new List<int> { 1, 2, 3 };',
-      'string s = null;',
-      'HttpClient? unused = null;',
-      'Console.WriteLine($"{list.Sum()} {Path.Combine("a", "b")} {unused is null}");',
-      'int[] xs = [1, 2];', // collection expressions (C# 12)
-      'Console.WriteLine(xs.Length);',
-    ].join('\n'));
+    const r = await t.run(
+      [
+        'var list = new List<int> { 1, 2, 3 };',
+        'string s = null;',
+        'HttpClient? unused = null;',
+        'Console.WriteLine($"{list.Sum()} {Path.Combine("a", "b")} {unused is null}");',
+        'int[] xs = [1, 2];', // collection expressions (C# 12)
+        'Console.WriteLine(xs.Length);',
+      ].join('\n'),
+    );
     assert.equal(r.status, 'ok', show(r));
     assert.equal(r.stdout, '6 a/b True\n2\n');
     const nullable = r.diagnostics.find((d) => d.id === 'CS8600');
@@ -73,7 +93,9 @@ describe('programs that work', () => {
   });
 
   it('streams events in order: queued, compiling, running, output, done', async () => {
-    const handle = t.start('Console.WriteLine("a"); await Console.Out.FlushAsync(); Thread.Sleep(300); Console.WriteLine("b");');
+    const handle = t.start(
+      'Console.WriteLine("a"); await Console.Out.FlushAsync(); Thread.Sleep(300); Console.WriteLine("b");',
+    );
     const events = await collect(handle);
     const types = events.map((e) => e.type).filter((ty, i, all) => ty !== all[i - 1]);
     assert.deepEqual(types, ['queued', 'compiling', 'running', 'output', 'done']);
@@ -84,7 +106,7 @@ describe('programs that work', () => {
 });
 
 describe('compile errors', () => {
-  it('reports compile_error with the id, line and column in the user\'s own source', async () => {
+  it("reports compile_error with the id, line and column in the user's own source", async () => {
     const r = await t.run('Console.WriteLine("ok");\n\nint x = "text";\nConsole.WriteLine(x)\n');
     assert.equal(r.status, 'compile_error', show(r));
     assert.equal(r.exitCode, null);
@@ -111,7 +133,7 @@ describe('programs that fail', () => {
     assert.equal(r.stdout, 'x');
   });
 
-  it('reports an unhandled exception as runtime_error with its type and text, and the user\'s line', async () => {
+  it("reports an unhandled exception as runtime_error with its type and text, and the user's line", async () => {
     const r = await t.run('Console.WriteLine("before");\nthrow new InvalidOperationException("boom");');
     assert.equal(r.status, 'runtime_error', show(r));
     assert.equal(r.reason, 'unhandled exception System.InvalidOperationException');
@@ -128,7 +150,9 @@ describe('programs that fail', () => {
   });
 
   it('names the signal that killed the program', async () => {
-    const r = await t.run('using System.Runtime.InteropServices;\nConsole.Out.Flush();\nkill(getpid(), 9);\nThread.Sleep(5000);\n[DllImport("libc")] static extern int kill(int pid, int sig);\n[DllImport("libc")] static extern int getpid();');
+    const r = await t.run(
+      'using System.Runtime.InteropServices;\nConsole.Out.Flush();\nkill(getpid(), 9);\nThread.Sleep(5000);\n[DllImport("libc")] static extern int kill(int pid, int sig);\n[DllImport("libc")] static extern int getpid();',
+    );
     assert.equal(r.status, 'runtime_error', show(r));
     assert.equal(r.signal, 'SIGKILL');
     assert.equal(r.reason, 'killed by SIGKILL');
@@ -150,7 +174,9 @@ describe('limits', () => {
   });
 
   it('ends a managed allocation spree with memory_limit, from the cgroup', async () => {
-    const r = await t.run('var l = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; for (int i = 0; i < b.Length; i += 4096) b[i] = 1; l.Add(b); }');
+    const r = await t.run(
+      'var l = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; for (int i = 0; i < b.Length; i += 4096) b[i] = 1; l.Add(b); }',
+    );
     assert.equal(r.status, 'memory_limit', show(r));
     assert.equal(r.reason, 'ran out of memory (256 MiB)');
     assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes > 250 * 1024 * 1024, `peak ${r.peakMemoryBytes}`);
@@ -159,19 +185,30 @@ describe('limits', () => {
   it('reports memory the GC refused but the machine never gave (arrays never touched) as the exception it was', async () => {
     // The GC counts 256 MiB committed while the cgroup sees a few MiB resident: only the program knows
     // it ran out, and the program's word never decides memory_limit (a forged exception would pass).
-    const r = await t.run('var l = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; b[0] = 1; l.Add(b); }');
+    const r = await t.run(
+      'var l = new List<byte[]>(); while (true) { var b = new byte[1 << 20]; b[0] = 1; l.Add(b); }',
+    );
     assert.equal(r.status, 'runtime_error', show(r));
     assert.equal(r.reason, 'unhandled exception System.OutOfMemoryException');
   });
 
   it('ends an unmanaged allocation spree (NativeMemory) with memory_limit', async () => {
-    const r = await t.run('using System.Runtime.InteropServices;\nunsafe { while (true) { byte* p = (byte*)NativeMemory.Alloc(1 << 20); if (p == null) throw new OutOfMemoryException(); for (int i = 0; i < (1 << 20); i += 4096) p[i] = 1; } }');
+    const r = await t.run(
+      'using System.Runtime.InteropServices;\nunsafe { while (true) { byte* p = (byte*)NativeMemory.Alloc(1 << 20); if (p == null) throw new OutOfMemoryException(); for (int i = 0; i < (1 << 20); i += 4096) p[i] = 1; } }',
+    );
     assert.equal(r.status, 'memory_limit', show(r));
-    assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes > 200 * 1024 * 1024 && r.peakMemoryBytes <= 256 * 1024 * 1024 + 4096, `peak ${r.peakMemoryBytes}`);
+    assert.ok(
+      r.peakMemoryBytes !== null &&
+        r.peakMemoryBytes > 200 * 1024 * 1024 &&
+        r.peakMemoryBytes <= 256 * 1024 * 1024 + 4096,
+      `peak ${r.peakMemoryBytes}`,
+    );
   });
 
   it('ends Marshal.AllocHGlobal sprees with memory_limit too', async () => {
-    const r = await t.run('using System.Runtime.InteropServices;\nunsafe { while (true) { var p = (byte*)Marshal.AllocHGlobal(1 << 20); for (int i = 0; i < (1 << 20); i += 4096) p[i] = 1; } }');
+    const r = await t.run(
+      'using System.Runtime.InteropServices;\nunsafe { while (true) { var p = (byte*)Marshal.AllocHGlobal(1 << 20); for (int i = 0; i < (1 << 20); i += 4096) p[i] = 1; } }',
+    );
     assert.equal(r.status, 'memory_limit', show(r));
   });
 
@@ -191,14 +228,23 @@ describe('limits', () => {
     // Uncaught, the failed thread start is an OutOfMemoryException; only the cgroup's count of refused
     // forks turns it into the task-limit reason. RLIMIT_DATA counts each thread's stack reservation and
     // used to stop the bomb first, at 58 threads, as "out of memory".
-    const r = await t.run('for (var i = 0; i < 10_000; i++) new Thread(() => Thread.Sleep(-1)) { IsBackground = true }.Start();');
+    const r = await t.run(
+      'for (var i = 0; i < 10_000; i++) new Thread(() => Thread.Sleep(-1)) { IsBackground = true }.Start();',
+    );
     assert.equal(r.status, 'runtime_error', show(r));
-    assert.equal(r.reason, `could not start a thread: the limit of ${t.config.limits.maxProcesses} threads and processes was reached`, show(r));
+    assert.equal(
+      r.reason,
+      `could not start a thread: the limit of ${t.config.limits.maxProcesses} threads and processes was reached`,
+      show(r),
+    );
   });
 
   it('holds a run to one core however many threads spin (cpu cgroup), and reports its CPU time', async () => {
     // 16 spinning threads on a 2-core machine would use 2 CPU-seconds per second without the quota.
-    const r = await t.run('for (var i = 0; i < 16; i++) new Thread(() => { while (true) { } }) { IsBackground = true }.Start(); Thread.Sleep(-1);', { timeoutMs: 2000 });
+    const r = await t.run(
+      'for (var i = 0; i < 16; i++) new Thread(() => { while (true) { } }) { IsBackground = true }.Start(); Thread.Sleep(-1);',
+      { timeoutMs: 2000 },
+    );
     assert.equal(r.status, 'timeout', show(r));
     assert.ok(r.cpuMs !== null && r.runMs !== null, show(r));
     // Counted from the hand-over (the runtime's start-up before it is not the program's): one core's
@@ -237,7 +283,8 @@ describe('limits', () => {
   it('gives concurrent runs separate memory budgets', async () => {
     // Each holds 150 MiB: together more than one sandbox's 256 MiB, each within its own.
     // Little CPU (each sandbox has one core's worth, and other test files run beside this one).
-    const source = 'var a = new byte[150 << 20]; Array.Fill(a, (byte)1); Thread.Sleep(500); long sum = 0; for (var i = 0; i < a.Length; i += 4096) sum += a[i]; Console.WriteLine(sum * 4096 >> 20);';
+    const source =
+      'var a = new byte[150 << 20]; Array.Fill(a, (byte)1); Thread.Sleep(500); long sum = 0; for (var i = 0; i < a.Length; i += 4096) sum += a[i]; Console.WriteLine(sum * 4096 >> 20);';
     const results = await Promise.all([t.run(source), t.run(source)]);
     for (const r of results) {
       assert.equal(r.status, 'ok', show(r));
@@ -245,8 +292,11 @@ describe('limits', () => {
     }
   });
 
-  it('keeps one run\'s timeout from touching a concurrent run', async () => {
-    const [slow, fast] = await Promise.all([t.run('while (true) { }', { timeoutMs: 1500 }), t.run('Thread.Sleep(200); Console.WriteLine("fine");')]);
+  it("keeps one run's timeout from touching a concurrent run", async () => {
+    const [slow, fast] = await Promise.all([
+      t.run('while (true) { }', { timeoutMs: 1500 }),
+      t.run('Thread.Sleep(200); Console.WriteLine("fine");'),
+    ]);
     assert.equal(slow.status, 'timeout', show(slow));
     assert.equal(fast.status, 'ok', show(fast));
   });

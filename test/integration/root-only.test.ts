@@ -35,7 +35,14 @@ before(async () => {
   execFileSync('cp', ['-R', join(root, 'container', 'sandbox-etc'), join(container, 'sandbox-etc')]);
   execFileSync('cp', [join(root, 'container', 'entry.sh'), join(container, 'entry.sh')]);
   execFileSync('chmod', ['-R', 'go=', dir]);
-  const peek = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', 'cat', join(container, 'sandbox-etc', 'passwd')]);
+  const peek = spawnSync('setpriv', [
+    '--reuid=65534',
+    '--regid=65534',
+    '--clear-groups',
+    '--',
+    'cat',
+    join(container, 'sandbox-etc', 'passwd'),
+  ]);
   assert.notEqual(peek.status, 0, 'the copy is closed to other users');
 });
 after(async () => {

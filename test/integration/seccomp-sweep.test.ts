@@ -9,7 +9,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { decode } from '../../src/runner/backends/local/seccomp/bpf.js';
-import { KERNEL_UNFILTERED, MAX_SYSCALL_X64, seccompFilter, SYSCALLS_X64, type SyscallName } from '../../src/runner/backends/local/seccomp.js';
+import {
+  KERNEL_UNFILTERED,
+  MAX_SYSCALL_X64,
+  seccompFilter,
+  SYSCALLS_X64,
+  type SyscallName,
+} from '../../src/runner/backends/local/seccomp.js';
 import { runFilter, verdict } from '../support/bpf.js';
 import { show, startTestRunner, type TestRunner } from '../support/runner.js';
 
@@ -43,7 +49,9 @@ export const INNER_OVERRIDES: Readonly<Partial<Record<SyscallName, number>>> = {
   tkill: EPERM, // to pid 1 only; the sweep's first argument is -1, so only the outer answer is expected here
   clone3: ENOSYS,
 };
-const innerByNumber = new Map<number, number | undefined>(Object.entries(INNER_OVERRIDES).map(([name, errno]) => [SYSCALLS_X64[name as SyscallName], errno]));
+const innerByNumber = new Map<number, number | undefined>(
+  Object.entries(INNER_OVERRIDES).map(([name, errno]) => [SYSCALLS_X64[name as SyscallName], errno]),
+);
 
 const program = decode(seccompFilter('x64', 'enforce') ?? Buffer.alloc(0));
 const nr = (name: SyscallName): number => SYSCALLS_X64[name];
@@ -74,7 +82,8 @@ function cases(): Case[] {
   const add = (what: string, name: SyscallName, args: (number | bigint)[], kernel?: Case['kernel']): void => {
     out.push({ what, nr: nr(name), args: [...args.map(BigInt), 0n, 0n, 0n, 0n, 0n, 0n].slice(0, 6), kernel });
   };
-  for (let family = 0; family <= 45; family++) if (![1, 2, 10].includes(family)) add(`socket family ${family}`, 'socket', [family, 1, 0]);
+  for (let family = 0; family <= 45; family++)
+    if (![1, 2, 10].includes(family)) add(`socket family ${family}`, 'socket', [family, 1, 0]);
   add('AF_VSOCK seqpacket', 'socket', [40, 5, 0]);
   add('AF_VSOCK socketpair', 'socketpair', [40, 1, 0, 0]);
   add('AF_PACKET raw', 'socket', [17, 3, 0x300]);
@@ -90,25 +99,61 @@ function cases(): Case[] {
   add('Unix seqpacket, bad flag (kernel refuses)', 'socket', [1, 5 | 0x100, 0], { errno: EINVAL });
   add('UDP socketpair, bad flag (kernel refuses)', 'socketpair', [2, 2 | 0x100, 17, 0], { errno: EINVAL });
 
-  for (const [flag, ns] of [[0x00020000, 'NEWNS'], [0x02000000, 'NEWCGROUP'], [0x04000000, 'NEWUTS'], [0x08000000, 'NEWIPC'], [0x10000000, 'NEWUSER'], [0x20000000, 'NEWPID'], [0x40000000, 'NEWNET']] as const) {
+  for (const [flag, ns] of [
+    [0x00020000, 'NEWNS'],
+    [0x02000000, 'NEWCGROUP'],
+    [0x04000000, 'NEWUTS'],
+    [0x08000000, 'NEWIPC'],
+    [0x10000000, 'NEWUSER'],
+    [0x20000000, 'NEWPID'],
+    [0x40000000, 'NEWNET'],
+  ] as const) {
     add(`clone CLONE_${ns}`, 'clone', [flag | 17]);
   }
   add('clone3', 'clone3', [0, 0]);
 
-  for (const [request, name] of [[0x5412, 'TIOCSTI'], [0x541c, 'TIOCLINUX'], [0x5410, 'TIOCSPGRP'], [0x540e, 'TIOCSCTTY'], [0x40049409, 'FICLONE'], [0x8916, 'SIOCSIFADDR']] as const) {
+  for (const [request, name] of [
+    [0x5412, 'TIOCSTI'],
+    [0x541c, 'TIOCLINUX'],
+    [0x5410, 'TIOCSPGRP'],
+    [0x540e, 'TIOCSCTTY'],
+    [0x40049409, 'FICLONE'],
+    [0x8916, 'SIOCSIFADDR'],
+  ] as const) {
     add(`ioctl ${name}`, 'ioctl', [0, request, 0]);
   }
   add('ioctl TCGETS on -1 (kernel refuses)', 'ioctl', [-1, 0x5401, 0], { errno: EBADF });
   add('ioctl FIONREAD on -1 (kernel refuses)', 'ioctl', [-1, 0x541b, 0], { errno: EBADF });
 
-  for (const [cmd, name] of [[5, 'F_GETLK'], [6, 'F_SETLK'], [7, 'F_SETLKW'], [36, 'F_OFD_GETLK'], [37, 'F_OFD_SETLK'], [38, 'F_OFD_SETLKW'], [1024, 'F_SETLEASE'], [1025, 'F_GETLEASE'], [1026, 'F_NOTIFY'], [8, 'F_SETOWN'], [10, 'F_SETSIG'], [1033, 'F_ADD_SEALS']] as const) {
+  for (const [cmd, name] of [
+    [5, 'F_GETLK'],
+    [6, 'F_SETLK'],
+    [7, 'F_SETLKW'],
+    [36, 'F_OFD_GETLK'],
+    [37, 'F_OFD_SETLK'],
+    [38, 'F_OFD_SETLKW'],
+    [1024, 'F_SETLEASE'],
+    [1025, 'F_GETLEASE'],
+    [1026, 'F_NOTIFY'],
+    [8, 'F_SETOWN'],
+    [10, 'F_SETSIG'],
+    [1033, 'F_ADD_SEALS'],
+  ] as const) {
     add(`fcntl ${name}`, 'fcntl', [-1, cmd, 0]);
   }
   add('fcntl F_GETFD on -1 (kernel refuses)', 'fcntl', [-1, 1], { errno: EBADF });
   add('fcntl F_SETFL on -1 (kernel refuses)', 'fcntl', [-1, 4, 0], { errno: EBADF });
   add('flock on -1', 'flock', [-1, 1]);
 
-  for (const [option, name] of [[1, 'PR_SET_PDEATHSIG'], [3, 'PR_GET_DUMPABLE'], [4, 'PR_SET_DUMPABLE'], [23, 'PR_CAPBSET_READ'], [36, 'PR_SET_CHILD_SUBREAPER'], [0x59616d61, 'PR_SET_PTRACER'], [0x53564d41, 'PR_SET_VMA']] as const) {
+  for (const [option, name] of [
+    [1, 'PR_SET_PDEATHSIG'],
+    [3, 'PR_GET_DUMPABLE'],
+    [4, 'PR_SET_DUMPABLE'],
+    [23, 'PR_CAPBSET_READ'],
+    [36, 'PR_SET_CHILD_SUBREAPER'],
+    [0x59616d61, 'PR_SET_PTRACER'],
+    [0x53564d41, 'PR_SET_VMA'],
+  ] as const) {
     add(`prctl ${name}`, 'prctl', [option, 0]);
   }
   add('prctl PR_GET_NO_NEW_PRIVS (allowed: 1)', 'prctl', [39], { ret: 1 });
@@ -186,7 +231,8 @@ describe('the seccomp filter in the real kernel', () => {
       }
       if (model === 'allow') {
         if (!k) wrong.push(`${c.what}: the model allows it, and the sweep has no kernel answer for it`);
-        else if ('ret' in k ? ret !== k.ret : ret !== -1 || errno !== k.errno) wrong.push(`${c.what}: got ${ret} errno ${errno}, expected the kernel's ${JSON.stringify(k)}`);
+        else if ('ret' in k ? ret !== k.ret : ret !== -1 || errno !== k.errno)
+          wrong.push(`${c.what}: got ${ret} errno ${errno}, expected the kernel's ${JSON.stringify(k)}`);
         continue;
       }
       if (typeof model !== 'number') {
@@ -194,7 +240,8 @@ describe('the seccomp filter in the real kernel', () => {
         continue;
       }
       const accepted = new Set([model, innerByNumber.get(c.nr) ?? model]);
-      if (ret !== -1 || !accepted.has(errno)) wrong.push(`${c.what}: got ${ret} errno ${errno}, expected -1 errno ${[...accepted].join(' or ')}`);
+      if (ret !== -1 || !accepted.has(errno))
+        wrong.push(`${c.what}: got ${ret} errno ${errno}, expected -1 errno ${[...accepted].join(' or ')}`);
     }
     assert.equal(checked, list.length, 'the program answered every case');
     assert.deepEqual(wrong, []);

@@ -6,7 +6,9 @@ import { ServiceProcess } from '../support/botProcess.js';
 describe('the service without DISCORD_TOKEN', () => {
   it('starts the runner, says clearly that the bot is off, and stops cleanly on SIGTERM', async () => {
     const service = new ServiceProcess({ DISCORD_TOKEN: '', LOG_LEVEL: 'info', SANDBOX_SLOTS: '1', PORT: '0' });
-    const warning = await service.waitForLog('DISCORD_TOKEN is not set: running without the Discord bot (the runner is up; set DISCORD_TOKEN to connect)');
+    const warning = await service.waitForLog(
+      'DISCORD_TOKEN is not set: running without the Discord bot (the runner is up; set DISCORD_TOKEN to connect)',
+    );
     assert.equal(warning.level, 'warn');
     const up = await service.waitForLog('sharpbox is up');
     assert.equal(up.bot, false);
@@ -21,7 +23,11 @@ describe('the service without DISCORD_TOKEN', () => {
     // Every bad setting at once, each named with what it accepts: not just a failed start.
     assert.deepEqual(
       service.logs.map((l) => l.msg),
-      ['Invalid configuration:', "  - DISCORD_API_URL: expected an http(s) URL, got 'ftp://nope'", "  - BOT_AUTORUN_CHANNELS: expected comma-separated Discord ids, got '12', 'abc'"],
+      [
+        'Invalid configuration:',
+        "  - DISCORD_API_URL: expected an http(s) URL, got 'ftp://nope'",
+        "  - BOT_AUTORUN_CHANNELS: expected comma-separated Discord ids, got '12', 'abc'",
+      ],
     );
   });
 });

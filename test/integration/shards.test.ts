@@ -50,7 +50,13 @@ after(async () => {
 });
 
 const repliesTo = (since: number, messageId: string): LoggedRequest[] =>
-  fake.requests.slice(since).filter((r) => r.method === 'POST' && (r.body?.message_reference as { message_id?: string } | undefined)?.message_id === messageId);
+  fake.requests
+    .slice(since)
+    .filter(
+      (r) =>
+        r.method === 'POST' &&
+        (r.body?.message_reference as { message_id?: string } | undefined)?.message_id === messageId,
+    );
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 /** Runs each shard process has taken so far (its own /metrics): tells which process answered. */
 const runsByShard = (): Promise<number[]> =>
@@ -77,14 +83,22 @@ describe('the bot across two shard processes', () => {
     await settle();
     assert.equal(repliesTo(since, guildMsg.id).length, 1, 'exactly one reply');
     const afterGuild = await runsByShard();
-    assert.deepEqual(afterGuild.map((n, i) => n - (before[i] ?? NaN)), owner === 0 ? [1, 0] : [0, 1], `the guild's shard ${owner} ran it`);
+    assert.deepEqual(
+      afterGuild.map((n, i) => n - (before[i] ?? NaN)),
+      owner === 0 ? [1, 0] : [0, 1],
+      `the guild's shard ${owner} ran it`,
+    );
     since = fake.requests.length;
     const dm = fake.dm(fake.users.bob, '```cs\nConsole.WriteLine("dm");\n```');
     await fake.waitFor(() => repliesTo(since, dm.id).length > 0, 20_000, 'the DM reply');
     await settle();
     assert.equal(repliesTo(since, dm.id).length, 1, 'exactly one reply');
     const afterDm = await runsByShard();
-    assert.deepEqual(afterDm.map((n, i) => n - (afterGuild[i] ?? NaN)), [1, 0], 'shard 0 ran the DM');
+    assert.deepEqual(
+      afterDm.map((n, i) => n - (afterGuild[i] ?? NaN)),
+      [1, 0],
+      'shard 0 ran the DM',
+    );
   });
 
   it('holds a user to one limit across both processes (the store is shared)', async () => {
@@ -93,7 +107,10 @@ describe('the bot across two shard processes', () => {
     // Runs alternate between the guild's shard and shard 0 (DMs); the limit is 3 a minute in all.
     for (let i = 0; i < 4; i++) {
       const since = fake.requests.length;
-      const msg = i % 2 === 0 ? fake.post(fake.channels.autorun, user, `\`\`\`cs\nConsole.WriteLine(${i});\n\`\`\``) : fake.dm(user, `\`\`\`cs\nConsole.WriteLine(${i});\n\`\`\``);
+      const msg =
+        i % 2 === 0
+          ? fake.post(fake.channels.autorun, user, `\`\`\`cs\nConsole.WriteLine(${i});\n\`\`\``)
+          : fake.dm(user, `\`\`\`cs\nConsole.WriteLine(${i});\n\`\`\``);
       const reply = await fake.waitFor(() => repliesTo(since, msg.id)[0], 20_000, `reply ${i}`);
       contents.push(String(reply.body?.content ?? ''));
     }

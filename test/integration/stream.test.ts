@@ -40,7 +40,12 @@ before(async () => {
   runner = await createRunner(config, { log: createLogger('silent') });
   store = await openStore('memory://');
   hub = new RunHub(runner);
-  http = await startHttp(config.http, { fair: new FairRunner(runner, store.admissions, config.fairUse), hub, metrics: createMetrics(runner), log: createLogger('silent') });
+  http = await startHttp(config.http, {
+    fair: new FairRunner(runner, store.admissions, config.fairUse),
+    hub,
+    metrics: createMetrics(runner),
+    log: createLogger('silent'),
+  });
 });
 after(async () => {
   await http?.close();
@@ -50,7 +55,14 @@ after(async () => {
 });
 
 const api = (path: string, init: RequestInit & { token?: string } = {}) =>
-  fetch(`${http.url}${path}`, { ...init, headers: { ...(init.token ? { Authorization: `Bearer ${init.token}` } : {}), ...(init.body ? { 'Content-Type': 'application/json' } : {}), ...init.headers } });
+  fetch(`${http.url}${path}`, {
+    ...init,
+    headers: {
+      ...(init.token ? { Authorization: `Bearer ${init.token}` } : {}),
+      ...(init.body ? { 'Content-Type': 'application/json' } : {}),
+      ...init.headers,
+    },
+  });
 
 async function submit(code: string, token = ADMIN): Promise<string> {
   const r = await api('/api/runs', { method: 'POST', token, body: JSON.stringify({ code }) });
@@ -58,9 +70,16 @@ async function submit(code: string, token = ADMIN): Promise<string> {
   return ((await r.json()) as { id: string }).id;
 }
 
-async function waitDone(id: string, token = ADMIN): Promise<{ state: string; status: string; result: { stdout: string } }> {
+async function waitDone(
+  id: string,
+  token = ADMIN,
+): Promise<{ state: string; status: string; result: { stdout: string } }> {
   for (let i = 0; i < 400; i++) {
-    const body = (await (await api(`/api/runs/${id}`, { token })).json()) as { state: string; status: string; result: { stdout: string } };
+    const body = (await (await api(`/api/runs/${id}`, { token })).json()) as {
+      state: string;
+      status: string;
+      result: { stdout: string };
+    };
     if (body.state === 'done') return body;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -68,14 +87,18 @@ async function waitDone(id: string, token = ADMIN): Promise<{ state: string; sta
 }
 
 /** Opens the feed; resolves with the socket and the messages it receives, or rejects with the HTTP status. */
-function openFeed(options: { headers?: Record<string, string>; ticket?: string; autoPong?: boolean } = {}): Promise<{ ws: WebSocket; messages: FeedMessage[] }> {
+function openFeed(
+  options: { headers?: Record<string, string>; ticket?: string; autoPong?: boolean } = {},
+): Promise<{ ws: WebSocket; messages: FeedMessage[] }> {
   return new Promise((resolvePromise, reject) => {
     const url = `${http.url.replace('http', 'ws')}/feed${options.ticket ? `?ticket=${options.ticket}` : ''}`;
     const ws = new WebSocket(url, { headers: options.headers ?? {}, autoPong: options.autoPong ?? true });
     const messages: FeedMessage[] = [];
     ws.on('message', (d) => messages.push(JSON.parse(String(d)) as FeedMessage));
     ws.on('open', () => resolvePromise({ ws, messages }));
-    ws.on('unexpected-response', (_req, res) => reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })));
+    ws.on('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`HTTP ${res.statusCode}`), { status: res.statusCode })),
+    );
     ws.on('error', (e) => reject(e));
   });
 }
@@ -90,25 +113,36 @@ const until = async (check: () => boolean, ms = 15_000, what = 'condition'): Pro
 
 describe('the admin feed', () => {
   it('refuses unauthenticated, wrong, API-token, foreign-origin and reused-ticket connections before the upgrade', async () => {
-    const status = (p: Promise<unknown>) => p.then(() => 101, (e: { status?: number }) => e.status);
+    const status = (p: Promise<unknown>) =>
+      p.then(
+        () => 101,
+        (e: { status?: number }) => e.status,
+      );
     assert.equal(await status(openFeed()), 401);
     assert.equal(await status(openFeed({ headers: { Authorization: 'Bearer nope' } })), 401);
     assert.equal(await status(openFeed({ headers: { Authorization: `Bearer ${API_A}` } })), 401);
-    assert.equal(await status(openFeed({ headers: { Authorization: `Bearer ${ADMIN}`, Origin: 'https://evil.example' } })), 403);
-    const { ticket } = (await (await api('/api/feed-tickets', { method: 'POST', token: ADMIN })).json()) as { ticket: string };
+    assert.equal(
+      await status(openFeed({ headers: { Authorization: `Bearer ${ADMIN}`, Origin: 'https://evil.example' } })),
+      403,
+    );
+    const { ticket } = (await (await api('/api/feed-tickets', { method: 'POST', token: ADMIN })).json()) as {
+      ticket: string;
+    };
     const first = await openFeed({ ticket });
     first.ws.close();
     assert.equal(await status(openFeed({ ticket })), 401, 'a ticket opens one connection only');
     assert.equal((await api('/api/feed-tickets', { method: 'POST', token: API_A })).status, 403);
   });
 
-  it('sends a snapshot first, then a run\'s events in order', async () => {
+  it("sends a snapshot first, then a run's events in order", async () => {
     const { ws, messages } = await openFeed({ headers: { Authorization: `Bearer ${ADMIN}` } });
     await until(() => messages.length > 0);
     assert.equal(messages[0]?.type, 'snapshot');
     const id = await submit('Console.WriteLine("one"); Console.WriteLine("two");');
     await until(() => messages.some((m) => m.type === 'run.done' && m.run.id === id), 15_000, 'run.done');
-    const mine = messages.filter((m) => ('id' in m && m.id === id) || ('run' in m && m.run.id === id)).map((m) => m.type);
+    const mine = messages
+      .filter((m) => ('id' in m && m.id === id) || ('run' in m && m.run.id === id))
+      .map((m) => m.type);
     const distinct = mine.filter((t, i) => t !== mine[i - 1]);
     assert.deepEqual(distinct, ['run.queued', 'run.compiling', 'run.started', 'run.output', 'run.done']);
     const done = messages.find((m) => m.type === 'run.done' && m.run.id === id);
@@ -121,12 +155,27 @@ describe('the admin feed', () => {
 
   it('closes a slow consumer without slowing the others', async () => {
     // A server of its own with slow heartbeats, so only the buffer cap can drop the reader.
-    const config = loadConfig({ ...process.env, PORT: '0', ADMIN_TOKEN: ADMIN, FEED_HEARTBEAT_MS: '600000', FEED_MAX_BUFFER_BYTES: '65536', USER_RUNS_PER_MINUTE: '1000', USER_CONCURRENT_RUNS: '50' });
-    const second = await startHttp(config.http, { fair: new FairRunner(runner, store.admissions, config.fairUse), hub, metrics: createMetrics(runner), log: createLogger('silent') });
+    const config = loadConfig({
+      ...process.env,
+      PORT: '0',
+      ADMIN_TOKEN: ADMIN,
+      FEED_HEARTBEAT_MS: '600000',
+      FEED_MAX_BUFFER_BYTES: '65536',
+      USER_RUNS_PER_MINUTE: '1000',
+      USER_CONCURRENT_RUNS: '50',
+    });
+    const second = await startHttp(config.http, {
+      fair: new FairRunner(runner, store.admissions, config.fairUse),
+      hub,
+      metrics: createMetrics(runner),
+      log: createLogger('silent'),
+    });
     try {
       const open = (): Promise<{ ws: WebSocket; messages: FeedMessage[] }> =>
         new Promise((ok, fail) => {
-          const ws = new WebSocket(`${second.url.replace('http', 'ws')}/feed`, { headers: { Authorization: `Bearer ${ADMIN}` } });
+          const ws = new WebSocket(`${second.url.replace('http', 'ws')}/feed`, {
+            headers: { Authorization: `Bearer ${ADMIN}` },
+          });
           const messages: FeedMessage[] = [];
           ws.on('message', (d) => messages.push(JSON.parse(String(d)) as FeedMessage));
           ws.on('open', () => ok({ ws, messages }));
@@ -136,9 +185,20 @@ describe('the admin feed', () => {
       const fast = await open();
       (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause(); // it stops reading
       // About 16 MiB of output events: far more than the kernel's socket buffers hold for a reader that never reads.
-      const ids = await Promise.all(Array.from({ length: 16 }, () => submit('var line = new string(\'x\', 200); while (true) Console.WriteLine(line);')));
-      await until(() => ids.every((id) => fast.messages.some((m) => m.type === 'run.done' && m.run.id === id)), 60_000, 'the fast reader to see every run end');
-      const health = (await (await fetch(`${second.url}/healthz`)).json()) as { feedDropped: { slowConsumer: number }; feedClients: number };
+      const ids = await Promise.all(
+        Array.from({ length: 16 }, () =>
+          submit("var line = new string('x', 200); while (true) Console.WriteLine(line);"),
+        ),
+      );
+      await until(
+        () => ids.every((id) => fast.messages.some((m) => m.type === 'run.done' && m.run.id === id)),
+        60_000,
+        'the fast reader to see every run end',
+      );
+      const health = (await (await fetch(`${second.url}/healthz`)).json()) as {
+        feedDropped: { slowConsumer: number };
+        feedClients: number;
+      };
       assert.equal(health.feedDropped.slowConsumer, 1, 'the slow reader was dropped');
       assert.equal(health.feedClients, 1, 'the fast one stays');
       assert.equal(fast.ws.readyState, WebSocket.OPEN);
@@ -168,7 +228,8 @@ describe('the admin feed', () => {
   });
 
   it('serves the dashboard and its script, and nothing else as a file', async () => {
-    for (const path of ['/admin', '/admin/', '/admin/style.css', '/admin/app.js']) assert.equal((await fetch(`${http.url}${path}`)).status, 200, path);
+    for (const path of ['/admin', '/admin/', '/admin/style.css', '/admin/app.js'])
+      assert.equal((await fetch(`${http.url}${path}`)).status, 200, path);
     // The dashboard's script imports only types from protocol.ts: no page asks for /protocol.js.
     assert.equal((await fetch(`${http.url}/protocol.js`)).status, 404);
   });
@@ -176,7 +237,11 @@ describe('the admin feed', () => {
 
 describe('the HTTP API', () => {
   it('answers 202 with a Location, then the status and the RunResult when done', async () => {
-    const r = await api('/api/runs', { method: 'POST', token: API_A, body: JSON.stringify({ code: 'Console.WriteLine(Console.ReadLine());', stdin: 'echo' }) });
+    const r = await api('/api/runs', {
+      method: 'POST',
+      token: API_A,
+      body: JSON.stringify({ code: 'Console.WriteLine(Console.ReadLine());', stdin: 'echo' }),
+    });
     assert.equal(r.status, 202);
     const location = r.headers.get('location') as string;
     assert.match(location, /^\/api\/runs\/[0-9a-f-]{36}$/);
@@ -190,11 +255,31 @@ describe('the HTTP API', () => {
 
   it('says 401, 400, 413, 415 and 404 where they apply', async () => {
     assert.equal((await api('/api/runs', { method: 'POST', body: JSON.stringify({ code: 'x' }) })).status, 401);
-    assert.equal((await api('/api/runs', { method: 'POST', token: 'wrong', body: JSON.stringify({ code: 'x' }) })).status, 401);
+    assert.equal(
+      (await api('/api/runs', { method: 'POST', token: 'wrong', body: JSON.stringify({ code: 'x' }) })).status,
+      401,
+    );
     assert.equal((await api('/api/runs', { method: 'POST', token: ADMIN, body: '{"code": ' })).status, 400);
-    assert.equal((await api('/api/runs', { method: 'POST', token: ADMIN, body: JSON.stringify({ code: 42 }) })).status, 400);
-    assert.equal((await api('/api/runs', { method: 'POST', token: ADMIN, body: JSON.stringify({ code: 'x'.repeat(300 * 1024) }) })).status, 413);
-    assert.equal((await api('/api/runs', { method: 'POST', token: ADMIN, body: 'code', headers: { 'Content-Type': 'text/plain' } })).status, 415);
+    assert.equal(
+      (await api('/api/runs', { method: 'POST', token: ADMIN, body: JSON.stringify({ code: 42 }) })).status,
+      400,
+    );
+    assert.equal(
+      (await api('/api/runs', { method: 'POST', token: ADMIN, body: JSON.stringify({ code: 'x'.repeat(300 * 1024) }) }))
+        .status,
+      413,
+    );
+    assert.equal(
+      (
+        await api('/api/runs', {
+          method: 'POST',
+          token: ADMIN,
+          body: 'code',
+          headers: { 'Content-Type': 'text/plain' },
+        })
+      ).status,
+      415,
+    );
     assert.equal((await api('/api/runs/00000000-0000-0000-0000-000000000000', { token: ADMIN })).status, 404);
     assert.equal((await api('/api/nothing', { token: ADMIN })).status, 404);
   });
@@ -202,14 +287,30 @@ describe('the HTTP API', () => {
   it('answers a refused run with its status, code, words and facts, and tells the feed the same', async () => {
     const { ws, messages } = await openFeed({ headers: { Authorization: `Bearer ${ADMIN}` } });
     await until(() => messages.length > 0);
-    const r = await api('/api/runs', { method: 'POST', token: API_A, body: JSON.stringify({ code: 'x'.repeat(70_000) }) });
+    const r = await api('/api/runs', {
+      method: 'POST',
+      token: API_A,
+      body: JSON.stringify({ code: 'x'.repeat(70_000) }),
+    });
     assert.equal(r.status, 413);
-    assert.deepEqual(await r.json(), { error: 'SOURCE_TOO_LARGE', message: 'the code is 70000 bytes; the limit is 65536', retryAfterMs: null, size: 70_000, limit: 65_536 });
+    assert.deepEqual(await r.json(), {
+      error: 'SOURCE_TOO_LARGE',
+      message: 'the code is 70000 bytes; the limit is 65536',
+      retryAfterMs: null,
+      size: 70_000,
+      limit: 65_536,
+    });
     await until(() => messages.some((m) => m.type === 'refusal'), 5000, 'the refusal on the feed');
     const refusal = messages.find((m) => m.type === 'refusal');
     assert.ok(refusal?.type === 'refusal');
     const { at: _at, labels, ...rest } = refusal;
-    assert.deepEqual(rest, { type: 'refusal', code: 'SOURCE_TOO_LARGE', size: 70_000, limit: 65_536, message: 'the code is 70000 bytes; the limit is 65536' });
+    assert.deepEqual(rest, {
+      type: 'refusal',
+      code: 'SOURCE_TOO_LARGE',
+      size: 70_000,
+      limit: 65_536,
+      message: 'the code is 70000 bytes; the limit is 65536',
+    });
     assert.match(labels.api ?? '', /^api-[0-9a-f]{8}$/, 'the token that asked');
     ws.close();
   });
@@ -229,7 +330,16 @@ describe('the dashboard', () => {
   it('shows a run appear and finish live in real Chromium, its code on click, and takes a screenshot', async () => {
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
@@ -237,7 +347,9 @@ describe('the dashboard', () => {
       await page.fill('#token', ADMIN);
       await page.click('button[type=submit]');
       await page.waitForSelector('#connection.on');
-      const id = await submit('Console.WriteLine("hello from the dashboard test"); Thread.Sleep(1500); Console.WriteLine("done");');
+      const id = await submit(
+        'Console.WriteLine("hello from the dashboard test"); Thread.Sleep(1500); Console.WriteLine("done");',
+      );
       const row = `tr[data-id="${id}"]`;
       await page.waitForSelector(`${row}[data-state="running"]`, { timeout: 15_000 });
       await page.waitForSelector(`${row}[data-state="done"]`, { timeout: 15_000 });

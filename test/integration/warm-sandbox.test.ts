@@ -16,7 +16,9 @@ function hostUidsWithProcesses(): number[] {
   const uids: number[] = [];
   for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
     try {
-      const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('Uid:'));
+      const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+        .split('\n')
+        .find((l) => l.startsWith('Uid:'));
       if (line) uids.push(Number(line.split(/\s+/)[1]));
     } catch {
       // gone meanwhile
@@ -27,7 +29,12 @@ function hostUidsWithProcesses(): number[] {
 let t: TestRunner;
 let backend: LocalBackend;
 before(async () => {
-  t = await startTestRunner({ COMPILE_TIMEOUT_MS: '3000', COMPILE_MEMORY_MB: '256', SANDBOX_SLOTS: '2', COMPILE_SERVERS: '2' });
+  t = await startTestRunner({
+    COMPILE_TIMEOUT_MS: '3000',
+    COMPILE_MEMORY_MB: '256',
+    SANDBOX_SLOTS: '2',
+    COMPILE_SERVERS: '2',
+  });
   assert.ok(t.backend instanceof LocalBackend);
   backend = t.backend;
 });
@@ -40,7 +47,11 @@ const slowToCompile = `O.M(x0 => { O.M(x1 => { O.M(x2 => { O.M(x3 => { O.M(x4 =>
 static class O { public static void M(Action<int> a) { } public static void M(Action<string> a) { } public static void M(Action<long> a) { } public static void M(Action<double> a) { } public static void M(Action<byte> a) { } }`;
 
 // Constant folding doubles a string 25 times: a 1 GiB constant inside the compiler.
-const hugeToCompile = ['const string s0 = "0123456789abcdef0123456789abcdef";', ...Array.from({ length: 25 }, (_, i) => `const string s${i + 1} = s${i} + s${i};`), 'Console.WriteLine(s25.Length);'].join('\n');
+const hugeToCompile = [
+  'const string s0 = "0123456789abcdef0123456789abcdef";',
+  ...Array.from({ length: 25 }, (_, i) => `const string s${i + 1} = s${i} + s${i};`),
+  'Console.WriteLine(s25.Length);',
+].join('\n');
 
 describe('the warm compiler', () => {
   it('kills a compile at its deadline, reports it, and serves the runs behind it after restarting itself', async () => {
@@ -77,7 +88,7 @@ describe('the warm compiler', () => {
     assert.ok((next.compileMs ?? Infinity) < 1500, `compileMs ${next.compileMs}: it waited for a restart`);
   });
 
-  it('reports a compile that exhausts the compiler\'s memory, then carries on', async () => {
+  it("reports a compile that exhausts the compiler's memory, then carries on", async () => {
     await backend.idle(); // no replacement compiler warming up beside it (they take the CPU)
     const r = await t.run(hugeToCompile);
     assert.equal(r.status, 'compile_error', show(r));
@@ -90,7 +101,10 @@ describe('the warm compiler', () => {
     const r = await t.run(readFileSync(join(root, 'test', 'escape', 'programs', 'diagnostics-bomb.cs'), 'utf8'));
     assert.equal(r.status, 'compile_error', show(r));
     const chars = r.diagnostics.reduce((n, d) => n + d.message.length, 0);
-    assert.ok(r.diagnostics.length > 0 && r.diagnostics.every((d) => d.message.length <= 1000), JSON.stringify(r.diagnostics.map((d) => d.message.length)));
+    assert.ok(
+      r.diagnostics.length > 0 && r.diagnostics.every((d) => d.message.length <= 1000),
+      JSON.stringify(r.diagnostics.map((d) => d.message.length)),
+    );
     assert.ok(chars <= 64_000, `${chars} characters of diagnostics`);
   });
 
@@ -159,7 +173,9 @@ describe('pre-started sandboxes', () => {
     assert.equal(busy.size, 4, `exec uids with processes while a run executed: ${[...busy].join(', ')}`);
     // kill(-1, SIGKILL): every process this uid may signal. The sandboxes waiting for the next runs are
     // other uids', so the next runs, back to back, find them alive.
-    const killer = await t.run('[System.Runtime.InteropServices.DllImport("libc")] static extern int kill(int pid, int sig);\nConsole.WriteLine(kill(-1, 9));');
+    const killer = await t.run(
+      '[System.Runtime.InteropServices.DllImport("libc")] static extern int kill(int pid, int sig);\nConsole.WriteLine(kill(-1, 9));',
+    );
     assert.notEqual(killer.status, 'internal_error', show(killer));
     for (let i = 0; i < 3; i++) {
       const next = await t.run('Console.WriteLine("alive");');

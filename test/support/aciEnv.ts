@@ -9,7 +9,11 @@ import { AciBudget, type AzureBudget } from '../../src/runner/backends/aci/budge
 import type { FakeClock } from '../fakes/clock.js';
 import { TEST_SUBSCRIPTION, type FakeArm } from '../fakes/arm.js';
 
-export function aciTestEnv(arm: FakeArm, storageConnectionString: string, over: Record<string, string> = {}): Record<string, string> {
+export function aciTestEnv(
+  arm: FakeArm,
+  storageConnectionString: string,
+  over: Record<string, string> = {},
+): Record<string, string> {
   return {
     SHARPBOX_BACKEND: 'aci',
     AZURE_SUBSCRIPTION_ID: TEST_SUBSCRIPTION,

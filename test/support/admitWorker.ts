@@ -11,7 +11,9 @@ const store = await openStore(config.fairUse.storeUrl);
 const fair = new FairRunner(heldRunner(), store.admissions, config.fairUse);
 // Start together with the parent: wait for its go on stdin.
 process.stdin.once('data', async () => {
-  const results = await Promise.all(Array.from({ length: Number(count) }, () => fair.submit({ source: 'x' }, { user: user as string, guild: null })));
+  const results = await Promise.all(
+    Array.from({ length: Number(count) }, () => fair.submit({ source: 'x' }, { user: user as string, guild: null })),
+  );
   process.stdout.write(`${results.filter((r) => r.ok).length}\n`);
   await store.close();
   process.exit(0);

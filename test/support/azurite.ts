@@ -17,11 +17,34 @@ export interface Azurite {
 }
 
 export async function startAzurite(options: { oauth?: boolean } = {}): Promise<Azurite> {
-  const main = join(dirname(createRequire(import.meta.url).resolve('azurite/package.json')), 'dist', 'src', 'blob', 'main.js');
+  const main = join(
+    dirname(createRequire(import.meta.url).resolve('azurite/package.json')),
+    'dist',
+    'src',
+    'blob',
+    'main.js',
+  );
   const tls = dirname(TEST_CA_PATH);
-  const oauth = options.oauth ? ['--cert', join(tls, 'server.pem'), '--key', join(tls, 'server-key.pem'), '--oauth', 'basic'] : [];
+  const oauth = options.oauth
+    ? ['--cert', join(tls, 'server.pem'), '--key', join(tls, 'server-key.pem'), '--oauth', 'basic']
+    : [];
   // --disableTelemetry: Azurite phones home by default, and this machine has no internet.
-  const child = spawn(process.execPath, [main, '--blobHost', '127.0.0.1', '--blobPort', '0', '--inMemoryPersistence', '--skipApiVersionCheck', '--loose', '--disableTelemetry', ...oauth], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      main,
+      '--blobHost',
+      '127.0.0.1',
+      '--blobPort',
+      '0',
+      '--inMemoryPersistence',
+      '--skipApiVersionCheck',
+      '--loose',
+      '--disableTelemetry',
+      ...oauth,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`Azurite did not start: ${out}`)), 20_000);

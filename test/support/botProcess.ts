@@ -15,7 +15,11 @@ export class ServiceProcess {
   private readonly child: ChildProcess;
 
   constructor(env: Record<string, string>) {
-    this.child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'pipe'] });
+    this.child = spawn(process.execPath, [join(root, 'dist', 'src', 'main.js')], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'inherit', 'pipe'],
+    });
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (s: string) => {
       this.stderr += s;
@@ -39,8 +43,12 @@ export class ServiceProcess {
     for (;;) {
       const found = this.logs.find((l) => l.msg === msg);
       if (found) return found;
-      if (Date.now() - started > timeoutMs) throw new Error(`no log line '${msg}' within ${timeoutMs} ms; logs: ${JSON.stringify(this.logs.slice(-20))}`);
-      if (this.child.exitCode !== null) throw new Error(`the service exited (${this.child.exitCode}) before '${msg}'; logs: ${JSON.stringify(this.logs.slice(-20))}`);
+      if (Date.now() - started > timeoutMs)
+        throw new Error(`no log line '${msg}' within ${timeoutMs} ms; logs: ${JSON.stringify(this.logs.slice(-20))}`);
+      if (this.child.exitCode !== null)
+        throw new Error(
+          `the service exited (${this.child.exitCode}) before '${msg}'; logs: ${JSON.stringify(this.logs.slice(-20))}`,
+        );
       await new Promise((r) => setTimeout(r, 20));
     }
   }

@@ -25,7 +25,7 @@ export function runFilter(program: readonly Insn[], call: SeccompCall): number {
   }
   let a = 0;
   let steps = 0;
-  for (let pc = 0; pc < program.length; ) {
+  for (let pc = 0; pc < program.length;) {
     if (++steps > program.length) throw new Error('the program loops (classic BPF cannot)');
     const i = program[pc];
     if (!i) throw new Error(`no instruction at ${pc}`);
@@ -87,8 +87,10 @@ const CONDITIONAL: readonly number[] = [BPF.JEQ_K, BPF.JGT_K, BPF.JGE_K, BPF.JSE
 export function jumpTargetsInside(program: readonly Insn[]): string[] {
   const problems: string[] = [];
   program.forEach((i, pc) => {
-    const targets = i.code === BPF.JA ? [pc + 1 + i.k] : CONDITIONAL.includes(i.code) ? [pc + 1 + i.jt, pc + 1 + i.jf] : [];
-    for (const t of targets) if (t >= program.length) problems.push(`instruction ${pc} jumps to ${t}, past the end (${program.length})`);
+    const targets =
+      i.code === BPF.JA ? [pc + 1 + i.k] : CONDITIONAL.includes(i.code) ? [pc + 1 + i.jt, pc + 1 + i.jf] : [];
+    for (const t of targets)
+      if (t >= program.length) problems.push(`instruction ${pc} jumps to ${t}, past the end (${program.length})`);
   });
   return problems;
 }

@@ -6,7 +6,16 @@ import Keyv from 'keyv';
 import { LocalAdmissionStore } from '../../src/runner/admission.js';
 import type { SandboxBackend } from '../../src/runner/backend.js';
 import { backendFromConfig } from '../../src/runner/backends/index.js';
-import { createRunner, type RunEvent, type RunHandle, type Runner, type RunnerConfig, type RunnerOptions, type RunRequest, type RunResult } from '../../src/runner/index.js';
+import {
+  createRunner,
+  type RunEvent,
+  type RunHandle,
+  type Runner,
+  type RunnerConfig,
+  type RunnerOptions,
+  type RunRequest,
+  type RunResult,
+} from '../../src/runner/index.js';
 
 /** The backend under each runner made here: the runner keeps it private, and a test may look at its own state. */
 const backends = new WeakMap<Runner, SandboxBackend>();
@@ -17,7 +26,9 @@ const backends = new WeakMap<Runner, SandboxBackend>();
  */
 export async function createTestRunner(config: RunnerConfig, options: RunnerOptions = {}): Promise<Runner> {
   const log = options.log ?? createLogger(config.logLevel);
-  const backend = options.backend ?? (await backendFromConfig(config, log, { admissions: options.admissions ?? new LocalAdmissionStore(new Keyv()) }));
+  const backend =
+    options.backend ??
+    (await backendFromConfig(config, log, { admissions: options.admissions ?? new LocalAdmissionStore(new Keyv()) }));
   const runner = await createRunner(config, { ...options, backend, log });
   backends.set(runner, backend);
   return runner;
@@ -69,5 +80,9 @@ export async function collect(handle: RunHandle): Promise<RunEvent[]> {
 
 /** A readable failure message: the whole result, so a red test says what the sandbox did. */
 export function show(result: RunResult): string {
-  return JSON.stringify({ ...result, stdout: result.stdout.slice(0, 2000), stderr: result.stderr.slice(0, 2000) }, null, 1);
+  return JSON.stringify(
+    { ...result, stdout: result.stdout.slice(0, 2000), stderr: result.stderr.slice(0, 2000) },
+    null,
+    1,
+  );
 }

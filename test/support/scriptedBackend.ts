@@ -26,7 +26,11 @@ export class ScriptedBackend implements SandboxBackend {
   finish(index: number): void {
     const run = this.started[index];
     assert.ok(run);
-    this.finishers.get(run.id)?.({ ...emptyResult('ok', 'exited with code 0'), exitCode: 0, stdout: `${run.source}\n` });
+    this.finishers.get(run.id)?.({
+      ...emptyResult('ok', 'exited with code 0'),
+      exitCode: 0,
+      stdout: `${run.source}\n`,
+    });
   }
 }
 

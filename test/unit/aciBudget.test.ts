@@ -67,9 +67,15 @@ describe("Azure's budgets", () => {
     assert.equal((await b.create('g')).ok, true);
     assert.ok(await keyv.get('aci:sub-1:westeurope:create:5m'));
     assert.ok(await keyv.get('aci:sub-1:westeurope:create:1h'));
-    const same = new AciBudget(new LocalAdmissionStore(keyv, () => 1_000_000), loadConfig({ AZURE_SUBSCRIPTION_ID: 'sub-1', AZURE_LOCATION: 'westeurope', ACI_CREATES_PER_5MIN: '1' }).aci);
+    const same = new AciBudget(
+      new LocalAdmissionStore(keyv, () => 1_000_000),
+      loadConfig({ AZURE_SUBSCRIPTION_ID: 'sub-1', AZURE_LOCATION: 'westeurope', ACI_CREATES_PER_5MIN: '1' }).aci,
+    );
     assert.equal((await same.create('g')).ok, false, 'the same budget');
-    const other = new AciBudget(new LocalAdmissionStore(keyv, () => 1_000_000), loadConfig({ AZURE_SUBSCRIPTION_ID: 'sub-1', AZURE_LOCATION: 'northeurope', ACI_CREATES_PER_5MIN: '1' }).aci);
+    const other = new AciBudget(
+      new LocalAdmissionStore(keyv, () => 1_000_000),
+      loadConfig({ AZURE_SUBSCRIPTION_ID: 'sub-1', AZURE_LOCATION: 'northeurope', ACI_CREATES_PER_5MIN: '1' }).aci,
+    );
     assert.equal((await other.create('g')).ok, true, 'another region has its own');
   });
 });

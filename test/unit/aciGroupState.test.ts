@@ -1,11 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ContainerGroup } from '@azure/arm-containerinstance';
-import { CONTAINER_STATES, GROUP_STATES, PROVISIONING_STATES, readGroup, type GroupPhase } from '../../src/runner/backends/aci/groupState.js';
+import {
+  CONTAINER_STATES,
+  GROUP_STATES,
+  PROVISIONING_STATES,
+  readGroup,
+  type GroupPhase,
+} from '../../src/runner/backends/aci/groupState.js';
 
-function group(provisioningState: string | undefined, groupState: string | undefined, container?: { state: string; exitCode?: number }): ContainerGroup {
+function group(
+  provisioningState: string | undefined,
+  groupState: string | undefined,
+  container?: { state: string; exitCode?: number },
+): ContainerGroup {
   return {
-    containers: [{ name: 'runner', image: 'x', resources: { requests: { cpu: 1, memoryInGB: 1 } }, instanceView: container ? { currentState: container } : undefined }],
+    containers: [
+      {
+        name: 'runner',
+        image: 'x',
+        resources: { requests: { cpu: 1, memoryInGB: 1 } },
+        instanceView: container ? { currentState: container } : undefined,
+      },
+    ],
     osType: 'Linux',
     provisioningState,
     instanceView: groupState === undefined ? undefined : { state: groupState },
@@ -16,26 +33,52 @@ const phase = (g: ContainerGroup | null): GroupPhase => readGroup(g).phase;
 
 describe("reading a container group's states", () => {
   it('knows every provisioningState of the 2025-09-01 API, and Succeeded, Failed, Canceled as ARM terminal statuses', () => {
-    assert.deepEqual(Object.keys(PROVISIONING_STATES).sort(), ['Accepted', 'Canceled', 'Creating', 'Deleting', 'Failed', 'NotAccessible', 'NotSpecified', 'Pending', 'PreProvisioned', 'Repairing', 'Succeeded', 'Unhealthy', 'Updating']);
+    assert.deepEqual(Object.keys(PROVISIONING_STATES).sort(), [
+      'Accepted',
+      'Canceled',
+      'Creating',
+      'Deleting',
+      'Failed',
+      'NotAccessible',
+      'NotSpecified',
+      'Pending',
+      'PreProvisioned',
+      'Repairing',
+      'Succeeded',
+      'Unhealthy',
+      'Updating',
+    ]);
     assert.deepEqual(Object.keys(GROUP_STATES).sort(), ['Failed', 'Pending', 'Running', 'Stopped', 'Succeeded']);
     assert.deepEqual(Object.keys(CONTAINER_STATES).sort(), ['Running', 'Terminated', 'Waiting']);
   });
 
   for (const state of ['Failed', 'Canceled', 'Deleting', 'NotAccessible']) {
     it(`ends the run at once on provisioningState ${state} while the container waits`, () => {
-      assert.deepEqual(phase(group(state, 'Pending', { state: 'Waiting' })), { phase: 'failed', state: `provisioningState ${state}` });
+      assert.deepEqual(phase(group(state, 'Pending', { state: 'Waiting' })), {
+        phase: 'failed',
+        state: `provisioningState ${state}`,
+      });
       assert.deepEqual(phase(group(state, undefined)), { phase: 'failed', state: `provisioningState ${state}` });
     });
   }
 
   it('ends the run at once when the group was stopped, even after its container exited', () => {
-    assert.deepEqual(phase(group('Succeeded', 'Stopped', { state: 'Running' })), { phase: 'failed', state: 'instanceView.state Stopped' });
-    assert.deepEqual(phase(group('Succeeded', 'Stopped', { state: 'Terminated', exitCode: 137 })), { phase: 'failed', state: 'instanceView.state Stopped' });
+    assert.deepEqual(phase(group('Succeeded', 'Stopped', { state: 'Running' })), {
+      phase: 'failed',
+      state: 'instanceView.state Stopped',
+    });
+    assert.deepEqual(phase(group('Succeeded', 'Stopped', { state: 'Terminated', exitCode: 137 })), {
+      phase: 'failed',
+      state: 'instanceView.state Stopped',
+    });
   });
 
   for (const state of ['NotSpecified', 'Accepted', 'Pending', 'Creating', 'Updating', 'PreProvisioned']) {
     it(`keeps waiting on provisioningState ${state}`, () => {
-      assert.deepEqual(readGroup(group(state, 'Pending', { state: 'Waiting' })), { phase: { phase: 'starting' }, notes: [] });
+      assert.deepEqual(readGroup(group(state, 'Pending', { state: 'Waiting' })), {
+        phase: { phase: 'starting' },
+        notes: [],
+      });
     });
   }
 
@@ -49,8 +92,14 @@ describe("reading a container group's states", () => {
   }
 
   it('takes a terminated container as exited with its code, whatever provisioning says after', () => {
-    assert.deepEqual(phase(group('Succeeded', 'Succeeded', { state: 'Terminated', exitCode: 0 })), { phase: 'exited', exitCode: 0 });
-    assert.deepEqual(phase(group('Failed', 'Failed', { state: 'Terminated', exitCode: 77 })), { phase: 'exited', exitCode: 77 });
+    assert.deepEqual(phase(group('Succeeded', 'Succeeded', { state: 'Terminated', exitCode: 0 })), {
+      phase: 'exited',
+      exitCode: 0,
+    });
+    assert.deepEqual(phase(group('Failed', 'Failed', { state: 'Terminated', exitCode: 77 })), {
+      phase: 'exited',
+      exitCode: 77,
+    });
   });
 
   it("takes a group that ran to completion as exited even before the container's own view says so", () => {

@@ -7,7 +7,7 @@ const t = { startupAllowanceMs: 120_000, poolIdleMs: 600_000, sweepGraceMs: 60_0
 const created = Date.parse('2026-11-30T12:00:00.000Z');
 
 describe('how long what the aci backend creates may live', () => {
-  it("gives a cold run start-up, compile and run time, and SAS URLs that outlive that deadline", () => {
+  it('gives a cold run start-up, compile and run time, and SAS URLs that outlive that deadline', () => {
     const w = runWindow(created, 5000, t);
     assert.equal(w.deadline, created + 135_000);
     assert.equal(w.sasTtlMinutes, 4, '135 s + 60 s of slack, in whole minutes');
@@ -20,7 +20,7 @@ describe('how long what the aci backend creates may live', () => {
     assert.ok(created + w.sasTtlMinutes * 60_000 > w.deadline);
   });
 
-  it("retires a warm member counted from its create, while its container (started no earlier) still waits", () => {
+  it('retires a warm member counted from its create, while its container (started no earlier) still waits', () => {
     const w = memberWindow(created, 5000, t);
     assert.equal(w.waitMs, 600_000);
     assert.equal(w.retireAt, created + 600_000 - HANDOVER_MARGIN_MS);
@@ -45,7 +45,10 @@ describe('how long what the aci backend creates may live', () => {
 describe('the verdict on a container that left no result', () => {
   it('names the cause from its exit code', () => {
     assert.equal(resultWithoutFacts(137, 1.5).status, 'memory_limit');
-    assert.deepEqual([resultWithoutFacts(77, 1.5).status, resultWithoutFacts(77, 1.5).reason], ['internal_error', "the container's access to storage expired"]);
+    assert.deepEqual(
+      [resultWithoutFacts(77, 1.5).status, resultWithoutFacts(77, 1.5).reason],
+      ['internal_error', "the container's access to storage expired"],
+    );
     assert.match(resultWithoutFacts(78, 1.5).reason ?? '', /image does not match this service/);
     assert.equal(resultWithoutFacts(1, 1.5).reason, 'the sandbox exited without a result');
     assert.equal(resultWithoutFacts(null, 1.5).reason, 'the sandbox exited without a result');

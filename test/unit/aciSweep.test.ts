@@ -12,7 +12,10 @@ interface Group {
 }
 
 /** Only what the sweep calls: listing and deleting groups, finding and deleting blobs. */
-function targets(groups: Group[], expiredBlobs: string[] = []): { t: CleanupTargets; deletedGroups: string[]; deletedBlobs: string[]; queries: string[] } {
+function targets(
+  groups: Group[],
+  expiredBlobs: string[] = [],
+): { t: CleanupTargets; deletedGroups: string[]; deletedBlobs: string[]; queries: string[] } {
   const deletedGroups: string[] = [];
   const deletedBlobs: string[] = [];
   const queries: string[] = [];
@@ -25,7 +28,9 @@ function targets(groups: Group[], expiredBlobs: string[] = []): { t: CleanupTarg
           assert.equal(rg, 'rg');
           yield* groups;
         },
-        beginDelete: async (_rg: string, name: string) => ({ pollUntilDone: async () => void deletedGroups.push(name) }),
+        beginDelete: async (_rg: string, name: string) => ({
+          pollUntilDone: async () => void deletedGroups.push(name),
+        }),
       },
     },
     container: {
@@ -76,7 +81,8 @@ describe('the aci sweeper', () => {
     ]);
     const aci = t.aci.containerGroups as unknown as { beginDelete: (rg: string, name: string) => Promise<unknown> };
     const real = aci.beginDelete;
-    aci.beginDelete = async (rg, name) => (name === 'stuck' ? Promise.reject(Object.assign(new Error('boom'), { statusCode: 500 })) : real(rg, name));
+    aci.beginDelete = async (rg, name) =>
+      name === 'stuck' ? Promise.reject(Object.assign(new Error('boom'), { statusCode: 500 })) : real(rg, name);
     assert.equal(await sweepExpired(t, log, now), 2);
     assert.deepEqual(deletedGroups, ['next']);
   });

@@ -31,7 +31,11 @@ describe('admission in one process', () => {
     const { admissions } = store();
     await admissions.admit([rate], 'a');
     await admissions.admit([rate], 'b');
-    assert.deepEqual(await admissions.admit([{ ...rate, windowMs: 0 }], 'c'), { ok: true }, 'a zero window keeps nothing');
+    assert.deepEqual(
+      await admissions.admit([{ ...rate, windowMs: 0 }], 'c'),
+      { ok: true },
+      'a zero window keeps nothing',
+    );
     const leaseNow: Rule = { ...lease, windowMs: 1 };
     await admissions.admit([leaseNow], 'x');
     assert.deepEqual(await admissions.admit([leaseNow], 'y'), { ok: false, rule: 0, retryAfterMs: 1 });
@@ -44,7 +48,11 @@ describe('admission in one process', () => {
     at(17_000);
     assert.deepEqual(await admissions.admit([lease], 'b'), { ok: false, rule: 0, retryAfterMs: 3000 });
     at(20_000);
-    assert.deepEqual(await admissions.admit([lease], 'b'), { ok: true }, 'a crashed run frees its place when its lease ends');
+    assert.deepEqual(
+      await admissions.admit([lease], 'b'),
+      { ok: true },
+      'a crashed run frees its place when its lease ends',
+    );
     await admissions.release([lease], 'b');
     assert.deepEqual(await admissions.admit([lease], 'c'), { ok: true });
   });
@@ -54,15 +62,26 @@ describe('admission in one process', () => {
     const wide: Rule = { key: 'wide', kind: 'rate', limit: 5, windowMs: 1000 };
     await admissions.admit([wide, lease], 'a');
     assert.deepEqual(await admissions.admit([wide, lease], 'b'), { ok: false, rule: 1, retryAfterMs: 5000 });
-    assert.deepEqual(((await keyv.get<[string, number][]>('wide')) ?? []).map(([m]) => m), ['a'], 'the refused run took no rate place');
-    assert.deepEqual(((await keyv.get<[string, number][]>('lease')) ?? []).map(([m, s]) => [m, s]), [['a', 1_020_000]], 'a lease is kept as its expiry');
+    assert.deepEqual(
+      ((await keyv.get<[string, number][]>('wide')) ?? []).map(([m]) => m),
+      ['a'],
+      'the refused run took no rate place',
+    );
+    assert.deepEqual(
+      ((await keyv.get<[string, number][]>('lease')) ?? []).map(([m, s]) => [m, s]),
+      [['a', 1_020_000]],
+      'a lease is kept as its expiry',
+    );
   });
 
   it('gives back only concurrency places on release, and rate places too with all', async () => {
     const { admissions, keyv } = store();
     await admissions.admit([rate, lease], 'a');
     await admissions.release([rate, lease], 'a');
-    assert.deepEqual(((await keyv.get<[string, number][]>('rate')) ?? []).map(([m]) => m), ['a']);
+    assert.deepEqual(
+      ((await keyv.get<[string, number][]>('rate')) ?? []).map(([m]) => m),
+      ['a'],
+    );
     assert.deepEqual(await keyv.get('lease'), []);
     await admissions.release([rate, lease], 'a', true);
     assert.deepEqual(await keyv.get('rate'), []);
@@ -74,7 +93,10 @@ describe('admission in one process', () => {
     await admissions.admit([two], 'a');
     await admissions.admit([two], 'b');
     await admissions.release([two], 'a');
-    assert.deepEqual(((await keyv.get<[string, number][]>('lease')) ?? []).map(([m]) => m), ['b']);
+    assert.deepEqual(
+      ((await keyv.get<[string, number][]>('lease')) ?? []).map(([m]) => m),
+      ['b'],
+    );
   });
 
   it('decides concurrent admissions one at a time: exactly the limit gets in', async () => {
@@ -100,7 +122,11 @@ describe('admission in one process', () => {
 });
 
 describe('admission across processes (Redis)', () => {
-  function fakeRedis(answer: unknown): { redis: RedisLike; evals: { script: string; keys: string[]; arguments: string[] }[]; removed: [string, string][] } {
+  function fakeRedis(answer: unknown): {
+    redis: RedisLike;
+    evals: { script: string; keys: string[]; arguments: string[] }[];
+    removed: [string, string][];
+  } {
     const evals: { script: string; keys: string[]; arguments: string[] }[] = [];
     const removed: [string, string][] = [];
     return {
@@ -121,14 +147,24 @@ describe('admission across processes (Redis)', () => {
     const admissions = new RedisAdmissionStore(async () => redis, 'sb:');
     assert.deepEqual(await admissions.admit([rate, lease], 'm'), { ok: true });
     assert.equal(evals.length, 1);
-    assert.deepEqual({ keys: evals[0]?.keys, arguments: evals[0]?.arguments }, { keys: ['sb:rate', 'sb:lease'], arguments: ['m', 'rate', '2', '1000', 'concurrent', '1', '20000'] });
+    assert.deepEqual(
+      { keys: evals[0]?.keys, arguments: evals[0]?.arguments },
+      { keys: ['sb:rate', 'sb:lease'], arguments: ['m', 'rate', '2', '1000', 'concurrent', '1', '20000'] },
+    );
     // The decision is Redis's own, on its clock; the script is what makes it atomic.
-    assert.match(evals[0]?.script ?? '', /redis\.call\('TIME'\)[\s\S]*ZREMRANGEBYSCORE[\s\S]*ZCARD[\s\S]*ZADD[\s\S]*PEXPIRE/);
+    assert.match(
+      evals[0]?.script ?? '',
+      /redis\.call\('TIME'\)[\s\S]*ZREMRANGEBYSCORE[\s\S]*ZCARD[\s\S]*ZADD[\s\S]*PEXPIRE/,
+    );
   });
 
   it("reads Redis's refusal as the rule and the retry", async () => {
     const { redis } = fakeRedis([0, 1, 1500]);
-    assert.deepEqual(await new RedisAdmissionStore(async () => redis, '').admit([rate, lease], 'm'), { ok: false, rule: 1, retryAfterMs: 1500 });
+    assert.deepEqual(await new RedisAdmissionStore(async () => redis, '').admit([rate, lease], 'm'), {
+      ok: false,
+      rule: 1,
+      retryAfterMs: 1500,
+    });
   });
 
   it('removes only concurrency places on release, and rate places too with all', async () => {

@@ -8,7 +8,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { fitOutput, MAX_ATTACHMENT_BYTES, MAX_CONTENT, MAX_CUSTOM_ID, render, type RenderedReply, type ReplyState } from '../../src/bot/render.js';
+import {
+  fitOutput,
+  MAX_ATTACHMENT_BYTES,
+  MAX_CONTENT,
+  MAX_CUSTOM_ID,
+  render,
+  type RenderedReply,
+  type ReplyState,
+} from '../../src/bot/render.js';
 import { sanitizeBlock } from '../../src/bot/sanitize.js';
 import { emptyResult, type Diagnostic, type RunResult, type RunStatus } from '../../src/runner/types.js';
 
@@ -17,20 +25,80 @@ import { emptyResult, type Diagnostic, type RunResult, type RunStatus } from '..
 const RUNS = Number(process.env.SHARPBOX_PROPERTY_RUNS) || 10_000;
 const FIT_RUNS = Math.min(RUNS, 2_000);
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const STATUSES: RunStatus[] = ['ok', 'compile_error', 'runtime_error', 'timeout', 'memory_limit', 'output_limit', 'cancelled', 'internal_error'];
+const STATUSES: RunStatus[] = [
+  'ok',
+  'compile_error',
+  'runtime_error',
+  'timeout',
+  'memory_limit',
+  'output_limit',
+  'cancelled',
+  'internal_error',
+];
 
 /** Pieces of hostile or awkward text; outputs are runs of them. */
 const ATOMS = [
-  'x', 'hello world', ' ', '\t', '\n', '\r\n', '\r', '\n\n\n',
-  '`', '``', '```', '```cs', '\\`', '`\u200B``', '````````',
-  'e\u0301', 'a\u0300\u0301\u0302\u0303\u0304\u0305\u0306\u0307\u0308', '\u0338',
-  '😀', '🌍', '👨‍👩‍👧‍👦', '🇺🇸', '👍🏽', '🏳️‍🌈', '\uD83D', '\uDE00', '\uDE00\uD83D',
-  '\u202E', '\u202D', '\u2066', '\u2069', '\u200F', '\u061C', 'שלום', 'مرحبا',
-  '\u200B', '\u200C', '\u200D', '\u2060', '\uFEFF',
-  '\u001B[31m', '\u001B[0m', '\u001B]0;title\u0007', '\u001B', '\u0000', '\u0007', '\u007F',
-  '@everyone', '@here', '<@123456789012345678>', '<@&123456789012345678>', '<#123456789012345678>',
-  '✅ **Finished** · all good', '-# fake footer', '**bold** _it_ ~~s~~ ||spoiler||', '> quote', '# title',
-  '日本語', 'é', '\u{10FFFF}', '\uFFFD',
+  'x',
+  'hello world',
+  ' ',
+  '\t',
+  '\n',
+  '\r\n',
+  '\r',
+  '\n\n\n',
+  '`',
+  '``',
+  '```',
+  '```cs',
+  '\\`',
+  '`\u200B``',
+  '````````',
+  'e\u0301',
+  'a\u0300\u0301\u0302\u0303\u0304\u0305\u0306\u0307\u0308',
+  '\u0338',
+  '😀',
+  '🌍',
+  '👨‍👩‍👧‍👦',
+  '🇺🇸',
+  '👍🏽',
+  '🏳️‍🌈',
+  '\uD83D',
+  '\uDE00',
+  '\uDE00\uD83D',
+  '\u202E',
+  '\u202D',
+  '\u2066',
+  '\u2069',
+  '\u200F',
+  '\u061C',
+  'שלום',
+  'مرحبا',
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\u2060',
+  '\uFEFF',
+  '\u001B[31m',
+  '\u001B[0m',
+  '\u001B]0;title\u0007',
+  '\u001B',
+  '\u0000',
+  '\u0007',
+  '\u007F',
+  '@everyone',
+  '@here',
+  '<@123456789012345678>',
+  '<@&123456789012345678>',
+  '<#123456789012345678>',
+  '✅ **Finished** · all good',
+  '-# fake footer',
+  '**bold** _it_ ~~s~~ ||spoiler||',
+  '> quote',
+  '# title',
+  '日本語',
+  'é',
+  '\u{10FFFF}',
+  '\uFFFD',
 ] as const;
 
 const atom = fc.oneof(
@@ -41,17 +109,30 @@ const atom = fc.oneof(
 
 /** A run of atoms, each repeated: cheap to build even when long. */
 const text = (maxRepeat: number, maxAtoms = 8) =>
-  fc.array(fc.tuple(atom, fc.nat(maxRepeat)), { maxLength: maxAtoms }).map((parts) => parts.map(([a, n]) => a.repeat(n)).join(''));
+  fc
+    .array(fc.tuple(atom, fc.nat(maxRepeat)), { maxLength: maxAtoms })
+    .map((parts) => parts.map(([a, n]) => a.repeat(n)).join(''));
 
 /** One line of `width` characters, `count` times: long lines at every width around the limits. */
-const lines = fc.tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: 1, max: 40 }), fc.constantFrom('x', '`', '😀', '\u200B', 'é', '\u001B[1m')).map(([width, count, unit]) => `${unit.repeat(width)}\n`.repeat(count));
+const lines = fc
+  .tuple(
+    fc.integer({ min: 0, max: 3000 }),
+    fc.integer({ min: 1, max: 40 }),
+    fc.constantFrom('x', '`', '😀', '\u200B', 'é', '\u001B[1m'),
+  )
+  .map(([width, count, unit]) => `${unit.repeat(width)}\n`.repeat(count));
 
 /** Up to 1 MiB of one atom: the output limit's worth of backticks, zero-width spaces, emoji, newlines. */
-const huge = fc.tuple(fc.constantFrom(...ATOMS), fc.integer({ min: 1, max: 1 << 20 })).map(([a, size]) => a.repeat(Math.max(1, Math.floor(size / a.length))));
+const huge = fc
+  .tuple(fc.constantFrom(...ATOMS), fc.integer({ min: 1, max: 1 << 20 }))
+  .map(([a, size]) => a.repeat(Math.max(1, Math.floor(size / a.length))));
 
 /** Many short lines: the head-and-tail line trimming, and its boundaries around MAX_LINES. */
 const manyLines = fc
-  .tuple(fc.array(text(2, 3), { minLength: 1, maxLength: 8 }), fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 300 })))
+  .tuple(
+    fc.array(text(2, 3), { minLength: 1, maxLength: 8 }),
+    fc.oneof(fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 300 })),
+  )
   .map(([some, n]) => Array.from({ length: n }, (_, i) => some[i % some.length]).join('\n'));
 
 const output = fc.oneof(
@@ -78,7 +159,12 @@ const diagnostic: fc.Arbitrary<Diagnostic> = fc.record({
 });
 
 /** 0–500 diagnostics, built from a few generated ones so that 500 long messages stay cheap. */
-const diagnostics = fc.tuple(fc.array(diagnostic, { minLength: 1, maxLength: 6 }), fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 500 }))).map(([some, n]) => Array.from({ length: n }, (_, i) => some[i % some.length] as Diagnostic));
+const diagnostics = fc
+  .tuple(
+    fc.array(diagnostic, { minLength: 1, maxLength: 6 }),
+    fc.oneof(fc.integer({ min: 0, max: 8 }), fc.integer({ min: 0, max: 500 })),
+  )
+  .map(([some, n]) => Array.from({ length: n }, (_, i) => some[i % some.length] as Diagnostic));
 
 const ms = fc.option(fc.oneof(fc.nat(10_000), fc.nat()), { nil: null });
 
@@ -103,21 +189,43 @@ const result: fc.Arbitrary<RunResult> = fc
 const state: fc.Arbitrary<ReplyState> = fc.oneof(
   { arbitrary: fc.record({ phase: fc.constant('pending' as const), position: fc.integer() }), weight: 1 },
   { arbitrary: fc.constant({ phase: 'compiling' as const }), weight: 1 },
-  { arbitrary: fc.record({ phase: fc.constant('running' as const), elapsedMs: fc.oneof(fc.nat(600_000), fc.maxSafeNat()), output }), weight: 3 },
+  {
+    arbitrary: fc.record({
+      phase: fc.constant('running' as const),
+      elapsedMs: fc.oneof(fc.nat(600_000), fc.maxSafeNat()),
+      output,
+    }),
+    weight: 3,
+  },
   { arbitrary: fc.constant({ phase: 'interrupted' as const }), weight: 1 },
   // The session shows its transcript, or stdout + stderr when nothing streamed.
-  { arbitrary: fc.tuple(result, fc.option(output, { nil: null })).map(([r, o]) => ({ phase: 'done' as const, result: r, output: o ?? r.stdout + r.stderr })), weight: 3 },
-  { arbitrary: fc.tuple(result, output).map(([r, o]) => ({ phase: 'done' as const, result: r, output: o })), weight: 3 },
+  {
+    arbitrary: fc
+      .tuple(result, fc.option(output, { nil: null }))
+      .map(([r, o]) => ({ phase: 'done' as const, result: r, output: o ?? r.stdout + r.stderr })),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.tuple(result, output).map(([r, o]) => ({ phase: 'done' as const, result: r, output: o })),
+    weight: 3,
+  },
 );
 
 /** Session ids as the bot makes them (12 hex digits), and any other that leaves room in a custom_id. */
-const session = fc.oneof(fc.stringMatching(/^[0-9a-f]{12}$/), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: MAX_CUSTOM_ID - 'sb:cancel:'.length }));
+const session = fc.oneof(
+  fc.stringMatching(/^[0-9a-f]{12}$/),
+  fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: MAX_CUSTOM_ID - 'sb:cancel:'.length }),
+);
 
 /** The text of the one code block, asserting the fences on the way: our two, on lines of their own. */
 function checkFences(content: string): string | null {
   const runs = [...content.matchAll(/`{2,}/g)];
   if (runs.length === 0) return null;
-  assert.equal(runs.length, 2, `exactly two runs of backticks (the fences): ${runs.map((r) => r[0].length).join(', ')}`);
+  assert.equal(
+    runs.length,
+    2,
+    `exactly two runs of backticks (the fences): ${runs.map((r) => r[0].length).join(', ')}`,
+  );
   const [open, close] = runs as [RegExpExecArray, RegExpExecArray];
   assert.equal(open[0], '```');
   assert.equal(close[0], '```');
@@ -159,7 +267,8 @@ function checkOutputFile(reply: RenderedReply, s: Extract<ReplyState, { phase: '
   assert.equal(file.name, 'output.txt');
   assert.ok(file.data.length <= MAX_ATTACHMENT_BYTES, `${file.data.length} bytes`);
   const bytes = Buffer.byteLength(s.output, 'utf8');
-  if (bytes <= MAX_ATTACHMENT_BYTES) assert.ok(file.data.equals(Buffer.from(s.output, 'utf8')), 'the whole output, byte for byte');
+  if (bytes <= MAX_ATTACHMENT_BYTES)
+    assert.ok(file.data.equals(Buffer.from(s.output, 'utf8')), 'the whole output, byte for byte');
   else assert.match(reply.content, /first 10 MiB/);
   if (s.result.truncated) assert.match(reply.content, /output limit/);
 }
@@ -189,12 +298,17 @@ describe('the reply renderer, on generated runs', () => {
 
   it(`fits any output into any budget, never over it and never with two backticks in a row (${FIT_RUNS} cases)`, () => {
     fc.assert(
-      fc.property(output, fc.integer({ min: 0, max: 3000 }), fc.constantFrom('both' as const, 'tail' as const, 'head' as const), (raw, budget, keep) => {
-        const { text } = fitOutput(raw, budget, keep);
-        assert.ok(text.length <= budget, `${text.length} > ${budget}`);
-        assert.ok(!text.includes('``'));
-        assert.ok(!LONE_SURROGATE.test(text));
-      }),
+      fc.property(
+        output,
+        fc.integer({ min: 0, max: 3000 }),
+        fc.constantFrom('both' as const, 'tail' as const, 'head' as const),
+        (raw, budget, keep) => {
+          const { text } = fitOutput(raw, budget, keep);
+          assert.ok(text.length <= budget, `${text.length} > ${budget}`);
+          assert.ok(!text.includes('``'));
+          assert.ok(!LONE_SURROGATE.test(text));
+        },
+      ),
       { numRuns: FIT_RUNS, includeErrorInReport: true },
     );
   });

@@ -26,62 +26,133 @@ const facts = (over: Partial<ExecFacts>): ExecFacts => ({
 
 describe('classifying a finished sandbox', () => {
   it('says ok for exit 0', () => {
-    assert.deepEqual(classifyExec(facts({ noteExitCode: 0 }), limits), { status: 'ok', exitCode: 0, signal: null, reason: 'exited with code 0' });
+    assert.deepEqual(classifyExec(facts({ noteExitCode: 0 }), limits), {
+      status: 'ok',
+      exitCode: 0,
+      signal: null,
+      reason: 'exited with code 0',
+    });
   });
   it('reports a non-zero exit code', () => {
-    assert.deepEqual(classifyExec(facts({ exitCode: 3, noteExitCode: 3 }), limits), { status: 'runtime_error', exitCode: 3, signal: null, reason: 'exited with code 3' });
+    assert.deepEqual(classifyExec(facts({ exitCode: 3, noteExitCode: 3 }), limits), {
+      status: 'runtime_error',
+      exitCode: 3,
+      signal: null,
+      reason: 'exited with code 3',
+    });
   });
   it('reads 128 + N as signal N unless the program said it exited with that code', () => {
     assert.equal(classifyExec(facts({ exitCode: 139 }), limits).signal, 'SIGSEGV');
-    assert.deepEqual(classifyExec(facts({ exitCode: 134, noteExitCode: 134 }), limits), { status: 'runtime_error', exitCode: 134, signal: null, reason: 'exited with code 134' });
+    assert.deepEqual(classifyExec(facts({ exitCode: 134, noteExitCode: 134 }), limits), {
+      status: 'runtime_error',
+      exitCode: 134,
+      signal: null,
+      reason: 'exited with code 134',
+    });
   });
   it('names the unhandled exception', () => {
     const c = classifyExec(facts({ exitCode: 134, unhandledType: 'System.InvalidOperationException' }), limits);
-    assert.deepEqual(c, { status: 'runtime_error', exitCode: null, signal: 'SIGABRT', reason: 'unhandled exception System.InvalidOperationException' });
+    assert.deepEqual(c, {
+      status: 'runtime_error',
+      exitCode: null,
+      signal: 'SIGABRT',
+      reason: 'unhandled exception System.InvalidOperationException',
+    });
   });
   it('names a stack overflow', () => {
-    assert.equal(classifyExec(facts({ exitCode: 134, stderrHead: 'Stack overflow.\n   at F()' }), limits).reason, 'stack overflow');
+    assert.equal(
+      classifyExec(facts({ exitCode: 134, stderrHead: 'Stack overflow.\n   at F()' }), limits).reason,
+      'stack overflow',
+    );
   });
   it('puts our own kills first: cancel, then output cap, then wall clock', () => {
-    assert.equal(classifyExec(facts({ cancelled: true, timedOut: true, outputExceeded: true }), limits).status, 'cancelled');
+    assert.equal(
+      classifyExec(facts({ cancelled: true, timedOut: true, outputExceeded: true }), limits).status,
+      'cancelled',
+    );
     assert.equal(classifyExec(facts({ timedOut: true, outputExceeded: true }), limits).status, 'output_limit');
-    assert.deepEqual(classifyExec(facts({ timedOut: true, exitCode: 137 }), limits), { status: 'timeout', exitCode: null, signal: null, reason: 'timed out after 5 s' });
-  });
-  it('reports memory_limit only from what the host saw: an OOM kill, memory at its cap, the socket-buffer cap', () => {
-    assert.deepEqual(classifyExec(facts({ exitCode: 137, oomKills: 1 }), limits), { status: 'memory_limit', exitCode: null, signal: 'SIGKILL', reason: 'ran out of memory (256 MiB)' });
-    assert.equal(classifyExec(facts({ exitCode: 134, unhandledType: 'System.OutOfMemoryException', memoryLimitHits: 5 }), limits).status, 'memory_limit');
-    assert.deepEqual(classifyExec(facts({ exitCode: 137, socketMemoryExceeded: true, timedOut: true }), { ...limits, socketBytes: 64 * 1024 * 1024 }), {
-      status: 'memory_limit',
+    assert.deepEqual(classifyExec(facts({ timedOut: true, exitCode: 137 }), limits), {
+      status: 'timeout',
       exitCode: null,
       signal: null,
-      reason: 'ran out of memory: socket buffers reached their cap (64 MiB)',
+      reason: 'timed out after 5 s',
     });
+  });
+  it('reports memory_limit only from what the host saw: an OOM kill, memory at its cap, the socket-buffer cap', () => {
+    assert.deepEqual(classifyExec(facts({ exitCode: 137, oomKills: 1 }), limits), {
+      status: 'memory_limit',
+      exitCode: null,
+      signal: 'SIGKILL',
+      reason: 'ran out of memory (256 MiB)',
+    });
+    assert.equal(
+      classifyExec(facts({ exitCode: 134, unhandledType: 'System.OutOfMemoryException', memoryLimitHits: 5 }), limits)
+        .status,
+      'memory_limit',
+    );
+    assert.deepEqual(
+      classifyExec(facts({ exitCode: 137, socketMemoryExceeded: true, timedOut: true }), {
+        ...limits,
+        socketBytes: 64 * 1024 * 1024,
+      }),
+      {
+        status: 'memory_limit',
+        exitCode: null,
+        signal: null,
+        reason: 'ran out of memory: socket buffers reached their cap (64 MiB)',
+      },
+    );
     // The cap was touched but the program recovered and exited 0: it ran fine.
     assert.equal(classifyExec(facts({ exitCode: 0, memoryLimitHits: 5 }), limits).status, 'ok');
   });
   it('never takes memory_limit from the program: a thrown OutOfMemoryException is a runtime error', () => {
     // A user class named System.OutOfMemoryException (or a real managed OOM the cgroup never saw).
     const c = classifyExec(facts({ exitCode: 134, unhandledType: 'System.OutOfMemoryException' }), limits);
-    assert.deepEqual(c, { status: 'runtime_error', exitCode: null, signal: 'SIGABRT', reason: 'unhandled exception System.OutOfMemoryException' });
+    assert.deepEqual(c, {
+      status: 'runtime_error',
+      exitCode: null,
+      signal: 'SIGABRT',
+      reason: 'unhandled exception System.OutOfMemoryException',
+    });
   });
   it('tells a thread limit from a memory limit', () => {
-    const c = classifyExec(facts({ exitCode: 134, unhandledType: 'System.OutOfMemoryException', taskLimitHits: 3 }), limits);
+    const c = classifyExec(
+      facts({ exitCode: 134, unhandledType: 'System.OutOfMemoryException', taskLimitHits: 3 }),
+      limits,
+    );
     assert.equal(c.status, 'runtime_error');
     assert.match(c.reason, /limit of 64 threads/);
   });
   it('blames the sandbox, not the user, only on facts from before the program existed', () => {
-    assert.equal(classifyExec(facts({ exitCode: 1, sawReady: false, sawStart: false }), limits).status, 'internal_error');
-    assert.equal(classifyExec(facts({ exitCode: 125, setupFailed: true, sawReady: false, sawStart: false }), limits).reason, 'the sandbox could not be set up');
+    assert.equal(
+      classifyExec(facts({ exitCode: 1, sawReady: false, sawStart: false }), limits).status,
+      'internal_error',
+    );
+    assert.equal(
+      classifyExec(facts({ exitCode: 125, setupFailed: true, sawReady: false, sawStart: false }), limits).reason,
+      'the sandbox could not be set up',
+    );
     assert.equal(classifyExec(facts({ exitCode: 70, sawStart: false }), limits).status, 'internal_error');
-    assert.equal(classifyExec(facts({ exitCode: 70, sawStart: false, hostFault: 'no assembly on the control fd' }), limits).reason, 'the runner host failed: no assembly on the control fd');
+    assert.equal(
+      classifyExec(facts({ exitCode: 70, sawStart: false, hostFault: 'no assembly on the control fd' }), limits).reason,
+      'the runner host failed: no assembly on the control fd',
+    );
     // After start, exit 125 or 70 is the program's own doing.
-    assert.equal(classifyExec(facts({ exitCode: 125, setupFailed: true, noteExitCode: 125 }), limits).status, 'runtime_error');
+    assert.equal(
+      classifyExec(facts({ exitCode: 125, setupFailed: true, noteExitCode: 125 }), limits).status,
+      'runtime_error',
+    );
     assert.equal(classifyExec(facts({ exitCode: 70 }), limits).status, 'runtime_error');
   });
   it('treats SIGXCPU as a timeout only when the cgroup counted the CPU time', () => {
     assert.equal(classifyExec(facts({ exitCode: 128 + 24, cpuLimitHit: true }), limits).status, 'timeout');
     // exit(152) is not a CPU limit.
-    assert.deepEqual(classifyExec(facts({ exitCode: 128 + 24 }), limits), { status: 'runtime_error', exitCode: null, signal: 'SIGXCPU', reason: 'killed by SIGXCPU' });
+    assert.deepEqual(classifyExec(facts({ exitCode: 128 + 24 }), limits), {
+      status: 'runtime_error',
+      exitCode: null,
+      signal: 'SIGXCPU',
+      reason: 'killed by SIGXCPU',
+    });
   });
 });
 

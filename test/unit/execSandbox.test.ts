@@ -2,7 +2,12 @@
 // memory watch) each kill it at once and say why, and what the program wrote is kept exactly.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ExecSandbox, NOTES_CAP_BYTES, utf8Boundary, type ExecOptions } from '../../src/runner/backends/local/execSandbox.js';
+import {
+  ExecSandbox,
+  NOTES_CAP_BYTES,
+  utf8Boundary,
+  type ExecOptions,
+} from '../../src/runner/backends/local/execSandbox.js';
 import { FakeSandbox } from '../support/fakeSandbox.js';
 
 const READY = '{"e":"ready"}\n';
@@ -11,11 +16,20 @@ const START = '{"e":"start"}\n';
 const WALL_MS = 3000;
 
 function options(over: Partial<ExecOptions> = {}): ExecOptions {
-  return { program: Buffer.from('program'), stdin: Buffer.from('input'), timeoutMs: WALL_MS, outputCapBytes: 1000, signal: new AbortController().signal, ...over };
+  return {
+    program: Buffer.from('program'),
+    stdin: Buffer.from('input'),
+    timeoutMs: WALL_MS,
+    outputCapBytes: 1000,
+    signal: new AbortController().signal,
+    ...over,
+  };
 }
 
 /** A sandbox whose host said ready, and the run handed to it. */
-async function running(over: Partial<ExecOptions> = {}): Promise<{ sb: FakeSandbox; exec: ExecSandbox; run: ReturnType<ExecSandbox['run']> }> {
+async function running(
+  over: Partial<ExecOptions> = {},
+): Promise<{ sb: FakeSandbox; exec: ExecSandbox; run: ReturnType<ExecSandbox['run']> }> {
   const sb = new FakeSandbox();
   const exec = new ExecSandbox(sb);
   sb.write('notes', READY);
@@ -111,14 +125,29 @@ describe('an exec sandbox running its one program', () => {
     assert.deepEqual(seen, ['stdout:out ', 'stderr:err', 'stdout:é']);
     assert.equal(o.stdout.toString(), 'out é');
     assert.equal(o.stderr.toString(), 'err');
-    assert.deepEqual(o.notes, { ready: true, start: true, fault: null, exitCode: 3, unhandledType: 'System.Exception' });
-    assert.deepEqual({ exitCode: o.exitCode, timedOut: o.timedOut, cancelled: o.cancelled, outputExceeded: o.outputExceeded, socketMemoryExceeded: o.socketMemoryExceeded }, {
+    assert.deepEqual(o.notes, {
+      ready: true,
+      start: true,
+      fault: null,
       exitCode: 3,
-      timedOut: false,
-      cancelled: false,
-      outputExceeded: false,
-      socketMemoryExceeded: false,
+      unhandledType: 'System.Exception',
     });
+    assert.deepEqual(
+      {
+        exitCode: o.exitCode,
+        timedOut: o.timedOut,
+        cancelled: o.cancelled,
+        outputExceeded: o.outputExceeded,
+        socketMemoryExceeded: o.socketMemoryExceeded,
+      },
+      {
+        exitCode: 3,
+        timedOut: false,
+        cancelled: false,
+        outputExceeded: false,
+        socketMemoryExceeded: false,
+      },
+    );
     assert.equal(sb.kills.length, 0);
   });
 

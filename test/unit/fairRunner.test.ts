@@ -8,7 +8,13 @@ import { LocalAdmissionStore } from '../../src/runner/admission.js';
 import { FairRunner } from '../../src/runner/limits.js';
 import { heldRuns } from '../support/heldRunner.js';
 
-const config: FairUseConfig = { storeUrl: 'memory://', userRunsPerMinute: 100, userConcurrentRuns: 2, guildRunsPerMinute: 100, globalInFlight: 100 };
+const config: FairUseConfig = {
+  storeUrl: 'memory://',
+  userRunsPerMinute: 100,
+  userConcurrentRuns: 2,
+  guildRunsPerMinute: 100,
+  globalInFlight: 100,
+};
 
 function fairUse(over: Partial<FairUseConfig> = {}): { fair: FairRunner; held: ReturnType<typeof heldRuns> } {
   const held = heldRuns();
@@ -34,9 +40,20 @@ describe('fair use', () => {
     assert.equal((await fair.submit({ source: 'x' }, { user: 'u', guild: null })).ok, true);
     assert.equal((await fair.submit({ source: 'x' }, { user: 'u', guild: null })).ok, true);
     const refused = await fair.submit({ source: 'x' }, { user: 'u', guild: null });
-    assert.deepEqual(refused, { ok: false, code: 'RATE_LIMITED', scope: 'user', kind: 'at-once', limit: 2, retryAfterMs: 5000 });
+    assert.deepEqual(refused, {
+      ok: false,
+      code: 'RATE_LIMITED',
+      scope: 'user',
+      kind: 'at-once',
+      limit: 2,
+      retryAfterMs: 5000,
+    });
     assert.deepEqual(held.refused, [refused], 'the runner hears of the refusal');
-    assert.equal((await fair.submit({ source: 'x' }, { user: 'other', guild: null })).ok, true, 'another user is not held');
+    assert.equal(
+      (await fair.submit({ source: 'x' }, { user: 'other', guild: null })).ok,
+      true,
+      'another user is not held',
+    );
     held.end(1);
     await settle();
     assert.equal((await fair.submit({ source: 'x' }, { user: 'u', guild: null })).ok, true);
@@ -47,7 +64,11 @@ describe('fair use', () => {
     held.refuseWith = { ok: false, code: 'QUEUE_FULL', limit: 10, retryAfterMs: 1000 };
     for (let i = 0; i < 3; i++) assert.equal((await fair.submit({ source: 'x' }, { user: 'u', guild: 'g' })).ok, false);
     held.refuseWith = null;
-    assert.equal((await fair.submit({ source: 'x' }, { user: 'u', guild: 'g' })).ok, true, 'runs that never ran used no minute places');
+    assert.equal(
+      (await fair.submit({ source: 'x' }, { user: 'u', guild: 'g' })).ok,
+      true,
+      'runs that never ran used no minute places',
+    );
   });
 
   it('keeps per-minute places after a run ends', async () => {
@@ -66,15 +87,28 @@ describe('fair use', () => {
     await fair.submit({ source: 'x', labels: { via: 'test' } }, { user: 'u', guild: 'g' });
     const { fair: fair2, held: held2 } = fairUse();
     await fair2.submit({ source: 'x', labels: { via: 'test' } }, { user: 'u', guild: null });
-    assert.deepEqual(held2.submitted.map((r) => r.labels), [{ via: 'test', user: 'u' }]);
+    assert.deepEqual(
+      held2.submitted.map((r) => r.labels),
+      [{ via: 'test', user: 'u' }],
+    );
     assert.equal(held.submitted.length, 0, 'a refused run never reaches the runner');
-    assert.deepEqual(held.refusedRequests.map((r) => r.labels), [{ via: 'test', user: 'u', guild: 'g' }], 'a refusal is reported with who asked');
+    assert.deepEqual(
+      held.refusedRequests.map((r) => r.labels),
+      [{ via: 'test', user: 'u', guild: 'g' }],
+      'a refusal is reported with who asked',
+    );
     const { fair: fair3, held: held3 } = fairUse();
     await fair3.submit({ source: 'x' }, { user: 'u', guild: 'g' });
-    assert.deepEqual(held3.submitted.map((r) => r.labels), [{ user: 'u', guild: 'g' }]);
+    assert.deepEqual(
+      held3.submitted.map((r) => r.labels),
+      [{ user: 'u', guild: 'g' }],
+    );
     const { fair: fair4, held: held4 } = fairUse({ userConcurrentRuns: 0 });
     await fair4.submit({ source: 'x' }, { user: 'u', guild: null });
-    assert.deepEqual(held4.refusedRequests.map((r) => r.labels), [{ user: 'u' }]);
+    assert.deepEqual(
+      held4.refusedRequests.map((r) => r.labels),
+      [{ user: 'u' }],
+    );
   });
 
   it('runs a person under their user, guild and global limits, a guild able to lower but never raise them', () => {
@@ -85,19 +119,32 @@ describe('fair use', () => {
       { key: 'rl:user:u:running', kind: 'concurrent', limit: 2, windowMs: lease },
       { key: 'rl:global:running', kind: 'concurrent', limit: 8, windowMs: lease },
     ]);
-    assert.deepEqual(fair.rules({ user: 'u', guild: 'g' }, { userRunsPerMinute: 3, guildRunsPerMinute: 50 }).map((r) => [r.key, r.limit]), [
-      ['rl:user:u:minute', 3],
-      ['rl:user:u:running', 2],
-      ['rl:global:running', 8],
-      ['rl:guild:g:minute', 20],
-    ]);
-    assert.deepEqual(fair.rules({ user: 'u', guild: 'g' }, { userRunsPerMinute: 50, guildRunsPerMinute: 4 }).map((r) => [r.key, r.limit]), [
-      ['rl:user:u:minute', 5],
-      ['rl:user:u:running', 2],
-      ['rl:global:running', 8],
-      ['rl:guild:g:minute', 4],
-    ]);
-    assert.deepEqual(fair.rules({ user: 'u', guild: 'g' }, { userRunsPerMinute: null, guildRunsPerMinute: null }).map((r) => r.limit), [5, 2, 8, 20]);
+    assert.deepEqual(
+      fair
+        .rules({ user: 'u', guild: 'g' }, { userRunsPerMinute: 3, guildRunsPerMinute: 50 })
+        .map((r) => [r.key, r.limit]),
+      [
+        ['rl:user:u:minute', 3],
+        ['rl:user:u:running', 2],
+        ['rl:global:running', 8],
+        ['rl:guild:g:minute', 20],
+      ],
+    );
+    assert.deepEqual(
+      fair
+        .rules({ user: 'u', guild: 'g' }, { userRunsPerMinute: 50, guildRunsPerMinute: 4 })
+        .map((r) => [r.key, r.limit]),
+      [
+        ['rl:user:u:minute', 5],
+        ['rl:user:u:running', 2],
+        ['rl:global:running', 8],
+        ['rl:guild:g:minute', 4],
+      ],
+    );
+    assert.deepEqual(
+      fair.rules({ user: 'u', guild: 'g' }, { userRunsPerMinute: null, guildRunsPerMinute: null }).map((r) => r.limit),
+      [5, 2, 8, 20],
+    );
   });
 
   it('says which limit refused: the guild rate and the global cap', async () => {

@@ -12,7 +12,7 @@ import { GatedBackend, refuse } from '../support/scriptedBackend.js';
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('the feed of a held queue', () => {
-  it('sends each run\'s place and estimated start, only when they change, and says the queue is held', async () => {
+  it("sends each run's place and estimated start, only when they change, and says the queue is held", async () => {
     const backend = new GatedBackend(1);
     backend.answers.push(refuse(30_000, 10_000));
     const runner = await createRunner(loadConfig({}), { backend, log: createLogger('silent') });
@@ -25,15 +25,30 @@ describe('the feed of a held queue', () => {
       assert.ok(a.ok && b.ok);
       await tick();
       const queueOf = (id: string) =>
-        messages.flatMap((m) => (m.type === 'run.queued' && m.run.id === id ? [['queued', m.position, m.etaMs]] : m.type === 'run.waiting' && m.id === id ? [['waiting', m.position, Math.round((m.etaMs ?? 0) / 1000)]] : []));
+        messages.flatMap((m) =>
+          m.type === 'run.queued' && m.run.id === id
+            ? [['queued', m.position, m.etaMs]]
+            : m.type === 'run.waiting' && m.id === id
+              ? [['waiting', m.position, Math.round((m.etaMs ?? 0) / 1000)]]
+              : [],
+        );
       // Submitted before the gate answered: no estimate yet; then the refusal's.
-      assert.deepEqual(queueOf(a.handle.id), [['queued', 1, undefined], ['waiting', 1, 30]]);
-      assert.deepEqual(queueOf(b.handle.id), [['queued', 2, undefined], ['waiting', 2, 40]]);
+      assert.deepEqual(queueOf(a.handle.id), [
+        ['queued', 1, undefined],
+        ['waiting', 1, 30],
+      ]);
+      assert.deepEqual(queueOf(b.handle.id), [
+        ['queued', 2, undefined],
+        ['waiting', 2, 40],
+      ]);
       assert.equal(hub.stats().gated, true);
       const late = runner.submit({ source: 'c' });
       assert.ok(late.ok);
       const queued = messages.find((m) => m.type === 'run.queued' && m.run.id === late.handle.id);
-      assert.ok(queued?.type === 'run.queued' && queued.position === 3 && Math.round((queued.etaMs ?? 0) / 1000) === 50, 'a run submitted while the gate holds is told at once');
+      assert.ok(
+        queued?.type === 'run.queued' && queued.position === 3 && Math.round((queued.etaMs ?? 0) / 1000) === 50,
+        'a run submitted while the gate holds is told at once',
+      );
     } finally {
       await runner.stop(0);
       hub.stop();

@@ -6,7 +6,10 @@ import { Auth } from '../../src/stream/auth.js';
 
 function auth(): { auth: Auth; at: (ms: number) => void } {
   let now = 5_000_000;
-  return { auth: new Auth('admin-token-0123456789', ['api-token-0123456789'], () => now), at: (ms) => (now = 5_000_000 + ms) };
+  return {
+    auth: new Auth('admin-token-0123456789', ['api-token-0123456789'], () => now),
+    at: (ms) => (now = 5_000_000 + ms),
+  };
 }
 
 describe('feed tickets', () => {

@@ -12,16 +12,50 @@ describe('the runner host protocol', () => {
   });
 
   it('parses notes and drops anything malformed or oversized', () => {
-    const text = ['{"e":"ready"}', 'garbage', `{"e":"start","pad":"${'x'.repeat(2000)}"}`, '{"e":"start"}', '{"e":"exit","code":3}', '{"e":"exit","code":"4"}', '{"e":"unhandled","type":"System.X"}', 'null', '[]'].join('\n');
-    assert.deepEqual(parseHostNotes(text), { ready: true, start: true, fault: null, exitCode: 3, unhandledType: 'System.X' });
+    const text = [
+      '{"e":"ready"}',
+      'garbage',
+      `{"e":"start","pad":"${'x'.repeat(2000)}"}`,
+      '{"e":"start"}',
+      '{"e":"exit","code":3}',
+      '{"e":"exit","code":"4"}',
+      '{"e":"unhandled","type":"System.X"}',
+      'null',
+      '[]',
+    ].join('\n');
+    assert.deepEqual(parseHostNotes(text), {
+      ready: true,
+      start: true,
+      fault: null,
+      exitCode: 3,
+      unhandledType: 'System.X',
+    });
   });
 
   it("trusts only what came before `start` as the host's own, and takes the last of the user-influenced notes", () => {
     // After start the user's code can write anything on fd 4: a fake fault or a second ready changes nothing.
-    const forged = ['{"e":"ready"}', '{"e":"start"}', '{"e":"exit","code":0}', '{"e":"fault","message":"forged"}', '{"e":"exit","code":7}'].join('\n');
-    assert.deepEqual(parseHostNotes(forged), { ready: true, start: true, fault: null, exitCode: 7, unhandledType: null });
+    const forged = [
+      '{"e":"ready"}',
+      '{"e":"start"}',
+      '{"e":"exit","code":0}',
+      '{"e":"fault","message":"forged"}',
+      '{"e":"exit","code":7}',
+    ].join('\n');
+    assert.deepEqual(parseHostNotes(forged), {
+      ready: true,
+      start: true,
+      fault: null,
+      exitCode: 7,
+      unhandledType: null,
+    });
     // Before start only the host can write: its fault is believed.
-    assert.deepEqual(parseHostNotes('{"e":"ready"}\n{"e":"fault","message":"no assembly on the control fd"}\n'), { ready: true, start: false, fault: 'no assembly on the control fd', exitCode: null, unhandledType: null });
+    assert.deepEqual(parseHostNotes('{"e":"ready"}\n{"e":"fault","message":"no assembly on the control fd"}\n'), {
+      ready: true,
+      start: false,
+      fault: 'no assembly on the control fd',
+      exitCode: null,
+      unhandledType: null,
+    });
     // Notes before ready or start that only the user could send are ignored (exit/unhandled before start).
     assert.equal(parseHostNotes('{"e":"exit","code":1}\n').exitCode, null);
   });
@@ -29,7 +63,11 @@ describe('the runner host protocol', () => {
   it('accepts only compile responses of the right shape', () => {
     assert.equal(parseCompileResponse('not json'), null);
     assert.equal(parseCompileResponse('{"ok":"yes","diagnostics":[]}'), null);
-    assert.deepEqual(parseCompileResponse('{"ok":false,"diagnostics":[],"compileMs":1}'), { ok: false, diagnostics: [], compileMs: 1 });
+    assert.deepEqual(parseCompileResponse('{"ok":false,"diagnostics":[],"compileMs":1}'), {
+      ok: false,
+      diagnostics: [],
+      compileMs: 1,
+    });
   });
 });
 

@@ -14,7 +14,10 @@ describe('reading code a person gave us', () => {
       [Buffer.from([0x41, 0x42, 0xff, 0x43]), /not valid UTF-8 \(at byte 2\)/],
     ];
     for (const [bytes, message] of cases) {
-      assert.throws(() => decodeText(bytes, 'x.cs', 100, false), (e: unknown) => e instanceof InputError && message.test(e.message));
+      assert.throws(
+        () => decodeText(bytes, 'x.cs', 100, false),
+        (e: unknown) => e instanceof InputError && message.test(e.message),
+      );
     }
   });
   it('finds the first invalid byte', () => {

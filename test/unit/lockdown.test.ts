@@ -13,7 +13,11 @@ const run = promisify(execFile);
 // filter is built from. They must say the same thing, or the sweep would test a filter nobody installs.
 describe('the host lockdown table', () => {
   it('is the same in lockdown.json as in the built host', async () => {
-    const { stdout } = await run('dotnet', [join(root, 'container', 'bin', 'host', 'sharpbox-host.dll'), 'lockdown-table'], { timeout: 30_000 });
+    const { stdout } = await run(
+      'dotnet',
+      [join(root, 'container', 'bin', 'host', 'sharpbox-host.dll'), 'lockdown-table'],
+      { timeout: 30_000 },
+    );
     const fromHost: unknown = JSON.parse(stdout);
     const fromFile: unknown = JSON.parse(await readFile(join(root, 'container', 'host', 'lockdown.json'), 'utf8'));
     assert.deepEqual(fromHost, fromFile);

@@ -113,7 +113,13 @@ const CASES: Case[] = [
       [{ field: 'stdin', problem: 'not-unicode' }, 'stdin is not valid Unicode text'],
       [{ field: 'timeoutMs', problem: 'not-positive-integer' }, 'timeoutMs must be a positive whole number'],
     ] as const
-  ).map(([problem, words]): Case => ({ refusal: { ok: false, code: 'INVALID_INPUT', ...problem }, bot: `🙅 ${words}`, status: 400, http: words, cli: words })),
+  ).map(([problem, words]): Case => ({
+    refusal: { ok: false, code: 'INVALID_INPUT', ...problem },
+    bot: `🙅 ${words}`,
+    status: 400,
+    http: words,
+    cli: words,
+  })),
   {
     refusal: { ok: false, code: 'SHUTTING_DOWN' },
     bot: '🔧 The bot is restarting. Try again in a minute.',
@@ -128,7 +134,11 @@ describe('refusals, worded by each front end', () => {
     const codes = Object.keys(EVERY_CODE).sort();
     assert.deepEqual([...new Set(CASES.map((c) => c.refusal.code))].sort(), codes);
     assert.deepEqual(Object.keys(REFUSAL_STATUS).sort(), codes);
-    for (const code of codes) assert.ok(Number.isInteger(REFUSAL_STATUS[code as RefusalCode]) && REFUSAL_STATUS[code as RefusalCode] >= 400, code);
+    for (const code of codes)
+      assert.ok(
+        Number.isInteger(REFUSAL_STATUS[code as RefusalCode]) && REFUSAL_STATUS[code as RefusalCode] >= 400,
+        code,
+      );
   });
 
   for (const c of CASES) {
@@ -147,19 +157,33 @@ describe('refusals, worded by each front end', () => {
   }
 
   it('keeps the bot test’s rate-limit wording exactly', () => {
-    const text = refusalText({ ok: false, code: 'RATE_LIMITED', scope: 'user', kind: 'per-minute', limit: 1, retryAfterMs: 41_000 });
+    const text = refusalText({
+      ok: false,
+      code: 'RATE_LIMITED',
+      scope: 'user',
+      kind: 'per-minute',
+      limit: 1,
+      retryAfterMs: 41_000,
+    });
     assert.match(text, /^🐢 You can start 1 run a minute\. Try again in \d+ s\.$/);
   });
 
   it('gives the feed the code and facts without the ok flag', () => {
-    assert.deepEqual(refusalFacts({ ok: false, code: 'SOURCE_TOO_LARGE', size: 3, limit: 2 }), { code: 'SOURCE_TOO_LARGE', size: 3, limit: 2 });
+    assert.deepEqual(refusalFacts({ ok: false, code: 'SOURCE_TOO_LARGE', size: 3, limit: 2 }), {
+      code: 'SOURCE_TOO_LARGE',
+      size: 3,
+      limit: 2,
+    });
   });
 
   /** One of each, keyed by code, so a new bot refusal fails to compile here until it is listed. */
   const botOwn: { [C in BotRefusal['code']]: [Extract<BotRefusal, { code: C }>, string] } = {
     NO_CODE: [{ code: 'NO_CODE' }, '🤔 I found no C# code block. Put the code in a block that starts with ```cs'],
     NOT_A_CS_FILE: [{ code: 'NOT_A_CS_FILE' }, '📄 The file must be a `.cs` file.'],
-    FILE_TOO_LARGE: [{ code: 'FILE_TOO_LARGE', size: 70_000, limit: 65_536 }, '📏 That code is too large: the file is 70000 bytes; the limit is 65536.'],
+    FILE_TOO_LARGE: [
+      { code: 'FILE_TOO_LARGE', size: 70_000, limit: 65_536 },
+      '📏 That code is too large: the file is 70000 bytes; the limit is 65536.',
+    ],
     FILE_NOT_DOWNLOADED: [{ code: 'FILE_NOT_DOWNLOADED' }, '📄 I could not download that file; try again.'],
     FILE_NOT_UTF8: [{ code: 'FILE_NOT_UTF8' }, '📄 That file is not UTF-8 text.'],
     SHUTTING_DOWN: [{ code: 'SHUTTING_DOWN' }, '🔧 The bot is restarting. Try again in a minute.'],

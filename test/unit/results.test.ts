@@ -1,16 +1,44 @@
 // The results both backends build the same way: compile failures, the diagnostics cap, the stats line.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DIAGNOSTICS_CAP, capDiagnostics, compileErrorsResult, compileFailedResult, compileTimeoutDiagnostic, statsParts } from '../../src/runner/results.js';
+import {
+  DIAGNOSTICS_CAP,
+  capDiagnostics,
+  compileErrorsResult,
+  compileFailedResult,
+  compileTimeoutDiagnostic,
+  statsParts,
+} from '../../src/runner/results.js';
 import { emptyResult, type Diagnostic } from '../../src/runner/types.js';
 
-const diag = (over: Partial<Diagnostic> = {}): Diagnostic => ({ id: 'CS0103', severity: 'error', message: 'm', line: 1, column: 2, endLine: 1, endColumn: 3, ...over });
+const diag = (over: Partial<Diagnostic> = {}): Diagnostic => ({
+  id: 'CS0103',
+  severity: 'error',
+  message: 'm',
+  line: 1,
+  column: 2,
+  endLine: 1,
+  endColumn: 3,
+  ...over,
+});
 
 describe('compile failures as results', () => {
   it('says a compile that ran out of time as SB0001, with no place in the code', () => {
-    assert.deepEqual(compileTimeoutDiagnostic(10_000), { id: 'SB0001', severity: 'error', message: 'compilation took longer than 10 s', line: 0, column: 0, endLine: 0, endColumn: 0 });
+    assert.deepEqual(compileTimeoutDiagnostic(10_000), {
+      id: 'SB0001',
+      severity: 'error',
+      message: 'compilation took longer than 10 s',
+      line: 0,
+      column: 0,
+      endLine: 0,
+      endColumn: 0,
+    });
     const r = compileFailedResult(compileTimeoutDiagnostic(6500), 6502);
-    assert.deepEqual(r, { ...emptyResult('compile_error', 'compilation took longer than 6.5 s'), diagnostics: [compileTimeoutDiagnostic(6500)], compileMs: 6502 });
+    assert.deepEqual(r, {
+      ...emptyResult('compile_error', 'compilation took longer than 6.5 s'),
+      diagnostics: [compileTimeoutDiagnostic(6500)],
+      compileMs: 6502,
+    });
   });
 
   it('counts the compile errors in its reason, not the warnings nor the cap note', () => {
@@ -26,16 +54,37 @@ describe('compile failures as results', () => {
 
 describe('the diagnostics cap', () => {
   it('keeps 100 diagnostics and says how many more there were, as an error when an error was dropped', () => {
-    const many = Array.from({ length: 103 }, (_, i) => diag({ message: `d${i}`, severity: i === 101 ? 'error' : 'warning' }));
+    const many = Array.from({ length: 103 }, (_, i) =>
+      diag({ message: `d${i}`, severity: i === 101 ? 'error' : 'warning' }),
+    );
     const kept = capDiagnostics(many);
     assert.equal(kept.length, DIAGNOSTICS_CAP.count + 1);
-    assert.deepEqual(kept.slice(0, 100).map((d) => d.message), many.slice(0, 100).map((d) => d.message));
-    assert.deepEqual(kept[100], { id: 'SB0006', severity: 'error', message: '3 more diagnostics not shown', line: 0, column: 0, endLine: 0, endColumn: 0 });
+    assert.deepEqual(
+      kept.slice(0, 100).map((d) => d.message),
+      many.slice(0, 100).map((d) => d.message),
+    );
+    assert.deepEqual(kept[100], {
+      id: 'SB0006',
+      severity: 'error',
+      message: '3 more diagnostics not shown',
+      line: 0,
+      column: 0,
+      endLine: 0,
+      endColumn: 0,
+    });
   });
 
   it('says one dropped warning in the singular, as a warning', () => {
     const kept = capDiagnostics(Array.from({ length: 101 }, () => diag({ severity: 'warning' })));
-    assert.deepEqual(kept.at(-1), { id: 'SB0006', severity: 'warning', message: '1 more diagnostic not shown', line: 0, column: 0, endLine: 0, endColumn: 0 });
+    assert.deepEqual(kept.at(-1), {
+      id: 'SB0006',
+      severity: 'warning',
+      message: '1 more diagnostic not shown',
+      line: 0,
+      column: 0,
+      endLine: 0,
+      endColumn: 0,
+    });
   });
 
   it('keeps exactly 100 with no note', () => {
@@ -80,6 +129,10 @@ describe('the stats line', () => {
     assert.deepEqual(statsParts({ ...r, compileMs: null }), ['run 7 ms', 'peak memory 5.2 MiB']);
     assert.deepEqual(statsParts({ ...r, runMs: null }), ['compile 6 ms', 'peak memory 5.2 MiB']);
     assert.deepEqual(statsParts({ ...r, peakMemoryBytes: null }), ['compile 6 ms', 'run 7 ms']);
-    assert.deepEqual(statsParts({ ...r, compileMs: 0, runMs: 0, peakMemoryBytes: 0 }), ['compile 0 ms', 'run 0 ms', 'peak memory 0 bytes']);
+    assert.deepEqual(statsParts({ ...r, compileMs: 0, runMs: 0, peakMemoryBytes: 0 }), [
+      'compile 0 ms',
+      'run 0 ms',
+      'peak memory 0 bytes',
+    ]);
   });
 });

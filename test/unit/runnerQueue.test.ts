@@ -29,11 +29,17 @@ describe('the runner queue', () => {
     const cEvents: RunEvent[] = [];
     c.on((e) => cEvents.push(e));
     await tick();
-    assert.deepEqual(backend.started.map((r) => r.source), ['a']);
+    assert.deepEqual(
+      backend.started.map((r) => r.source),
+      ['a'],
+    );
     backend.finish(0);
     await a.result;
     await tick();
-    assert.deepEqual(backend.started.map((r) => r.source), ['a', 'b']);
+    assert.deepEqual(
+      backend.started.map((r) => r.source),
+      ['a', 'b'],
+    );
     assert.deepEqual(cEvents, [{ type: 'queued', position: 1 }], 'c moves up when b starts');
     const first = await b.events().next();
     assert.deepEqual(first.value, { type: 'queued', position: 1 });
@@ -50,7 +56,10 @@ describe('the runner queue', () => {
     backend.finish(0);
     const events: RunEvent[] = [];
     for await (const e of h.events()) events.push(e);
-    assert.deepEqual(events.map((e) => e.type), ['queued', 'compiling', 'running', 'output', 'done']);
+    assert.deepEqual(
+      events.map((e) => e.type),
+      ['queued', 'compiling', 'running', 'output', 'done'],
+    );
   });
 
   it('refuses with QUEUE_FULL and a retry hint when the queue is at its maximum', async () => {
@@ -74,7 +83,10 @@ describe('the runner queue', () => {
     assert.deepEqual(positions, [1]);
     backend.finish(0);
     await tick();
-    assert.deepEqual(backend.started.map((r) => r.source), ['first', 'third']);
+    assert.deepEqual(
+      backend.started.map((r) => r.source),
+      ['first', 'third'],
+    );
   });
 
   it('cancels a running run through the backend', async () => {

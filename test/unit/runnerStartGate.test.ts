@@ -13,7 +13,10 @@ async function setup(capacity: number, ...answers: GatedBackend['answers']) {
   const backend = new GatedBackend(capacity);
   backend.answers.push(...answers);
   const logs: string[] = [];
-  const runner = await createRunner(loadConfig({ SANDBOX_QUEUE_MAX: '10' }), { backend, log: createLogger('error', (l) => logs.push(l)) });
+  const runner = await createRunner(loadConfig({ SANDBOX_QUEUE_MAX: '10' }), {
+    backend,
+    log: createLogger('error', (l) => logs.push(l)),
+  });
   const submit = (source: string) => {
     const s = runner.submit({ source });
     assert.ok(s.ok, s.ok ? '' : `refused: ${JSON.stringify(s)}`);
@@ -30,7 +33,16 @@ function record(handle: RunHandle): RunEvent[] {
 
 /** The queued events' places and estimates, the estimates to the second (the test's own time passes). */
 function queued(events: RunEvent[]): [number, number | undefined][] {
-  return events.flatMap((e) => (e.type === 'queued' ? [[e.position, e.etaMs === undefined ? undefined : Math.round(e.etaMs / 1000) * 1000] as [number, number | undefined]] : []));
+  return events.flatMap((e) =>
+    e.type === 'queued'
+      ? [
+          [e.position, e.etaMs === undefined ? undefined : Math.round(e.etaMs / 1000) * 1000] as [
+            number,
+            number | undefined,
+          ],
+        ]
+      : [],
+  );
 }
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -46,11 +58,17 @@ describe('the runner with a start gate', () => {
     assert.deepEqual(backend.asked, [a.id], 'asked once, about the head; runs submitted meanwhile wait for the answer');
     // Two places are free, so only the gate holds a and b; c is past them and, before any run ended
     // (no typical run time yet), is told the gate's time alone.
-    assert.deepEqual(seen.map((s) => queued(s.events)), [[[1, 30_000]], [[2, 40_000]], [[3, 50_000]]]);
+    assert.deepEqual(
+      seen.map((s) => queued(s.events)),
+      [[[1, 30_000]], [[2, 40_000]], [[3, 50_000]]],
+    );
     assert.equal(Math.round((a.queueEtaMs() ?? 0) / 1000), 30);
     assert.deepEqual(runner.stats(), { running: 0, queued: 3, capacity: 2, gated: true });
     await runner.stop(0);
-    assert.deepEqual((await Promise.all([a.result, b.result, c.result])).map((r) => r.status), ['cancelled', 'cancelled', 'cancelled']);
+    assert.deepEqual(
+      (await Promise.all([a.result, b.result, c.result])).map((r) => r.status),
+      ['cancelled', 'cancelled', 'cancelled'],
+    );
   });
 
   it('asks again when the time it gave has passed; a grant starts exactly one run, then the next is asked', async () => {
@@ -61,10 +79,18 @@ describe('the runner with a start gate', () => {
     await tick();
     assert.equal(backend.started.length, 0);
     await sleep(120);
-    assert.deepEqual(backend.started.map((r) => r.source), ['a'], 'one grant, one start');
+    assert.deepEqual(
+      backend.started.map((r) => r.source),
+      ['a'],
+      'one grant, one start',
+    );
     assert.deepEqual(backend.asked, [a.id, a.id, b.id]);
     // Moving up, b keeps the start it was told (a started on time); the next refusal tells it the new one.
-    assert.deepEqual(queued(bEvents), [[2, 1000], [1, 1000], [1, 60_000]]);
+    assert.deepEqual(queued(bEvents), [
+      [2, 1000],
+      [1, 1000],
+      [1, 60_000],
+    ]);
     await runner.stop(0);
   });
 
@@ -76,7 +102,10 @@ describe('the runner with a start gate', () => {
     backend.startable();
     await tick();
     assert.deepEqual(backend.asked, [a.id, a.id]);
-    assert.deepEqual(backend.started.map((r) => r.source), ['a']);
+    assert.deepEqual(
+      backend.started.map((r) => r.source),
+      ['a'],
+    );
     assert.deepEqual(runner.stats(), { running: 1, queued: 0, capacity: 1, gated: false });
     await runner.stop(0);
   });
@@ -90,7 +119,10 @@ describe('the runner with a start gate', () => {
     first.give(refuse(60_000, 5000));
     await tick();
     assert.deepEqual(backend.asked, [a.id, a.id], 'asked again at once, not after 60 s');
-    assert.deepEqual(backend.started.map((r) => r.source), ['a']);
+    assert.deepEqual(
+      backend.started.map((r) => r.source),
+      ['a'],
+    );
     await runner.stop(0);
   });
 
@@ -105,7 +137,10 @@ describe('the runner with a start gate', () => {
     assert.equal(backend.asked.length, 1);
     first.give({ ok: true });
     await tick();
-    assert.deepEqual(backend.started.map((r) => r.source), ['a']);
+    assert.deepEqual(
+      backend.started.map((r) => r.source),
+      ['a'],
+    );
     assert.equal(backend.asked.length, 2);
     await runner.stop(0);
   });
@@ -118,10 +153,16 @@ describe('the runner with a start gate', () => {
     await tick();
     a.cancel();
     assert.equal((await a.result).status, 'cancelled');
-    assert.deepEqual(queued(bEvents), [[2, 70_000], [1, 60_000]]);
+    assert.deepEqual(queued(bEvents), [
+      [2, 70_000],
+      [1, 60_000],
+    ]);
     backend.startable();
     await tick();
-    assert.deepEqual(backend.started.map((r) => r.source), ['b']);
+    assert.deepEqual(
+      backend.started.map((r) => r.source),
+      ['b'],
+    );
     await runner.stop(0);
   });
 
@@ -135,7 +176,10 @@ describe('the runner with a start gate', () => {
     answer.give({ ok: true });
     await tick();
     assert.deepEqual(backend.asked, [a.id]);
-    assert.deepEqual(backend.started.map((r) => r.source), ['b']);
+    assert.deepEqual(
+      backend.started.map((r) => r.source),
+      ['b'],
+    );
     await runner.stop(0);
   });
 
@@ -145,7 +189,14 @@ describe('the runner with a start gate', () => {
     const events = record(a);
     await sleep(150);
     assert.equal(backend.asked.length, 3);
-    assert.deepEqual(queued(events), [[1, 0], [1, 20_000]], 'the second refusal moved the estimate by ms: no event');
+    assert.deepEqual(
+      queued(events),
+      [
+        [1, 0],
+        [1, 20_000],
+      ],
+      'the second refusal moved the estimate by ms: no event',
+    );
     await runner.stop(0);
   });
 
@@ -170,7 +221,10 @@ describe('the runner with a start gate', () => {
     assert.doesNotMatch(r.reason ?? '', /redis/, 'the cause is for our logs, not the user');
     assert.match(logs.join(''), /could not say whether a run may start.*redis is down/);
     await tick();
-    assert.deepEqual(backend.started.map((s) => s.source), ['b']);
+    assert.deepEqual(
+      backend.started.map((s) => s.source),
+      ['b'],
+    );
     assert.equal(b.queuePosition(), null);
     await runner.stop(0);
   });

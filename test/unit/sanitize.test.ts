@@ -26,7 +26,11 @@ describe('sanitizing text', () => {
     assert.equal(sanitizeInline('abc', 3), 'abc');
     assert.equal(sanitizeInline('abcd', 3), 'ab…');
     assert.equal(sanitizeInline('a'.repeat(300)), `${'a'.repeat(199)}…`);
-    assert.equal(sanitizeInline(`${'a'.repeat(198)}\u{10000}tail`), `${'a'.repeat(198)}…`, 'U+D800, the first high surrogate, is not cut from its pair');
+    assert.equal(
+      sanitizeInline(`${'a'.repeat(198)}\u{10000}tail`),
+      `${'a'.repeat(198)}…`,
+      'U+D800, the first high surrogate, is not cut from its pair',
+    );
   });
 });
 
@@ -34,7 +38,10 @@ describe('where a cut may fall near a terminal escape', () => {
   const text = 'ab\u001b[31mcd'; // the escape is characters 2 to 6
 
   it('moves a cut inside an escape to its start, and leaves other cuts alone', () => {
-    assert.deepEqual([0, 2, 3, 4, 6, 7, 8, 9].map((at) => escapeSafeCut(text, at)), [0, 2, 2, 2, 2, 7, 8, 9]);
+    assert.deepEqual(
+      [0, 2, 3, 4, 6, 7, 8, 9].map((at) => escapeSafeCut(text, at)),
+      [0, 2, 2, 2, 2, 7, 8, 9],
+    );
     assert.equal(escapeSafeCut('abc', 2), 2);
     assert.equal(escapeSafeCut('\u001b[31mab', 3), 0, 'an escape at the very start');
   });

@@ -28,7 +28,8 @@ const EAFNOSUPPORT = 97;
 
 const program = seccompProgramX64();
 const nr = (name: SyscallName): number => SYSCALLS_X64[name];
-const call = (name: SyscallName, ...args: (number | bigint)[]): Verdict => verdict(runFilter(program, { nr: nr(name), args: args.map(BigInt) }));
+const call = (name: SyscallName, ...args: (number | bigint)[]): Verdict =>
+  verdict(runFilter(program, { nr: nr(name), args: args.map(BigInt) }));
 
 /**
  * What the filter answers for each number, every argument 0 (argument rules then give their answer for
@@ -83,7 +84,16 @@ const DECISIONS: Record<string, string[]> = {
   EINVAL: ['157 prctl, 317 seccomp'],
 };
 
-const ERRNO_NAMES: Record<number, string> = { [EPERM]: 'EPERM', [EINVAL]: 'EINVAL', [ENOTTY]: 'ENOTTY', [ENOLCK]: 'ENOLCK', [ENOSYS]: 'ENOSYS', [EPROTONOSUPPORT]: 'EPROTONOSUPPORT', [ESOCKTNOSUPPORT]: 'ESOCKTNOSUPPORT', [EAFNOSUPPORT]: 'EAFNOSUPPORT' };
+const ERRNO_NAMES: Record<number, string> = {
+  [EPERM]: 'EPERM',
+  [EINVAL]: 'EINVAL',
+  [ENOTTY]: 'ENOTTY',
+  [ENOLCK]: 'ENOLCK',
+  [ENOSYS]: 'ENOSYS',
+  [EPROTONOSUPPORT]: 'EPROTONOSUPPORT',
+  [ESOCKTNOSUPPORT]: 'ESOCKTNOSUPPORT',
+  [EAFNOSUPPORT]: 'EAFNOSUPPORT',
+};
 const label = (v: Verdict): string => (typeof v === 'number' ? (ERRNO_NAMES[v] ?? `errno ${v}`) : v.toUpperCase());
 
 describe('the seccomp allow-list', () => {
@@ -125,15 +135,68 @@ describe('the seccomp allow-list', () => {
 
   it('refuses with EPERM the calls the attacks used and the usual doors out', () => {
     const doors: SyscallName[] = [
-      'io_setup', 'io_submit', 'io_getevents', 'io_destroy', 'io_cancel', 'io_pgetevents',
-      'inotify_init', 'inotify_init1', 'inotify_add_watch', 'fanotify_init', 'fanotify_mark',
-      'mq_open', 'mq_unlink', 'mq_timedsend', 'mq_timedreceive', 'mq_notify', 'mq_getsetattr',
-      'memfd_create', 'memfd_secret', 'modify_ldt', 'pidfd_getfd', 'kcmp', 'personality',
-      'shmget', 'shmat', 'shmctl', 'shmdt', 'msgget', 'msgsnd', 'msgrcv', 'msgctl', 'semget', 'semop', 'semctl', 'semtimedop',
-      'add_key', 'keyctl', 'request_key', 'io_uring_setup', 'io_uring_enter', 'io_uring_register', 'bpf',
-      'perf_event_open', 'userfaultfd', 'ptrace', 'process_vm_readv', 'process_vm_writev',
-      'mount', 'umount2', 'pivot_root', 'fsopen', 'fsmount', 'move_mount', 'open_tree', 'unshare', 'setns',
-      'kexec_load', 'kexec_file_load', 'init_module', 'finit_module', 'delete_module', 'open_by_handle_at',
+      'io_setup',
+      'io_submit',
+      'io_getevents',
+      'io_destroy',
+      'io_cancel',
+      'io_pgetevents',
+      'inotify_init',
+      'inotify_init1',
+      'inotify_add_watch',
+      'fanotify_init',
+      'fanotify_mark',
+      'mq_open',
+      'mq_unlink',
+      'mq_timedsend',
+      'mq_timedreceive',
+      'mq_notify',
+      'mq_getsetattr',
+      'memfd_create',
+      'memfd_secret',
+      'modify_ldt',
+      'pidfd_getfd',
+      'kcmp',
+      'personality',
+      'shmget',
+      'shmat',
+      'shmctl',
+      'shmdt',
+      'msgget',
+      'msgsnd',
+      'msgrcv',
+      'msgctl',
+      'semget',
+      'semop',
+      'semctl',
+      'semtimedop',
+      'add_key',
+      'keyctl',
+      'request_key',
+      'io_uring_setup',
+      'io_uring_enter',
+      'io_uring_register',
+      'bpf',
+      'perf_event_open',
+      'userfaultfd',
+      'ptrace',
+      'process_vm_readv',
+      'process_vm_writev',
+      'mount',
+      'umount2',
+      'pivot_root',
+      'fsopen',
+      'fsmount',
+      'move_mount',
+      'open_tree',
+      'unshare',
+      'setns',
+      'kexec_load',
+      'kexec_file_load',
+      'init_module',
+      'finit_module',
+      'delete_module',
+      'open_by_handle_at',
     ];
     for (const name of doors) assert.equal(call(name, 1, 2, 3, 4, 5, 6), EPERM, name);
   });
@@ -141,15 +204,29 @@ describe('the seccomp allow-list', () => {
   it('answers flock with ENOLCK, clone3 with ENOSYS (glibc then uses clone), and unknown calls with ENOSYS', () => {
     assert.equal(call('flock', 3, 2), ENOLCK);
     assert.equal(call('clone3', 0x7fff0000, 88), ENOSYS);
-    for (const name of ['fork', 'execveat', 'pidfd_open', 'tkill', 'setuid', 'sync', 'landlock_create_ruleset'] as const) assert.equal(call(name), ENOSYS, name);
+    for (const name of [
+      'fork',
+      'execveat',
+      'pidfd_open',
+      'tkill',
+      'setuid',
+      'sync',
+      'landlock_create_ruleset',
+    ] as const)
+      assert.equal(call(name), ENOSYS, name);
   });
 
   it('kills a process of another architecture, and refuses the x32 ABI with ENOSYS', () => {
-    for (const arch of [0x40000003 /* i386 */, 0xc00000b7 /* aarch64 */, 0x4000003e /* x86_64 without the 64-bit bit */, 0]) {
-      for (const n of [0, 1, 59, 231]) assert.equal(verdict(runFilter(program, { nr: n, arch })), 'kill', `arch 0x${arch.toString(16)} nr ${n}`);
+    for (const arch of [
+      0x40000003 /* i386 */, 0xc00000b7 /* aarch64 */, 0x4000003e /* x86_64 without the 64-bit bit */, 0,
+    ]) {
+      for (const n of [0, 1, 59, 231])
+        assert.equal(verdict(runFilter(program, { nr: n, arch })), 'kill', `arch 0x${arch.toString(16)} nr ${n}`);
     }
-    for (let n = 0; n <= 547; n++) assert.equal(verdict(runFilter(program, { nr: 0x40000000 + n })), ENOSYS, `x32 ${n}`);
-    for (const n of [0x7fffffff, 0x80000000, 0xffffffff]) assert.equal(verdict(runFilter(program, { nr: n })), ENOSYS, `nr 0x${n.toString(16)}`);
+    for (let n = 0; n <= 547; n++)
+      assert.equal(verdict(runFilter(program, { nr: 0x40000000 + n })), ENOSYS, `x32 ${n}`);
+    for (const n of [0x7fffffff, 0x80000000, 0xffffffff])
+      assert.equal(verdict(runFilter(program, { nr: n })), ENOSYS, `nr 0x${n.toString(16)}`);
   });
 });
 
@@ -172,7 +249,8 @@ describe('the argument rules', () => {
             for (const protocol of [0, 1, 6, 17, 41, 132, 136, 255, 256, 262]) {
               const got = call(name, domain, type | flags, protocol);
               const want = expectSocket(domain, type, protocol);
-              if (got !== want) wrong.push(`${name}(${domain}, ${type | flags}, ${protocol}): ${label(got)}, expected ${label(want)}`);
+              if (got !== want)
+                wrong.push(`${name}(${domain}, ${type | flags}, ${protocol}): ${label(got)}, expected ${label(want)}`);
             }
           }
         }
@@ -206,7 +284,15 @@ describe('the argument rules', () => {
     assert.equal(call('clone', thread), 'allow');
     assert.equal(call('clone', fork), 'allow');
     assert.equal(call('clone', 0x4111 /* vfork-style: CLONE_VM|CLONE_VFORK|SIGCHLD */), 'allow');
-    for (const [flag, ns] of [[0x00020000, 'NEWNS'], [0x02000000, 'NEWCGROUP'], [0x04000000, 'NEWUTS'], [0x08000000, 'NEWIPC'], [0x10000000, 'NEWUSER'], [0x20000000, 'NEWPID'], [0x40000000, 'NEWNET']] as const) {
+    for (const [flag, ns] of [
+      [0x00020000, 'NEWNS'],
+      [0x02000000, 'NEWCGROUP'],
+      [0x04000000, 'NEWUTS'],
+      [0x08000000, 'NEWIPC'],
+      [0x10000000, 'NEWUSER'],
+      [0x20000000, 'NEWPID'],
+      [0x40000000, 'NEWNET'],
+    ] as const) {
       assert.equal(call('clone', flag), EPERM, ns);
       assert.equal(call('clone', flag | thread), EPERM, `${ns} with thread flags`);
       assert.equal(call('clone', flag | fork), EPERM, `${ns} with fork flags`);
@@ -219,10 +305,28 @@ describe('the argument rules', () => {
   });
 
   it('lets ioctl through for the measured requests and a few harmless ones; ENOTTY for the rest', () => {
-    const allowed = new Set([0x5401 /* TCGETS */, 0x5413 /* TIOCGWINSZ */, 0x541b /* FIONREAD */, 0x5421 /* FIONBIO */, 0x5450 /* FIONCLEX */, 0x5451 /* FIOCLEX */, 0x8921 /* SIOCGIFMTU */, 0x8933 /* SIOCGIFINDEX */]);
-    const requests = [...allowed, 0x5412 /* TIOCSTI */, 0x541c /* TIOCLINUX */, 0x5410 /* TIOCSPGRP */, 0x540e /* TIOCSCTTY */, 0x40049409 /* FICLONE */, 0x8916 /* SIOCSIFADDR */, 0x5402 /* TCSETS */, 0x4b3a /* KDSETMODE */, 0xc0306201 /* binder */, 0, 1, 0xffffffff];
+    const allowed = new Set([
+      0x5401 /* TCGETS */, 0x5413 /* TIOCGWINSZ */, 0x541b /* FIONREAD */, 0x5421 /* FIONBIO */, 0x5450 /* FIONCLEX */,
+      0x5451 /* FIOCLEX */, 0x8921 /* SIOCGIFMTU */, 0x8933 /* SIOCGIFINDEX */,
+    ]);
+    const requests = [
+      ...allowed,
+      0x5412 /* TIOCSTI */,
+      0x541c /* TIOCLINUX */,
+      0x5410 /* TIOCSPGRP */,
+      0x540e /* TIOCSCTTY */,
+      0x40049409 /* FICLONE */,
+      0x8916 /* SIOCSIFADDR */,
+      0x5402 /* TCSETS */,
+      0x4b3a /* KDSETMODE */,
+      0xc0306201 /* binder */,
+      0,
+      1,
+      0xffffffff,
+    ];
     for (let r = 0x5400; r <= 0x5460; r++) requests.push(r);
-    for (const r of requests) assert.equal(call('ioctl', 0, r, 0), allowed.has(r) ? 'allow' : ENOTTY, `request 0x${r.toString(16)}`);
+    for (const r of requests)
+      assert.equal(call('ioctl', 0, r, 0), allowed.has(r) ? 'allow' : ENOTTY, `request 0x${r.toString(16)}`);
     assert.equal(call('ioctl', 0, (1n << 32n) | 0x5401n), ENOTTY, 'TCGETS with the high word set');
   });
 
@@ -239,14 +343,20 @@ describe('the argument rules', () => {
   });
 
   it('lets prctl through for thread names, no_new_privs and seccomp only; EINVAL for the rest', () => {
-    const allowed = new Set([15 /* SET_NAME */, 16 /* GET_NAME */, 21 /* GET_SECCOMP */, 22 /* SET_SECCOMP */, 38 /* SET_NO_NEW_PRIVS */, 39 /* GET_NO_NEW_PRIVS */]);
-    for (let option = 0; option <= 80; option++) assert.equal(call('prctl', option, 0), allowed.has(option) ? 'allow' : EINVAL, `prctl option ${option}`);
-    for (const option of [0x53564d41 /* PR_SET_VMA */, 0x59616d61 /* PR_SET_PTRACER */, 1499557217, 0xffffffff]) assert.equal(call('prctl', option), EINVAL, `prctl option 0x${option.toString(16)}`);
+    const allowed = new Set([
+      15 /* SET_NAME */, 16 /* GET_NAME */, 21 /* GET_SECCOMP */, 22 /* SET_SECCOMP */, 38 /* SET_NO_NEW_PRIVS */,
+      39 /* GET_NO_NEW_PRIVS */,
+    ]);
+    for (let option = 0; option <= 80; option++)
+      assert.equal(call('prctl', option, 0), allowed.has(option) ? 'allow' : EINVAL, `prctl option ${option}`);
+    for (const option of [0x53564d41 /* PR_SET_VMA */, 0x59616d61 /* PR_SET_PTRACER */, 1499557217, 0xffffffff])
+      assert.equal(call('prctl', option), EINVAL, `prctl option 0x${option.toString(16)}`);
     assert.equal(call('prctl', (1n << 32n) | 15n), EINVAL, 'PR_SET_NAME with the high word set');
   });
 
   it('lets seccomp() add filters and query actions only', () => {
-    for (let op = 0; op <= 5; op++) assert.equal(call('seccomp', op, 0, 0), op === 1 || op === 2 ? 'allow' : EINVAL, `seccomp op ${op}`);
+    for (let op = 0; op <= 5; op++)
+      assert.equal(call('seccomp', op, 0, 0), op === 1 || op === 2 ? 'allow' : EINVAL, `seccomp op ${op}`);
     assert.equal(call('seccomp', (1n << 32n) | 1n), EINVAL);
   });
 });
@@ -275,7 +385,11 @@ describe('log mode', () => {
     ];
     for (const c of cases) {
       const enforced = verdict(runFilter(program, c));
-      assert.equal(verdict(runFilter(logged, c)), enforced === 'allow' ? 'allow' : 'log', JSON.stringify(c, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)));
+      assert.equal(
+        verdict(runFilter(logged, c)),
+        enforced === 'allow' ? 'allow' : 'log',
+        JSON.stringify(c, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v)),
+      );
     }
   });
 });

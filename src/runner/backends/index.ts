@@ -16,11 +16,23 @@ export interface BackendDeps {
   admissions: AdmissionStore;
 }
 
-const backends: Record<BackendConfig['backend'], (cfg: BackendConfig, log: Logger, deps: BackendDeps) => Promise<SandboxBackend>> = {
+const backends: Record<
+  BackendConfig['backend'],
+  (cfg: BackendConfig, log: Logger, deps: BackendDeps) => Promise<SandboxBackend>
+> = {
   local: async (cfg, log) => new (await import('./local/index.js')).LocalBackend(cfg, log.child({ backend: 'local' })),
   aci: async (cfg, log, deps) => {
-    const [{ AciBackend }, { AciBudget }, { createAciClients }] = await Promise.all([import('./aci/index.js'), import('./aci/budget.js'), import('./aci/clients.js')]);
-    return new AciBackend(cfg, log.child({ backend: 'aci' }), () => createAciClients(cfg.aci), new AciBudget(deps.admissions, cfg.aci));
+    const [{ AciBackend }, { AciBudget }, { createAciClients }] = await Promise.all([
+      import('./aci/index.js'),
+      import('./aci/budget.js'),
+      import('./aci/clients.js'),
+    ]);
+    return new AciBackend(
+      cfg,
+      log.child({ backend: 'aci' }),
+      () => createAciClients(cfg.aci),
+      new AciBudget(deps.admissions, cfg.aci),
+    );
   },
 };
 

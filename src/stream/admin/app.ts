@@ -33,7 +33,9 @@ async function connect(): Promise<void> {
   } catch {
     return retry();
   }
-  const ws = new WebSocket(`${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/feed?ticket=${encodeURIComponent(ticket)}`);
+  const ws = new WebSocket(
+    `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/feed?ticket=${encodeURIComponent(ticket)}`,
+  );
   ws.onopen = () => {
     backoff = 500;
     setConnection(true);
@@ -133,7 +135,16 @@ function render(): void {
       if (r.id === selected) tr.className = 'selected';
       const from = r.labels.user ? `user ${r.labels.user}` : r.labels.api ? `api ${r.labels.api}` : '–';
       const total = r.finishedAt ? `${r.finishedAt - r.submittedAt} ms` : '';
-      tr.append(cell(r.id.slice(0, 8)), cell(from), cell(stateText(r)), cell(r.status ?? '', `status-${r.status ?? ''}`), cell(r.compileMs === null ? '' : `${r.compileMs} ms`), cell(r.runMs === null ? '' : `${r.runMs} ms`), cell(total), cell(new Date(r.submittedAt).toLocaleTimeString()));
+      tr.append(
+        cell(r.id.slice(0, 8)),
+        cell(from),
+        cell(stateText(r)),
+        cell(r.status ?? '', `status-${r.status ?? ''}`),
+        cell(r.compileMs === null ? '' : `${r.compileMs} ms`),
+        cell(r.runMs === null ? '' : `${r.runMs} ms`),
+        cell(total),
+        cell(new Date(r.submittedAt).toLocaleTimeString()),
+      );
       tr.onclick = () => select(r.id);
       return tr;
     }),
@@ -166,7 +177,11 @@ function showDetail(): void {
 }
 
 $('cancel').onclick = () => {
-  if (selected) void fetch(`/api/runs/${selected}/cancel`, { method: 'POST', headers: { Authorization: `Bearer ${token() ?? ''}` } });
+  if (selected)
+    void fetch(`/api/runs/${selected}/cancel`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token() ?? ''}` },
+    });
 };
 
 $('login').onsubmit = (e) => {

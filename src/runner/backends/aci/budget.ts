@@ -32,9 +32,20 @@ export class AciBudget {
     // ARM names a region in any case and with or without spaces ("West Europe", "westeurope"): two
     // processes configured either way still share one budget.
     const scope = `aci:${aci.subscriptionId.toLowerCase()}:${aci.location.toLowerCase().replace(/\s+/g, '')}`;
-    const rate = (name: string, limit: number, windowMs: number): Rule => ({ key: `${scope}:${name}`, kind: 'rate', limit, windowMs });
-    this.creates = [rate('create:5m', budget.createsPer5Min, 5 * MINUTE), rate('create:1h', budget.createsPerHour, 60 * MINUTE)];
-    this.deletes = [rate('delete:5m', budget.deletesPer5Min, 5 * MINUTE), rate('delete:1h', budget.deletesPerHour, 60 * MINUTE)];
+    const rate = (name: string, limit: number, windowMs: number): Rule => ({
+      key: `${scope}:${name}`,
+      kind: 'rate',
+      limit,
+      windowMs,
+    });
+    this.creates = [
+      rate('create:5m', budget.createsPer5Min, 5 * MINUTE),
+      rate('create:1h', budget.createsPerHour, 60 * MINUTE),
+    ];
+    this.deletes = [
+      rate('delete:5m', budget.deletesPer5Min, 5 * MINUTE),
+      rate('delete:1h', budget.deletesPerHour, 60 * MINUTE),
+    ];
     this.reads = [rate('read:10s', budget.armReadsPer10s, 10_000)];
   }
 

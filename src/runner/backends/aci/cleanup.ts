@@ -62,7 +62,9 @@ export async function deletePrefix(t: CleanupTargets, prefix: string, signal: Ab
   for await (const b of t.container.listBlobsFlat({ prefix, abortSignal: signal })) names.push(b.name);
   // Each delete below listens to this one signal (a worker's prefix holds a job blob per run it served).
   setMaxListeners(names.length + 16, signal);
-  await Promise.all(names.map((n) => t.container.deleteBlob(n, { deleteSnapshots: 'include', abortSignal: signal }).catch(ignore404)));
+  await Promise.all(
+    names.map((n) => t.container.deleteBlob(n, { deleteSnapshots: 'include', abortSignal: signal }).catch(ignore404)),
+  );
 }
 
 export class Cleanups {
@@ -82,7 +84,10 @@ export class Cleanups {
   /** Starts a clean-up in the background; it never rejects (a failure is logged and left to the sweeper). */
   schedule(job: CleanupJob): void {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`not done within ${this.deadlineMs / 1000} s`)), this.deadlineMs);
+    const timer = setTimeout(
+      () => controller.abort(new Error(`not done within ${this.deadlineMs / 1000} s`)),
+      this.deadlineMs,
+    );
     const done = this.run(job, controller.signal).finally(() => {
       clearTimeout(timer);
       this.running.delete(done);
@@ -119,8 +124,14 @@ export class Cleanups {
         } catch (err) {
           if ((err as { statusCode?: number }).statusCode === 404) return;
           if (i === 1 || signal.aborted) {
-            const cause = signal.aborted ? String(signal.reason instanceof Error ? signal.reason.message : signal.reason) : (err as Error).message;
-            this.log.error(`could not delete the ${what}; the sweeper will`, { id: job.id, group: job.group, err: cause });
+            const cause = signal.aborted
+              ? String(signal.reason instanceof Error ? signal.reason.message : signal.reason)
+              : (err as Error).message;
+            this.log.error(`could not delete the ${what}; the sweeper will`, {
+              id: job.id,
+              group: job.group,
+              err: cause,
+            });
             return;
           }
           await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS));

@@ -3,7 +3,14 @@
 // fakes through it (HTTPS with a test CA, a token from a fake Entra), so what they prove holds here.
 import { ContainerInstanceManagementClient } from '@azure/arm-containerinstance';
 import { DefaultAzureCredential } from '@azure/identity';
-import { BlobSASPermissions, BlobServiceClient, SASProtocol, type BlockBlobClient, type ContainerClient, type UserDelegationKey } from '@azure/storage-blob';
+import {
+  BlobSASPermissions,
+  BlobServiceClient,
+  SASProtocol,
+  type BlockBlobClient,
+  type ContainerClient,
+  type UserDelegationKey,
+} from '@azure/storage-blob';
 import type { AciConfig } from '../../../config.js';
 import { throttleBudgetPolicy } from './throttleBudget.js';
 
@@ -27,7 +34,9 @@ export function createAciClients(cfg: AciConfig): AciClients {
     additionalPolicies: [throttleBudgetPolicy(cfg.maxThrottleWaitMs)],
   });
 
-  const service = cfg.storage.connectionString ? BlobServiceClient.fromConnectionString(cfg.storage.connectionString) : new BlobServiceClient(cfg.storage.accountUrl as string, credential);
+  const service = cfg.storage.connectionString
+    ? BlobServiceClient.fromConnectionString(cfg.storage.connectionString)
+    : new BlobServiceClient(cfg.storage.accountUrl as string, credential);
   const container = service.getContainerClient(cfg.storage.container);
   // A SAS can only name a scheme the account serves: every Azure account serves https, and its SAS is
   // https-only; an account endpoint on plain http (the storage emulator) cannot take an https-only SAS.

@@ -74,9 +74,20 @@ export function containerEnv(limits: RunLimits, job: ContainerJob): EnvVar[] {
     job.kind === 'run'
       ? { ...startVars(limits, 'oneshot'), ...runVars(limits, job.timeoutMs, job.urls) }
       : job.kind === 'pool-member'
-        ? { ...startVars(limits, 'oneshot'), SHARPBOX_ASSIGNMENT_URL: job.assignmentUrl, SHARPBOX_WAIT_MS: String(job.waitMs) }
-        : { ...startVars(limits, 'worker'), SHARPBOX_JOB_URL: job.jobUrl, SHARPBOX_MAX_RUNS: String(job.maxRuns), SHARPBOX_LIFETIME_MS: String(job.lifetimeMs) };
-  return Object.entries(vars).map(([name, value]) => (name.endsWith('_URL') ? { name, secureValue: value } : { name, value }));
+        ? {
+            ...startVars(limits, 'oneshot'),
+            SHARPBOX_ASSIGNMENT_URL: job.assignmentUrl,
+            SHARPBOX_WAIT_MS: String(job.waitMs),
+          }
+        : {
+            ...startVars(limits, 'worker'),
+            SHARPBOX_JOB_URL: job.jobUrl,
+            SHARPBOX_MAX_RUNS: String(job.maxRuns),
+            SHARPBOX_LIFETIME_MS: String(job.lifetimeMs),
+          };
+  return Object.entries(vars).map(([name, value]) =>
+    name.endsWith('_URL') ? { name, secureValue: value } : { name, value },
+  );
 }
 
 /** The assignment a warm pool member reads: the run, as a cold container would have it in its environment. */
@@ -85,6 +96,16 @@ export function assignmentEnv(limits: RunLimits, timeoutMs: number, urls: RunUrl
 }
 
 /** A worker's job: the run as an assignment has it, where the next job will be, and how to cancel this one. */
-export function workerJob(limits: RunLimits, timeoutMs: number, urls: RunUrls, job: { runId: string; nextJobUrl: string; cancelUrl: string }): Record<string, string> {
-  return { ...runVars(limits, timeoutMs, urls), SHARPBOX_NEXT_JOB_URL: job.nextJobUrl, SHARPBOX_CANCEL_URL: job.cancelUrl, SHARPBOX_RUN_ID: job.runId };
+export function workerJob(
+  limits: RunLimits,
+  timeoutMs: number,
+  urls: RunUrls,
+  job: { runId: string; nextJobUrl: string; cancelUrl: string },
+): Record<string, string> {
+  return {
+    ...runVars(limits, timeoutMs, urls),
+    SHARPBOX_NEXT_JOB_URL: job.nextJobUrl,
+    SHARPBOX_CANCEL_URL: job.cancelUrl,
+    SHARPBOX_RUN_ID: job.runId,
+  };
 }

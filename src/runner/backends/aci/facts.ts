@@ -10,7 +10,15 @@ export interface ContainerFacts {
   compile?: { ok: boolean; diagnostics: Diagnostic[]; error?: string };
   compileTimedOut?: boolean;
   compileMs: number;
-  exec?: { exitCode: number; timedOut: boolean; outputExceeded: boolean; stdout: string; stderr: string; notes: string; wallMs: number };
+  exec?: {
+    exitCode: number;
+    timedOut: boolean;
+    outputExceeded: boolean;
+    stdout: string;
+    stderr: string;
+    notes: string;
+    wallMs: number;
+  };
   /** A worker's run: the cancel blob appeared and the run was killed. */
   cancelled?: boolean;
   /** A worker's run: which of its runs this was, and whether the worker leaves after it (and why). */
@@ -32,8 +40,13 @@ export function parseFacts(text: string): ContainerFacts | null {
  */
 export function resultWithoutFacts(exitCode: number | null, memoryGb: number): RunResult {
   if (exitCode === 137) return emptyResult('memory_limit', `ran out of memory (${memoryGb * 1024} MiB container)`);
-  if (exitCode === CONTAINER_EXIT.storageDenied) return emptyResult('internal_error', "the container's access to storage expired");
-  if (exitCode === CONTAINER_EXIT.missingSetting) return emptyResult('internal_error', 'the sandbox image does not match this service (a setting it requires is missing)');
+  if (exitCode === CONTAINER_EXIT.storageDenied)
+    return emptyResult('internal_error', "the container's access to storage expired");
+  if (exitCode === CONTAINER_EXIT.missingSetting)
+    return emptyResult(
+      'internal_error',
+      'the sandbox image does not match this service (a setting it requires is missing)',
+    );
   return emptyResult('internal_error', 'the sandbox exited without a result');
 }
 

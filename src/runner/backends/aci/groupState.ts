@@ -93,7 +93,11 @@ export interface GroupReading {
 export function readGroup(g: ContainerGroup | null): GroupReading {
   if (!g) return { phase: { phase: 'starting' }, notes: [] };
   const notes: StateNote[] = [];
-  const look = (field: StateNote['field'], value: string | undefined, table: Readonly<Record<string, Meaning>>): Meaning => {
+  const look = (
+    field: StateNote['field'],
+    value: string | undefined,
+    table: Readonly<Record<string, Meaning>>,
+  ): Meaning => {
     if (value === undefined || value === '') return 'in-progress';
     const meaning = table[value];
     if (meaning === undefined) {
@@ -109,10 +113,12 @@ export function readGroup(g: ContainerGroup | null): GroupReading {
   const container = look('container state', current?.state, CONTAINER_STATES);
 
   // An outside stop ends the run whatever the container managed before it.
-  if (group === 'terminal') return { phase: { phase: 'failed', state: `instanceView.state ${g.instanceView?.state}` }, notes };
+  if (group === 'terminal')
+    return { phase: { phase: 'failed', state: `instanceView.state ${g.instanceView?.state}` }, notes };
   // A container that exited may have uploaded its result, even when provisioning then reports Failed.
   if (container === 'settled') return { phase: { phase: 'exited', exitCode: current?.exitCode ?? null }, notes };
-  if (provisioning === 'terminal') return { phase: { phase: 'failed', state: `provisioningState ${g.provisioningState}` }, notes };
+  if (provisioning === 'terminal')
+    return { phase: { phase: 'failed', state: `provisioningState ${g.provisioningState}` }, notes };
   if (group === 'settled') return { phase: { phase: 'exited', exitCode: null }, notes };
   if (current?.state === 'Running') return { phase: { phase: 'running' }, notes };
   return { phase: { phase: 'starting' }, notes };

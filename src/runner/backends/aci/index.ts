@@ -31,10 +31,18 @@ export const CONTAINER_NAME = 'runner';
 /** A run on a worker: its container runs already; beyond compile and run, time for the downloads, the upload and the wipe. */
 const WORKER_SLACK_MS = 30_000;
 /** Verdicts after which a worker is not trusted with another run (it retires at once). */
-const LIMIT_STATUSES: ReadonlySet<RunResult['status']> = new Set(['timeout', 'memory_limit', 'output_limit', 'internal_error']);
+const LIMIT_STATUSES: ReadonlySet<RunResult['status']> = new Set([
+  'timeout',
+  'memory_limit',
+  'output_limit',
+  'internal_error',
+]);
 
 /** Where a run executes. */
-type Placement = { kind: 'cold'; granted: boolean } | { kind: 'member'; group: string; prefix: string } | { kind: 'worker'; worker: Worker };
+type Placement =
+  | { kind: 'cold'; granted: boolean }
+  | { kind: 'member'; group: string; prefix: string }
+  | { kind: 'worker'; worker: Worker };
 
 /** What the aci backend reads of the configuration. */
 export type AciBackendConfig = Pick<Config, 'aci' | 'limits'>;
@@ -87,7 +95,17 @@ export class AciBackend implements SandboxBackend {
       noteStates: (id, notes, seen) => this.noteStates(id, notes, seen),
     });
     this.watcher = watcher;
-    const common = { aci, limits: this.config.limits, times: this.times(), clients, log: this.log, budget: this.budget, watcher, createGroup: (name: string, tags: Record<string, string>, env: EnvVar[]) => this.createGroup(name, tags, env), discard: (job: CleanupJob) => this.cleanups.schedule(job) };
+    const common = {
+      aci,
+      limits: this.config.limits,
+      times: this.times(),
+      clients,
+      log: this.log,
+      budget: this.budget,
+      watcher,
+      createGroup: (name: string, tags: Record<string, string>, env: EnvVar[]) => this.createGroup(name, tags, env),
+      discard: (job: CleanupJob) => this.cleanups.schedule(job),
+    };
     if (aci.mode === 'workers') {
       this.fleet = new WorkerFleet({ ...common, startable: () => this.notifyStartable() });
       this.fleet.start();
@@ -95,7 +113,12 @@ export class AciBackend implements SandboxBackend {
       this.pool = new WarmPool({ ...common, startable: () => this.notifyStartable() });
       this.pool.fill();
     }
-    this.log.info('aci backend ready', { resourceGroup: aci.resourceGroup, location: aci.location, mode: aci.mode, capacity: this.capacity });
+    this.log.info('aci backend ready', {
+      resourceGroup: aci.resourceGroup,
+      location: aci.location,
+      mode: aci.mode,
+      capacity: this.capacity,
+    });
   }
 
   async stop(): Promise<void> {
@@ -113,7 +136,10 @@ export class AciBackend implements SandboxBackend {
     const where = `${aci.resourceGroup} in ${aci.location}`;
     if (this.fleet) {
       const c = this.fleet.counts;
-      return { ok: this.clients !== null, detail: `${where}, workers ${c.ready - c.busy} free, ${c.busy} busy, ${c.starting} starting (at most ${aci.workers})` };
+      return {
+        ok: this.clients !== null,
+        detail: `${where}, workers ${c.ready - c.busy} free, ${c.busy} busy, ${c.starting} starting (at most ${aci.workers})`,
+      };
     }
     return { ok: this.clients !== null, detail: `${where}, warm pool ${this.pool?.readyCount ?? 0}/${aci.warmPool}` };
   }
@@ -132,7 +158,11 @@ export class AciBackend implements SandboxBackend {
       return { ok: true };
     }
     // Each run further back waits about one create's share of the 5-minute window.
-    return { ok: false, retryAfterMs: d.retryAfterMs, perRunMs: Math.ceil((5 * 60_000) / this.config.aci.budget.createsPer5Min) };
+    return {
+      ok: false,
+      retryAfterMs: d.retryAfterMs,
+      perRunMs: Math.ceil((5 * 60_000) / this.config.aci.budget.createsPer5Min),
+    };
   }
 
   onStartable(listener: () => void): () => void {
@@ -143,7 +173,10 @@ export class AciBackend implements SandboxBackend {
   /** Resolves when the warm pool is full and every member is waiting, or the idle workers are ready (for tests and the bench). */
   async poolReady(timeoutMs = 120_000): Promise<void> {
     const until = Date.now() + timeoutMs;
-    const ready = (): boolean => (this.fleet ? this.fleet.counts.ready >= this.config.aci.workersIdle : (this.pool?.readyCount ?? 0) >= this.config.aci.warmPool);
+    const ready = (): boolean =>
+      this.fleet
+        ? this.fleet.counts.ready >= this.config.aci.workersIdle
+        : (this.pool?.readyCount ?? 0) >= this.config.aci.warmPool;
     while (!ready()) {
       if (Date.now() > until) throw new Error('the warm pool did not fill in time');
       await sleep(100);
@@ -186,7 +219,10 @@ export class AciBackend implements SandboxBackend {
       run.onPhase('compiling');
       const hasStdin = run.stdin.length > 0;
       await Promise.all([
-        blob('Program.cs').upload(run.source, Buffer.byteLength(run.source), { tags, blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' } }),
+        blob('Program.cs').upload(run.source, Buffer.byteLength(run.source), {
+          tags,
+          blobHTTPHeaders: { blobContentType: 'text/plain; charset=utf-8' },
+        }),
         hasStdin ? blob('stdin.txt').upload(run.stdin, Buffer.byteLength(run.stdin), { tags }) : undefined,
       ]);
       const [source, stdin, result] = await Promise.all([
@@ -214,7 +250,9 @@ export class AciBackend implements SandboxBackend {
         cleanup.group = group;
         cleanup.prefixes.push(placement.prefix);
         const assignment = JSON.stringify(assignmentEnv(limits, run.timeoutMs, urls));
-        await clients.container.getBlockBlobClient(`${placement.prefix}assignment.json`).upload(assignment, Buffer.byteLength(assignment), { tags });
+        await clients.container
+          .getBlockBlobClient(`${placement.prefix}assignment.json`)
+          .upload(assignment, Buffer.byteLength(assignment), { tags });
       } else {
         if (!placement.granted) {
           // Not through the queue's gate (or the pool emptied meanwhile): the budget decides here.
@@ -225,13 +263,26 @@ export class AciBackend implements SandboxBackend {
         cleanup.group = group;
         await this.createGroup(
           group,
-          { app: APP_TAG, runId: run.id, createdAt: new Date(created).toISOString(), expiresAt: window.expiresAt, instance: this.config.aci.instance },
+          {
+            app: APP_TAG,
+            runId: run.id,
+            createdAt: new Date(created).toISOString(),
+            expiresAt: window.expiresAt,
+            instance: this.config.aci.instance,
+          },
           containerEnv(limits, { kind: 'run', timeoutMs: run.timeoutMs, urls }),
           run.signal,
         );
       }
 
-      const outcome = await watcher.until({ id: run.id, group, resultBlob: `${prefix}result.json`, deadline, signal: run.signal, started: placement.kind !== 'cold' });
+      const outcome = await watcher.until({
+        id: run.id,
+        group,
+        resultBlob: `${prefix}result.json`,
+        deadline,
+        signal: run.signal,
+        started: placement.kind !== 'cold',
+      });
       if (outcome.kind === 'cancelled' && placement.kind === 'worker') {
         // The worker kills the run when it sees the cancel blob, then reports; it serves again after that.
         workerEnd = null;
@@ -239,18 +290,25 @@ export class AciBackend implements SandboxBackend {
         return emptyResult('cancelled', 'cancelled');
       }
       const verdict = await this.verdict(run, group, outcome, window.deadline - created, blob('result.json'));
-      if (workerEnd) workerEnd = { retire: verdict.retire || LIMIT_STATUSES.has(verdict.result.status), lost: verdict.lost };
+      if (workerEnd)
+        workerEnd = { retire: verdict.retire || LIMIT_STATUSES.has(verdict.result.status), lost: verdict.lost };
       return verdict.result;
     } catch (err) {
       if (run.signal.aborted) return emptyResult('cancelled', 'cancelled');
       const e = err as { statusCode?: number; code?: string; message?: string };
       if (e.statusCode === 429 || /quota/i.test(e.message ?? '')) {
-        this.log.error('Azure refused the container group (quota or throttling)', { runId: run.id, code: e.code, status: e.statusCode, message: e.message });
+        this.log.error('Azure refused the container group (quota or throttling)', {
+          runId: run.id,
+          code: e.code,
+          status: e.statusCode,
+          message: e.message,
+        });
         return atCapacity(requestedWaitOf(err) ?? 60_000);
       }
       throw err;
     } finally {
-      if (placement.kind === 'worker' && workerEnd) this.fleet?.release(placement.worker, workerEnd, Date.now() - created);
+      if (placement.kind === 'worker' && workerEnd)
+        this.fleet?.release(placement.worker, workerEnd, Date.now() - created);
       // The result does not wait for the delete; a delete that fails or hangs is the sweeper's.
       if (workerEnd !== null || placement.kind !== 'worker') this.cleanups.schedule(cleanup);
     }
@@ -270,22 +328,56 @@ export class AciBackend implements SandboxBackend {
   }
 
   /** The run's verdict from its result, or from what its container left when there is none. */
-  private async verdict(run: BackendRun, group: string, outcome: Outcome, windowMs: number, resultBlob: ReturnType<ContainerClient['getBlockBlobClient']>): Promise<{ result: RunResult; retire: boolean; lost: boolean }> {
+  private async verdict(
+    run: BackendRun,
+    group: string,
+    outcome: Outcome,
+    windowMs: number,
+    resultBlob: ReturnType<ContainerClient['getBlockBlobClient']>,
+  ): Promise<{ result: RunResult; retire: boolean; lost: boolean }> {
     const { limits } = this.config;
-    if (outcome.kind === 'cancelled') return { result: emptyResult('cancelled', 'cancelled'), retire: false, lost: true };
+    if (outcome.kind === 'cancelled')
+      return { result: emptyResult('cancelled', 'cancelled'), retire: false, lost: true };
     if (outcome.kind === 'failed') {
       this.log.error('the container group will not produce a result', { runId: run.id, group, state: outcome.state });
-      return { result: emptyResult('internal_error', `the cloud sandbox failed (Azure reported ${outcome.state})`), retire: true, lost: true };
+      return {
+        result: emptyResult('internal_error', `the cloud sandbox failed (Azure reported ${outcome.state})`),
+        retire: true,
+        lost: true,
+      };
     }
     if (outcome.kind === 'deadline') {
-      if (!outcome.started) return { result: emptyResult('internal_error', 'the sandbox did not start in time'), retire: true, lost: true };
-      return { result: emptyResult('timeout', `timed out (the sandbox did not finish within ${Math.round(windowMs / 1000)} s)`), retire: true, lost: true };
+      if (!outcome.started)
+        return { result: emptyResult('internal_error', 'the sandbox did not start in time'), retire: true, lost: true };
+      return {
+        result: emptyResult(
+          'timeout',
+          `timed out (the sandbox did not finish within ${Math.round(windowMs / 1000)} s)`,
+        ),
+        retire: true,
+        lost: true,
+      };
     }
     // A container that exited may have uploaded its result after our last listing: read it either way.
-    const facts: ContainerFacts | null = await resultBlob.downloadToBuffer().then((b) => parseFacts(b.toString('utf8')), () => null);
-    if (!facts) return { result: await this.withoutFacts(run, group, outcome.kind === 'exited' ? outcome.exitCode : null), retire: true, lost: true };
-    if (facts.cancelled) return { result: emptyResult('cancelled', 'cancelled'), retire: facts.worker?.retiring ?? false, lost: false };
-    const result = resultFromFacts(facts, { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes, compileTimeoutMs: limits.compileTimeoutMs });
+    const facts: ContainerFacts | null = await resultBlob.downloadToBuffer().then(
+      (b) => parseFacts(b.toString('utf8')),
+      () => null,
+    );
+    if (!facts)
+      return {
+        result: await this.withoutFacts(run, group, outcome.kind === 'exited' ? outcome.exitCode : null),
+        retire: true,
+        lost: true,
+      };
+    if (facts.cancelled)
+      return { result: emptyResult('cancelled', 'cancelled'), retire: facts.worker?.retiring ?? false, lost: false };
+    const result = resultFromFacts(facts, {
+      timeoutMs: run.timeoutMs,
+      memoryBytes: limits.memoryBytes,
+      maxProcesses: limits.maxProcesses,
+      outputBytes: limits.outputBytes,
+      compileTimeoutMs: limits.compileTimeoutMs,
+    });
     if (facts.exec) run.onPhase('running');
     if (result.stdout) run.onOutput('stdout', result.stdout);
     if (result.stderr) run.onOutput('stderr', result.stderr);
@@ -293,7 +385,13 @@ export class AciBackend implements SandboxBackend {
   }
 
   /** A cancelled run on a worker: the cancel blob tells it to kill the run; it is free again once it reports. */
-  private windDown(w: Worker, cancelBlob: ReturnType<ContainerClient['getBlockBlobClient']>, resultBlob: string, deadline: number, cleanup: CleanupJob): void {
+  private windDown(
+    w: Worker,
+    cancelBlob: ReturnType<ContainerClient['getBlockBlobClient']>,
+    resultBlob: string,
+    deadline: number,
+    cleanup: CleanupJob,
+  ): void {
     const started = Date.now();
     const done = (async () => {
       let end = { retire: false, lost: true };
@@ -301,11 +399,20 @@ export class AciBackend implements SandboxBackend {
         await cancelBlob.upload('cancel', 6);
         const signal = AbortSignal.timeout(Math.max(1000, deadline - Date.now()));
         if (await (this.watcher as Watcher).blobAppears(resultBlob, signal)) {
-          const facts = await (this.clients as AciClients).container.getBlockBlobClient(resultBlob).downloadToBuffer().then((b) => parseFacts(b.toString('utf8')), () => null);
+          const facts = await (this.clients as AciClients).container
+            .getBlockBlobClient(resultBlob)
+            .downloadToBuffer()
+            .then(
+              (b) => parseFacts(b.toString('utf8')),
+              () => null,
+            );
           if (facts) end = { retire: facts.worker?.retiring ?? false, lost: false };
         }
       } catch (err) {
-        this.log.warn('could not cancel a run on its worker; retiring the worker', { group: w.group, err: (err as Error).message });
+        this.log.warn('could not cancel a run on its worker; retiring the worker', {
+          group: w.group,
+          err: (err as Error).message,
+        });
       } finally {
         this.fleet?.release(w, end, Date.now() - started);
         this.cleanups.schedule(cleanup);
@@ -315,35 +422,63 @@ export class AciBackend implements SandboxBackend {
     void done.finally(() => this.windingDown.delete(done));
   }
 
-
   /** The verdict on a container that uploaded no result, with the cause in our log. */
   private async withoutFacts(run: BackendRun, group: string, exitCode: number | null): Promise<RunResult> {
     const { aci: cfg } = this.config;
     if (exitCode === CONTAINER_EXIT.storageDenied) {
-      this.log.error('storage refused the container a SAS URL (403): it expired or was revoked', { runId: run.id, group });
+      this.log.error('storage refused the container a SAS URL (403): it expired or was revoked', {
+        runId: run.id,
+        group,
+      });
     } else if (exitCode === CONTAINER_EXIT.missingSetting) {
-      this.log.error('the sandbox image missed a setting it requires: is ACI_IMAGE built from this version?', { runId: run.id, group, image: cfg.image });
+      this.log.error('the sandbox image missed a setting it requires: is ACI_IMAGE built from this version?', {
+        runId: run.id,
+        group,
+        image: cfg.image,
+      });
     } else {
       this.log.error('the sandbox container left no result', { runId: run.id, exitCode });
     }
-    const logs = await this.clients?.aci.containers.listLogs(cfg.resourceGroup, group, CONTAINER_NAME, { tail: 50 }).catch(() => ({ content: '' }));
+    const logs = await this.clients?.aci.containers
+      .listLogs(cfg.resourceGroup, group, CONTAINER_NAME, { tail: 50 })
+      .catch(() => ({ content: '' }));
     // The container's log holds the program's own output: user content, never at error level.
-    this.log.debug('container log of the failed run', { runId: run.id, userContent: (logs?.content ?? '').slice(-200) });
+    this.log.debug('container log of the failed run', {
+      runId: run.id,
+      userContent: (logs?.content ?? '').slice(-200),
+    });
     return resultWithoutFacts(exitCode, cfg.memoryGb);
   }
 
-  private async createGroup(name: string, tags: Record<string, string>, env: EnvVar[], signal?: AbortSignal): Promise<void> {
+  private async createGroup(
+    name: string,
+    tags: Record<string, string>,
+    env: EnvVar[],
+    signal?: AbortSignal,
+  ): Promise<void> {
     const { aci: cfg } = this.config;
-    await (this.clients as AciClients).aci.containerGroups.beginCreateOrUpdate(cfg.resourceGroup, name, {
-      location: cfg.location,
-      osType: 'Linux',
-      restartPolicy: 'Never',
-      tags,
-      containers: [{ name: CONTAINER_NAME, image: cfg.image, resources: { requests: { cpu: cfg.cpu, memoryInGB: cfg.memoryGb } }, environmentVariables: env }],
-      // No ipAddress: nothing can connect in. Outbound is open unless the subnet's NSG limits it (README).
-      ...(cfg.subnetIds.length > 0 ? { subnetIds: cfg.subnetIds.map((id) => ({ id })) } : {}),
-      ...(cfg.registry ? { imageRegistryCredentials: [cfg.registry] } : {}),
-    }, { abortSignal: signal });
+    await (this.clients as AciClients).aci.containerGroups.beginCreateOrUpdate(
+      cfg.resourceGroup,
+      name,
+      {
+        location: cfg.location,
+        osType: 'Linux',
+        restartPolicy: 'Never',
+        tags,
+        containers: [
+          {
+            name: CONTAINER_NAME,
+            image: cfg.image,
+            resources: { requests: { cpu: cfg.cpu, memoryInGB: cfg.memoryGb } },
+            environmentVariables: env,
+          },
+        ],
+        // No ipAddress: nothing can connect in. Outbound is open unless the subnet's NSG limits it (README).
+        ...(cfg.subnetIds.length > 0 ? { subnetIds: cfg.subnetIds.map((id) => ({ id })) } : {}),
+        ...(cfg.registry ? { imageRegistryCredentials: [cfg.registry] } : {}),
+      },
+      { abortSignal: signal },
+    );
   }
 
   /** An unknown state value is logged once per process; a trouble state once per run or member (`seen`). */
@@ -353,20 +488,39 @@ export class AciBackend implements SandboxBackend {
       const logged = n.meaning === 'unknown' ? this.unknownStates : seen;
       if (logged.has(key)) continue;
       logged.add(key);
-      if (n.meaning === 'unknown') this.log.warn('a container group state this version does not know; treated as in progress until the deadline', { field: n.field, value: n.value });
-      else this.log.warn('a container group is in trouble; waiting for Azure to repair it', { id, field: n.field, value: n.value });
+      if (n.meaning === 'unknown')
+        this.log.warn('a container group state this version does not know; treated as in progress until the deadline', {
+          field: n.field,
+          value: n.value,
+        });
+      else
+        this.log.warn('a container group is in trouble; waiting for Azure to repair it', {
+          id,
+          field: n.field,
+          value: n.value,
+        });
     }
   }
 
   private times(): AciTimes {
     const { aci, limits } = this.config;
-    return { startupAllowanceMs: aci.startupAllowanceMs, poolIdleMs: aci.poolIdleMs, sweepGraceMs: aci.sweepGraceMs, compileTimeoutMs: limits.compileTimeoutMs };
+    return {
+      startupAllowanceMs: aci.startupAllowanceMs,
+      poolIdleMs: aci.poolIdleMs,
+      sweepGraceMs: aci.sweepGraceMs,
+      compileTimeoutMs: limits.compileTimeoutMs,
+    };
   }
 
   private targets(): CleanupTargets {
     const clients = this.clients;
     if (!clients) throw new Error('the aci backend was not started');
-    return { aci: clients.aci, container: clients.container, resourceGroup: this.config.aci.resourceGroup, budget: this.budget };
+    return {
+      aci: clients.aci,
+      container: clients.container,
+      resourceGroup: this.config.aci.resourceGroup,
+      budget: this.budget,
+    };
   }
 
   private notifyStartable(): void {
@@ -376,7 +530,10 @@ export class AciBackend implements SandboxBackend {
 
 /** An honest refusal when Azure's budget is spent: when to try again, never a bare error. */
 function atCapacity(retryAfterMs: number): RunResult {
-  return emptyResult('internal_error', `the cloud sandbox is at Azure's capacity for now; try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`);
+  return emptyResult(
+    'internal_error',
+    `the cloud sandbox is at Azure's capacity for now; try again in ${Math.max(1, Math.ceil(retryAfterMs / 1000))} s`,
+  );
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -71,7 +71,12 @@ export function memberWindow(createdAt: number, maxRunTimeoutMs: number, t: AciT
  * its last job before retireAt, while its container (which counts the lifetime from its own start, never
  * earlier than the create) still takes jobs; every SAS it is given lives as long as it can.
  */
-export function workerWindow(createdAt: number, maxRunTimeoutMs: number, t: AciTimes, lifetimeMs: number): MemberWindow {
+export function workerWindow(
+  createdAt: number,
+  maxRunTimeoutMs: number,
+  t: AciTimes,
+  lifetimeMs: number,
+): MemberWindow {
   return serviceWindow(createdAt, maxRunTimeoutMs, t, lifetimeMs);
 }
 

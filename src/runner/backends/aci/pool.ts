@@ -65,13 +65,24 @@ export class WarmPool {
       const id = randomUUID();
       const created = Date.now();
       const window = memberWindow(created, limits.timeoutMs, times);
-      const m: PoolMember = { id, group: groupName(id), prefix: `pool/${id}/`, retireAt: window.retireAt, ready: false, taken: false, retireTimer: null };
+      const m: PoolMember = {
+        id,
+        group: groupName(id),
+        prefix: `pool/${id}/`,
+        retireAt: window.retireAt,
+        ready: false,
+        taken: false,
+        retireTimer: null,
+      };
       this.members.add(m);
       // Counted from the create, not from readiness: its container may have started any time since.
-      m.retireTimer = setTimeout(() => {
-        this.retire(m);
-        this.fill();
-      }, Math.max(0, m.retireAt - created));
+      m.retireTimer = setTimeout(
+        () => {
+          this.retire(m);
+          this.fill();
+        },
+        Math.max(0, m.retireAt - created),
+      );
       m.retireTimer.unref();
       void this.start(m, created, window).catch((err: unknown) => {
         if (err instanceof OverBudget) {
@@ -118,10 +129,21 @@ export class WarmPool {
     const { aci: cfg, limits, clients, log, watcher } = this.deps;
     const budget = await this.deps.budget.create(m.id);
     if (!budget.ok) throw new OverBudget(budget.retryAfterMs);
-    const assignmentUrl = await clients.sasUrl(clients.container.getBlockBlobClient(`${m.prefix}assignment.json`), 'r', window.sasTtlMinutes);
+    const assignmentUrl = await clients.sasUrl(
+      clients.container.getBlockBlobClient(`${m.prefix}assignment.json`),
+      'r',
+      window.sasTtlMinutes,
+    );
     await this.deps.createGroup(
       m.group,
-      { app: APP_TAG, pool: 'true', runId: m.id, createdAt: new Date(created).toISOString(), expiresAt: window.expiresAt, instance: cfg.instance },
+      {
+        app: APP_TAG,
+        pool: 'true',
+        runId: m.id,
+        createdAt: new Date(created).toISOString(),
+        expiresAt: window.expiresAt,
+        instance: cfg.instance,
+      },
       containerEnv(limits, { kind: 'pool-member', assignmentUrl, waitMs: window.waitMs }),
     );
     // Ready once its container runs (provisioning Succeeded: "its containers in the running state").
@@ -132,9 +154,13 @@ export class WarmPool {
       while (!m.taken && !this.stopping) {
         const state = watcher.provisioning(m.group);
         if (state === 'Succeeded') break;
-        if (state !== undefined && PROVISIONING_STATES[state] === 'terminal') throw new Error(`Azure reported provisioningState ${state}`);
+        if (state !== undefined && PROVISIONING_STATES[state] === 'terminal')
+          throw new Error(`Azure reported provisioningState ${state}`);
         if (Date.now() > until) {
-          if (until === m.retireAt) log.warn('a warm pool group started too late to serve before its retirement; raise ACI_POOL_IDLE_MS', { group: m.group });
+          if (until === m.retireAt)
+            log.warn('a warm pool group started too late to serve before its retirement; raise ACI_POOL_IDLE_MS', {
+              group: m.group,
+            });
           throw new Error('it did not start in time');
         }
         await new Promise((r) => setTimeout(r, cfg.statePollMs));

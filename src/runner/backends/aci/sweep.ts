@@ -33,7 +33,11 @@ export async function sweepExpired(t: CleanupTargets, log: Logger, now: Date = n
       removed++;
       try {
         await deleteGroup(t, g.name, AbortSignal.timeout(SWEEP_DELETE_DEADLINE_MS)).catch(ignore404);
-        log.warn('swept an orphaned container group', { group: g.name, runId: g.tags.runId, instance: g.tags.instance });
+        log.warn('swept an orphaned container group', {
+          group: g.name,
+          runId: g.tags.runId,
+          instance: g.tags.instance,
+        });
       } catch (err) {
         // One stuck delete must not keep the sweep from the rest; the next sweep tries it again.
         log.error('could not sweep a container group', { group: g.name, err: (err as Error).message });

@@ -37,7 +37,9 @@ export const REQUESTED_WAIT_HEADER = 'x-sharpbox-requested-wait-ms';
 
 /** The wait Azure asked for on a throttling error this policy handed back at once, or null. */
 export function requestedWaitOf(err: unknown): number | null {
-  const raw = (err as { response?: { headers?: { get(name: string): string | undefined } } }).response?.headers?.get(REQUESTED_WAIT_HEADER);
+  const raw = (err as { response?: { headers?: { get(name: string): string | undefined } } }).response?.headers?.get(
+    REQUESTED_WAIT_HEADER,
+  );
   const n = Number(raw);
   return raw !== undefined && Number.isFinite(n) ? n : null;
 }

@@ -138,7 +138,10 @@ export class Watcher {
         },
       };
       const abort = () => waiter.settle({ kind: 'cancelled' });
-      const timer = setTimeout(() => waiter.settle({ kind: 'deadline', started: waiter.started }), Math.max(0, w.deadline - Date.now()));
+      const timer = setTimeout(
+        () => waiter.settle({ kind: 'deadline', started: waiter.started }),
+        Math.max(0, w.deadline - Date.now()),
+      );
       w.signal.addEventListener('abort', abort, { once: true });
       this.waiters.add(waiter);
       this.schedule();
@@ -208,17 +211,24 @@ export class Watcher {
     waiter.inspecting = true;
     waiter.lastInspect = Date.now();
     try {
-      const g: ContainerGroup | null = await this.deps.clients.aci.containerGroups.get(this.deps.resourceGroup, waiter.w.group, { abortSignal: waiter.w.signal }).catch((err: { statusCode?: number }) => {
-        if (err.statusCode === 404) return null;
-        throw err;
-      });
+      const g: ContainerGroup | null = await this.deps.clients.aci.containerGroups
+        .get(this.deps.resourceGroup, waiter.w.group, { abortSignal: waiter.w.signal })
+        .catch((err: { statusCode?: number }) => {
+          if (err.statusCode === 404) return null;
+          throw err;
+        });
       const { phase, notes } = readGroup(g);
       this.deps.noteStates(waiter.w.id, notes, waiter.trouble);
       if (phase.phase === 'running') waiter.started = true;
       if (phase.phase === 'exited') waiter.settle({ kind: 'exited', exitCode: phase.exitCode });
       else if (phase.phase === 'failed') waiter.settle({ kind: 'failed', state: phase.state });
     } catch (err) {
-      if (!waiter.w.signal.aborted) this.deps.log.warn('could not read a container group; trying again', { id: waiter.w.id, group: waiter.w.group, err: (err as Error).message });
+      if (!waiter.w.signal.aborted)
+        this.deps.log.warn('could not read a container group; trying again', {
+          id: waiter.w.id,
+          group: waiter.w.group,
+          err: (err as Error).message,
+        });
     } finally {
       waiter.inspecting = false;
     }

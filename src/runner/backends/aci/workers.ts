@@ -98,7 +98,12 @@ export class WorkerFleet {
 
   get counts(): { live: number; ready: number; busy: number; starting: number } {
     const live = [...this.workers].filter((w) => !w.retiring);
-    return { live: live.length, ready: live.filter((w) => w.ready).length, busy: live.filter((w) => w.busy).length, starting: live.filter((w) => !w.ready).length };
+    return {
+      live: live.length,
+      ready: live.filter((w) => w.ready).length,
+      busy: live.filter((w) => w.busy).length,
+      starting: live.filter((w) => !w.ready).length,
+    };
   }
 
   /** Whether a worker is free for the next run; if not, asks for one and estimates the wait. */
@@ -116,7 +121,11 @@ export class WorkerFleet {
     // further back waits a run's time shared by the workers there will be.
     const next = live - starting > 0 ? this.runMs : this.startupMs;
     const createWait = this.createBlockedUntil > Date.now() && live === 0 ? this.createBlockedUntil - Date.now() : 0;
-    return { ok: false, retryAfterMs: Math.round(Math.max(next, createWait)), perRunMs: Math.round(this.runMs / Math.max(1, Math.min(this.deps.aci.workers, live + 1))) };
+    return {
+      ok: false,
+      retryAfterMs: Math.round(Math.max(next, createWait)),
+      perRunMs: Math.round(this.runMs / Math.max(1, Math.min(this.deps.aci.workers, live + 1))),
+    };
   }
 
   /** A ready, free worker, taken for the run (synchronously: the gate's grant is used at once). */
@@ -131,10 +140,16 @@ export class WorkerFleet {
   async assign(w: Worker, runId: string, timeoutMs: number, urls: RunUrls, cancelUrl: string): Promise<void> {
     const { clients, limits } = this.deps;
     const n = w.served + 1;
-    const nextJobUrl = await clients.sasUrl(clients.container.getBlockBlobClient(`${w.prefix}job-${n + 1}.json`), 'r', ttlUntil(w.window.endsAt));
+    const nextJobUrl = await clients.sasUrl(
+      clients.container.getBlockBlobClient(`${w.prefix}job-${n + 1}.json`),
+      'r',
+      ttlUntil(w.window.endsAt),
+    );
     const job = JSON.stringify(workerJob(limits, timeoutMs, urls, { runId, nextJobUrl, cancelUrl }));
     // Tagged with the worker's expiry, so a sweep finds its jobs if the service dies.
-    await clients.container.getBlockBlobClient(`${w.prefix}job-${n}.json`).upload(job, Buffer.byteLength(job), { tags: expiryTags(w.window.expiresAt) });
+    await clients.container
+      .getBlockBlobClient(`${w.prefix}job-${n}.json`)
+      .upload(job, Buffer.byteLength(job), { tags: expiryTags(w.window.expiresAt) });
     w.served = n;
   }
 
@@ -154,7 +169,8 @@ export class WorkerFleet {
 
   private free(): Worker | null {
     const now = Date.now();
-    for (const w of this.workers) if (w.ready && !w.busy && !w.retiring && now < w.window.retireAt && w.served < this.deps.aci.workerRuns) return w;
+    for (const w of this.workers)
+      if (w.ready && !w.busy && !w.retiring && now < w.window.retireAt && w.served < this.deps.aci.workerRuns) return w;
     return null;
   }
 
@@ -194,15 +210,43 @@ export class WorkerFleet {
     const createdAt = Date.now();
     const window = workerWindow(createdAt, limits.timeoutMs, times, cfg.workerLifetimeMs);
     const prefix = `workers/${id}/`;
-    const firstJobUrl = await clients.sasUrl(clients.container.getBlockBlobClient(`${prefix}job-1.json`), 'r', window.sasTtlMinutes);
-    const w: Worker = { id, group: groupName(id), prefix, createdAt, window, ready: false, busy: null, served: 0, freeSince: createdAt, retiring: false, untrack: () => undefined };
+    const firstJobUrl = await clients.sasUrl(
+      clients.container.getBlockBlobClient(`${prefix}job-1.json`),
+      'r',
+      window.sasTtlMinutes,
+    );
+    const w: Worker = {
+      id,
+      group: groupName(id),
+      prefix,
+      createdAt,
+      window,
+      ready: false,
+      busy: null,
+      served: 0,
+      freeSince: createdAt,
+      retiring: false,
+      untrack: () => undefined,
+    };
     this.workers.add(w);
     w.untrack = this.deps.watcher.track(w.group);
     try {
       await this.deps.createGroup(
         w.group,
-        { app: APP_TAG, worker: 'true', runId: id, createdAt: new Date(createdAt).toISOString(), expiresAt: window.expiresAt, instance: cfg.instance },
-        containerEnv(limits, { kind: 'worker', jobUrl: firstJobUrl, maxRuns: cfg.workerRuns, lifetimeMs: cfg.workerLifetimeMs }),
+        {
+          app: APP_TAG,
+          worker: 'true',
+          runId: id,
+          createdAt: new Date(createdAt).toISOString(),
+          expiresAt: window.expiresAt,
+          instance: cfg.instance,
+        },
+        containerEnv(limits, {
+          kind: 'worker',
+          jobUrl: firstJobUrl,
+          maxRuns: cfg.workerRuns,
+          lifetimeMs: cfg.workerLifetimeMs,
+        }),
       );
     } catch (err) {
       this.retire(w, 'its create failed');
@@ -231,7 +275,8 @@ export class WorkerFleet {
         continue;
       }
       if (w.busy) continue;
-      const idleTooLong = now - w.freeSince > this.deps.aci.workerIdleMs && this.counts.live > this.deps.aci.workersIdle;
+      const idleTooLong =
+        now - w.freeSince > this.deps.aci.workerIdleMs && this.counts.live > this.deps.aci.workersIdle;
       if (idleTooLong) this.retire(w, 'idle');
       else if (now >= w.window.retireAt) this.retire(w, 'its lifetime is over');
     }

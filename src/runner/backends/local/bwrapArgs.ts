@@ -60,9 +60,12 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
     '--unshare-user',
     // The program may not create user namespaces of its own: they are the door to most kernel bugs.
     '--disable-userns',
-    '--uid', String(INNER_ID),
-    '--gid', String(INNER_ID),
-    '--hostname', 'sharpbox',
+    '--uid',
+    String(INNER_ID),
+    '--gid',
+    String(INNER_ID),
+    '--hostname',
+    'sharpbox',
     // Kills the sandbox if the service dies; --new-session stops TIOCSTI injection (CVE-2017-5226).
     '--die-with-parent',
     '--new-session',
@@ -81,11 +84,13 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
   for (const bind of spec.layout.roBinds) args.push('--ro-bind', bind.src, bind.dest);
   for (const link of spec.layout.symlinks) args.push('--symlink', link.target, link.path);
   args.push(
-    '--proc', '/proc',
+    '--proc',
+    '/proc',
     // Read-only, like everything else: /proc/1/mem of our init (same uid inside, so ptrace-readable) is
     // then not writable, and no /proc/self/* knob can be turned. Opening a proc file for writing on a
     // read-only mount fails with EROFS before any permission check.
-    '--remount-ro', '/proc',
+    '--remount-ro',
+    '/proc',
   );
   // A /dev of our own instead of bwrap's --dev, which also mounts a devpts instance with /dev/ptmx: every
   // non-initial devpts draws from one host-wide pool of 3,072 pseudo-terminals (kernel.pty.max less the
@@ -94,11 +99,7 @@ export function buildBwrapArgs(spec: SandboxSpec): string[] {
   args.push('--size', String(DEV_TMPFS_BYTES), '--tmpfs', '/dev');
   for (const dev of SANDBOX_DEVICES) args.push('--dev-bind', `/dev/${dev}`, `/dev/${dev}`);
   for (const [target, path] of DEV_LINKS) args.push('--symlink', target, path);
-  args.push(
-    '--remount-ro', '/dev',
-    '--size', String(spec.tmpfsBytes), '--tmpfs', '/tmp',
-    '--chdir', '/tmp',
-  );
+  args.push('--remount-ro', '/dev', '--size', String(spec.tmpfsBytes), '--tmpfs', '/tmp', '--chdir', '/tmp');
   if (spec.seccompFd !== undefined) args.push('--seccomp', String(spec.seccompFd));
   if (spec.jsonStatusFd !== undefined) args.push('--json-status-fd', String(spec.jsonStatusFd));
   // Last: everything but /tmp (and the kernel's /proc and /dev) becomes read-only, the root tmpfs too.
@@ -155,7 +156,17 @@ export function buildLaunchArgv(spec: LaunchSpec): string[] {
   const { rlimits: r, tools } = spec;
   // --norc: bash sources ~/.bashrc when its stdin is a socket (it takes that for rshd/sshd), and spawn's
   // stdio are socketpairs: root's .bashrc would run, and print into the program's stderr.
-  const argv: string[] = [tools.bash, '--norc', '--noprofile', '-c', ENTER_SCRIPT, 'sharpbox-enter', String(spec.lastFd), ...spec.cgroupProcsFiles, '--'];
+  const argv: string[] = [
+    tools.bash,
+    '--norc',
+    '--noprofile',
+    '-c',
+    ENTER_SCRIPT,
+    'sharpbox-enter',
+    String(spec.lastFd),
+    ...spec.cgroupProcsFiles,
+    '--',
+  ];
   argv.push(
     tools.prlimit,
     `--nproc=${r.nproc}`,

@@ -18,12 +18,18 @@ const CGROUP2_SUPER_MAGIC = 0x63677270;
  * insist, and throw with the reason when they cannot. Null, with a warning saying what is lost and
  * why, where no driver can work: the sandbox then has rlimits alone.
  */
-export async function selectCgroups(mode: Exclude<CgroupMode, 'off'>, log: Logger, root = '/sys/fs/cgroup'): Promise<CgroupDriver | null> {
+export async function selectCgroups(
+  mode: Exclude<CgroupMode, 'off'>,
+  log: Logger,
+  root = '/sys/fs/cgroup',
+): Promise<CgroupDriver | null> {
   const unified = (await statfs(root).catch(() => null))?.type === CGROUP2_SUPER_MAGIC;
   const version = mode === 'auto' ? (unified ? 'v2' : 'v1') : mode;
   const choice: CgroupChoice = version === 'v2' ? await CgroupV2.detect(log, root) : await CgroupV1.detect(root);
   if (choice.driver) return choice.driver;
   if (mode !== 'auto') throw new Error(`SANDBOX_CGROUP=${mode}: ${choice.problem}`);
-  log.warn(`no cgroup for the sandboxes (${choice.problem}): memory is capped by RLIMIT_DATA alone, peak memory is not measured and RUN_CPUS is not applied`);
+  log.warn(
+    `no cgroup for the sandboxes (${choice.problem}): memory is capped by RLIMIT_DATA alone, peak memory is not measured and RUN_CPUS is not applied`,
+  );
   return null;
 }

@@ -14,7 +14,18 @@ import { constants } from 'node:fs';
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { counter, read, reached, readPids, removeCgroup, sweepStaleIn, type CgroupDriver, type CgroupLimits, type CgroupStats, type StepCgroup } from './cgroup.js';
+import {
+  counter,
+  read,
+  reached,
+  readPids,
+  removeCgroup,
+  sweepStaleIn,
+  type CgroupDriver,
+  type CgroupLimits,
+  type CgroupStats,
+  type StepCgroup,
+} from './cgroup.js';
 import type { CgroupChoice } from './cgroupChoice.js';
 
 /** The CFS period; the quota is cpus × this. 100 ms is the kernel's default. */
@@ -64,7 +75,11 @@ export class CgroupV1 implements CgroupDriver {
       return true;
     };
     for (const c of required) {
-      if (!(await usable(c))) return { driver: null, problem: `the cgroup v1 ${c[0]} controller is not mounted writable at ${join(root, c[0])}` };
+      if (!(await usable(c)))
+        return {
+          driver: null,
+          problem: `the cgroup v1 ${c[0]} controller is not mounted writable at ${join(root, c[0])}`,
+        };
     }
     const cpu = await Promise.all(optional.map(usable));
     if (!cpu.every(Boolean)) {
@@ -74,7 +89,8 @@ export class CgroupV1 implements CgroupDriver {
     // CFS weighs a group as one entity against its siblings: with the default weight, every sandbox
     // together would count as one task against each task of the host's root group (the service, its
     // test runners, Redis), and starve under load. As much weight as one busy task per core instead.
-    if (dirs.cpu) await writeFile(join(dirs.cpu, 'cpu.shares'), String(1024 * availableParallelism())).catch(() => undefined);
+    if (dirs.cpu)
+      await writeFile(join(dirs.cpu, 'cpu.shares'), String(1024 * availableParallelism())).catch(() => undefined);
     return { driver: new CgroupV1(dirs), problem: null };
   }
 
@@ -88,7 +104,11 @@ export class CgroupV1 implements CgroupDriver {
     const paths = { memory: at('memory'), pids: at('pids'), cpu: at('cpu'), cpuacct: at('cpuacct') };
     if (!paths.memory || !paths.pids) throw new Error('the memory and pids controllers are required');
     const created: string[] = [];
-    const group = new V1StepCgroup({ memory: paths.memory, pids: paths.pids, cpu: paths.cpu, cpuacct: paths.cpuacct }, limits, created);
+    const group = new V1StepCgroup(
+      { memory: paths.memory, pids: paths.pids, cpu: paths.cpu, cpuacct: paths.cpuacct },
+      limits,
+      created,
+    );
     try {
       for (const dir of Object.values(paths)) {
         if (!dir) continue;
@@ -100,9 +120,11 @@ export class CgroupV1 implements CgroupDriver {
       // No swap either: memsw is memory + swap, so setting it to the same value forbids swapping.
       await writeFile(join(mem, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes)).catch(() => undefined);
       // Must be set before any task joins: it is what turns TCP accounting on for this cgroup.
-      if (limits.tcpBytes !== null) await writeFile(join(mem, 'memory.kmem.tcp.limit_in_bytes'), String(limits.tcpBytes));
+      if (limits.tcpBytes !== null)
+        await writeFile(join(mem, 'memory.kmem.tcp.limit_in_bytes'), String(limits.tcpBytes));
       await writeFile(join(paths.pids, 'pids.max'), String(limits.maxTasks));
-      if (paths.cpu && limits.cpus !== null) await writeFile(join(paths.cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+      if (paths.cpu && limits.cpus !== null)
+        await writeFile(join(paths.cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
     } catch (err) {
       await group.destroy();
       throw err;
@@ -129,7 +151,9 @@ class V1StepCgroup implements StepCgroup {
     private readonly limits: CgroupLimits,
     private readonly created: string[],
   ) {
-    this.procsFiles = [dirs.memory, dirs.pids, dirs.cpu, dirs.cpuacct].filter((d): d is string => d !== null).map((d) => join(d, 'cgroup.procs'));
+    this.procsFiles = [dirs.memory, dirs.pids, dirs.cpu, dirs.cpuacct]
+      .filter((d): d is string => d !== null)
+      .map((d) => join(d, 'cgroup.procs'));
   }
 
   async pids(): Promise<number[]> {
@@ -139,9 +163,11 @@ class V1StepCgroup implements StepCgroup {
   async handOver(): Promise<void> {
     if (this.dirs.cpuacct) this.cpuBase = counter(await read(join(this.dirs.cpuacct, 'cpuacct.usage')));
     if (!this.dirs.cpu || this.limits.cpus === null) return;
-    await writeFile(join(this.dirs.cpu, 'cpu.cfs_quota_us'), String(Math.max(1000, Math.round(this.limits.cpus * CFS_PERIOD_US))));
+    await writeFile(
+      join(this.dirs.cpu, 'cpu.cfs_quota_us'),
+      String(Math.max(1000, Math.round(this.limits.cpus * CFS_PERIOD_US))),
+    );
   }
-
 
   async tcpLimitHit(): Promise<boolean> {
     if (this.limits.tcpBytes === null) return false;
@@ -174,4 +200,3 @@ class V1StepCgroup implements StepCgroup {
     for (const dir of [...this.created].reverse()) await removeCgroup(dir);
   }
 }
-

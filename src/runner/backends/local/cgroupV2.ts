@@ -20,7 +20,18 @@ import { access, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../../../log.js';
-import { counter, read, reached, readPids, removeCgroup, sweepStaleIn, type CgroupDriver, type CgroupLimits, type CgroupStats, type StepCgroup } from './cgroup.js';
+import {
+  counter,
+  read,
+  reached,
+  readPids,
+  removeCgroup,
+  sweepStaleIn,
+  type CgroupDriver,
+  type CgroupLimits,
+  type CgroupStats,
+  type StepCgroup,
+} from './cgroup.js';
 import type { CgroupChoice } from './cgroupChoice.js';
 
 /** The leaf the service's own processes move to. */
@@ -48,7 +59,8 @@ export class CgroupV2 implements CgroupDriver {
 
   static async detect(log: Logger, root = '/sys/fs/cgroup'): Promise<CgroupChoice> {
     const own = /^0::(\/.*)$/m.exec(await read('/proc/self/cgroup'))?.[1];
-    if (own === undefined) return { driver: null, problem: 'this process is in no cgroup v2 (no "0::" line in /proc/self/cgroup)' };
+    if (own === undefined)
+      return { driver: null, problem: 'this process is in no cgroup v2 (no "0::" line in /proc/self/cgroup)' };
     let base = join(root, own);
     // Started again by a process that already moved itself into our leaf (tests start several backends).
     if (basename(base) === SERVICE_LEAF && (await exists(join(dirname(base), STEPS_PARENT)))) base = dirname(base);
@@ -56,18 +68,30 @@ export class CgroupV2 implements CgroupDriver {
     const available = (await read(join(base, 'cgroup.controllers'))).split(/\s+/);
     const missing = ['memory', 'pids'].filter((c) => !available.includes(c));
     if (missing.length > 0) {
-      return { driver: null, problem: `the cgroup v2 ${missing.join(' and ')} controller${missing.length > 1 ? 's are' : ' is'} not delegated to ${base} (its cgroup.controllers: "${available.join(' ').trim()}"). ${HOW_TO_DELEGATE}` };
+      return {
+        driver: null,
+        problem: `the cgroup v2 ${missing.join(' and ')} controller${missing.length > 1 ? 's are' : ' is'} not delegated to ${base} (its cgroup.controllers: "${available.join(' ').trim()}"). ${HOW_TO_DELEGATE}`,
+      };
     }
     for (const file of ['cgroup.procs', 'cgroup.subtree_control']) {
-      const denied = await access(join(base, file), constants.W_OK).then(() => null, (err: NodeJS.ErrnoException) => err.code ?? 'error');
-      if (denied) return { driver: null, problem: `${join(base, file)} is not writable (${denied}). ${HOW_TO_DELEGATE}` };
+      const denied = await access(join(base, file), constants.W_OK).then(
+        () => null,
+        (err: NodeJS.ErrnoException) => err.code ?? 'error',
+      );
+      if (denied)
+        return { driver: null, problem: `${join(base, file)} is not writable (${denied}). ${HOW_TO_DELEGATE}` };
     }
 
     // The hierarchy's real root has no cgroup.type and may hold processes; anywhere else they must go.
     if (await exists(join(base, 'cgroup.type'))) {
       const moved = await moveIntoLeaf(base);
       if (typeof moved === 'string') return { driver: null, problem: `${moved}. ${HOW_TO_DELEGATE}` };
-      if (moved.length > 0) log.info('moved the processes of the service cgroup into a leaf, so it can hand controllers to the sandboxes', { from: base, to: join(base, SERVICE_LEAF), pids: moved });
+      if (moved.length > 0)
+        log.info('moved the processes of the service cgroup into a leaf, so it can hand controllers to the sandboxes', {
+          from: base,
+          to: join(base, SERVICE_LEAF),
+          pids: moved,
+        });
     }
     const enabled = await enable(base, available.includes('cpu'));
     if (typeof enabled === 'string') return { driver: null, problem: `${enabled}. ${HOW_TO_DELEGATE}` };
@@ -82,7 +106,10 @@ export class CgroupV2 implements CgroupDriver {
     // The kernel weighs the whole parent as one entity against its siblings (the service's leaf, the
     // host's other services): with the default weight every sandbox together would count as one busy
     // task. As much weight as one busy task per core, as on v1 (cpu.weight 100 is the default, 10000 the max).
-    if (inParent.cpu) await writeFile(join(parent, 'cpu.weight'), String(Math.min(10_000, 100 * availableParallelism()))).catch(() => undefined);
+    if (inParent.cpu)
+      await writeFile(join(parent, 'cpu.weight'), String(Math.min(10_000, 100 * availableParallelism()))).catch(
+        () => undefined,
+      );
     return { driver: new CgroupV2(parent, inParent.cpu), problem: null };
   }
 
@@ -137,7 +164,6 @@ class V2StepCgroup implements StepCgroup {
     await writeFile(join(this.dir, 'cpu.max'), `${quota} ${CPU_PERIOD_US}`);
   }
 
-
   async tcpLimitHit(): Promise<boolean> {
     if (!this.hasPeak) await this.sample();
     if (this.limits.tcpBytes === null) return false;
@@ -148,12 +174,15 @@ class V2StepCgroup implements StepCgroup {
   async stats(): Promise<CgroupStats> {
     if (!this.hasPeak) await this.sample();
     const [peak, memoryEvents, pidsEvents, cpuStat] = await Promise.all([
-      this.hasPeak ? read(join(this.dir, 'memory.peak')) : Promise.resolve(this.sampledPeak > 0 ? String(this.sampledPeak) : ''),
+      this.hasPeak
+        ? read(join(this.dir, 'memory.peak'))
+        : Promise.resolve(this.sampledPeak > 0 ? String(this.sampledPeak) : ''),
       read(join(this.dir, 'memory.events')),
       read(join(this.dir, 'pids.events')),
       read(join(this.dir, 'cpu.stat')),
     ]);
-    const event = (text: string, key: string): number => Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+    const event = (text: string, key: string): number =>
+      Number(new RegExp(`^${key} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
     const usage = cpuUsageUs(cpuStat);
     const maxEvents = event(memoryEvents, 'max');
     return {

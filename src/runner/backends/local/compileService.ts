@@ -205,7 +205,11 @@ export class CompileService {
         const i = this.queue.indexOf(pending);
         if (i < 0) return;
         this.queue.splice(i, 1);
-        resolve({ kind: 'failed', diagnostic: sharpboxDiagnostic('SB0004', 'the compiler is unavailable; try again shortly'), ms: this.opts.startTimeoutMs });
+        resolve({
+          kind: 'failed',
+          diagnostic: sharpboxDiagnostic('SB0004', 'the compiler is unavailable; try again shortly'),
+          ms: this.opts.startTimeoutMs,
+        });
       }, this.opts.startTimeoutMs);
       const pending: Pending = {
         id,
@@ -262,7 +266,11 @@ export class CompileService {
         (outcome) => next.resolve(outcome),
         (err: unknown) => {
           this.opts.log.error('compile failed in the service', { runId: next.id, err: String(err) });
-          next.resolve({ kind: 'failed', diagnostic: sharpboxDiagnostic('SB0004', 'the compiler is unavailable; try again shortly'), ms: 0 });
+          next.resolve({
+            kind: 'failed',
+            diagnostic: sharpboxDiagnostic('SB0004', 'the compiler is unavailable; try again shortly'),
+            ms: 0,
+          });
         },
       );
     }
@@ -283,7 +291,9 @@ export class CompileService {
       const oom = (await conn.server.oomKilled()) || /OutOfMemoryException|^Out of memory\./m.test(conn.stderrTail);
       this.opts.log.warn('compile server died during a compile; replacing it', { runId: p.id, oom });
       await this.replace(conn);
-      const message = oom ? `compilation ran out of memory (${formatBytes(this.opts.compileMemoryBytes)})` : 'the compiler crashed on this source';
+      const message = oom
+        ? `compilation ran out of memory (${formatBytes(this.opts.compileMemoryBytes)})`
+        : 'the compiler crashed on this source';
       return { kind: 'failed', diagnostic: sharpboxDiagnostic(oom ? 'SB0002' : 'SB0005', message), ms: elapsed() };
     }
     const response = parseCompileResponse(line);
@@ -322,7 +332,9 @@ export class CompileService {
     if (i >= 0) this.idle.splice(i, 1);
     const index = this.members.get(conn);
     this.members.delete(conn);
-    await conn.retire().catch((err: unknown) => this.opts.log.error('could not retire a compile server', { err: String(err) }));
+    await conn
+      .retire()
+      .catch((err: unknown) => this.opts.log.error('could not retire a compile server', { err: String(err) }));
     if (index !== undefined && !this.stopped) void this.startMember(index).catch(() => undefined);
     this.pump();
   }
@@ -345,7 +357,9 @@ export class CompileService {
         conn = new Connection(server, this.opts.responseCapBytes, this.opts.log);
         const ready = await conn.nextLine(this.opts.startTimeoutMs);
         if (ready === null || ready === 'timeout' || parseCompileResponse(ready)?.id !== 'ready') {
-          throw new Error(`the compile server did not get ready (${ready === null ? 'it exited' : ready === 'timeout' ? 'timed out' : 'bad greeting'})`);
+          throw new Error(
+            `the compile server did not get ready (${ready === null ? 'it exited' : ready === 'timeout' ? 'timed out' : 'bad greeting'})`,
+          );
         }
       } catch (err) {
         await conn?.retire().catch(() => undefined);

@@ -72,7 +72,8 @@ export class ExecSandbox {
           const at = this.notesText.indexOf(START_LINE);
           if (at >= 0) this.programNotesFrom = at + START_LINE.length;
         }
-        if (this.programNotesFrom !== null) this.onNotes?.(this.notesText.length - Math.max(before, this.programNotesFrom));
+        if (this.programNotesFrom !== null)
+          this.onNotes?.(this.notesText.length - Math.max(before, this.programNotesFrom));
         if (!this.readySeen && this.notesText.includes('{"e":"ready"}')) {
           this.readySeen = true;
           resolve(true);

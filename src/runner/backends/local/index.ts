@@ -89,24 +89,41 @@ export class LocalBackend implements SandboxBackend {
     } catch (err) {
       // Whatever was set up before the failure (cgroups, pre-started sandboxes, claimed uids, staged
       // files) goes with it: the caller never gets a backend to stop.
-      await this.stop().catch((stopErr: unknown) => this.log.error('could not undo a failed start', { err: String(stopErr) }));
+      await this.stop().catch((stopErr: unknown) =>
+        this.log.error('could not undo a failed start', { err: String(stopErr) }),
+      );
       throw err;
     }
   }
 
   private async startParts(): Promise<void> {
     if (process.getuid?.() !== 0) {
-      throw new Error('the local sandbox runs each slot as its own unprivileged uid, which needs root (or CAP_SETUID/CAP_SETGID): run the service as root, or in the Docker image as README shows');
+      throw new Error(
+        'the local sandbox runs each slot as its own unprivileged uid, which needs root (or CAP_SETUID/CAP_SETGID): run the service as root, or in the Docker image as README shows',
+      );
     }
     this.tools = await resolveTools();
     const { sandbox } = this.config;
     // Checked in place first, for a clear error when the host is not built.
-    sandboxLayout({ dotnetRoot: sandbox.dotnetRoot, hostDir: sandbox.hostDir, etcDir: sandbox.etcDir, init: this.tools['tini-static'], multiarch: multiarchFor(arch()) });
+    sandboxLayout({
+      dotnetRoot: sandbox.dotnetRoot,
+      hostDir: sandbox.hostDir,
+      etcDir: sandbox.etcDir,
+      init: this.tools['tini-static'],
+      multiarch: multiarchFor(arch()),
+    });
     this.staged = await stageImage(sandbox.stateDir, sandbox.hostDir, sandbox.etcDir);
-    this.layout = sandboxLayout({ dotnetRoot: sandbox.dotnetRoot, hostDir: this.staged.hostDir, etcDir: this.staged.etcDir, init: this.tools['tini-static'], multiarch: multiarchFor(arch()) });
+    this.layout = sandboxLayout({
+      dotnetRoot: sandbox.dotnetRoot,
+      hostDir: this.staged.hostDir,
+      etcDir: this.staged.etcDir,
+      init: this.tools['tini-static'],
+      multiarch: multiarchFor(arch()),
+    });
     if (sandbox.cgroup !== 'off') {
       this.cgroups = await selectCgroups(sandbox.cgroup, this.log);
-      if (this.cgroups && !this.cgroups.cpu) this.log.warn(`cgroup ${this.cgroups.description}: a run is not held to RUN_CPUS`);
+      if (this.cgroups && !this.cgroups.cpu)
+        this.log.warn(`cgroup ${this.cgroups.description}: a run is not held to RUN_CPUS`);
       await this.cgroups?.sweepStale();
     }
     this.seccomp = seccompFilter(arch(), sandbox.seccomp);
@@ -134,7 +151,14 @@ export class LocalBackend implements SandboxBackend {
       compileMemoryBytes: this.config.limits.compileMemoryBytes,
     });
     await this.compiler.start();
-    this.log.info('local sandbox ready', { slots: this.capacity, poolDepth: sandbox.poolDepth, compileServers: servers, uids: this.claim.uids, cgroups: this.cgroups?.description ?? 'none', seccomp: Boolean(this.seccomp) });
+    this.log.info('local sandbox ready', {
+      slots: this.capacity,
+      poolDepth: sandbox.poolDepth,
+      compileServers: servers,
+      uids: this.claim.uids,
+      cgroups: this.cgroups?.description ?? 'none',
+      seccomp: Boolean(this.seccomp),
+    });
   }
 
   /** The uids this backend's sandboxes run as (claimed at start): the compile servers', then the slots'. */
@@ -211,7 +235,10 @@ export class LocalBackend implements SandboxBackend {
       used = ready;
       // Before the program goes in: from here on the sandbox runs user code, held to its CPU share.
       await used.cgroup?.handOver();
-      const program = encodeProgramFrames(Buffer.from(response.assembly, 'base64'), response.pdb ? Buffer.from(response.pdb, 'base64') : null);
+      const program = encodeProgramFrames(
+        Buffer.from(response.assembly, 'base64'),
+        response.pdb ? Buffer.from(response.pdb, 'base64') : null,
+      );
       const limits = this.config.limits;
       const o = await used.sandbox.run({
         program,
@@ -240,7 +267,10 @@ export class LocalBackend implements SandboxBackend {
             memoryLimitHits: stats?.memoryLimitHits ?? 0,
             taskLimitHits: stats?.taskLimitHits ?? 0,
             // RLIMIT_CPU counts from the process's start, so the step's CPU time from its start too.
-            cpuLimitHit: stats?.cpuMs !== null && stats?.cpuMs !== undefined && stats.cpuMs + stats.startupCpuMs >= cpuSeconds * 1000,
+            cpuLimitHit:
+              stats?.cpuMs !== null &&
+              stats?.cpuMs !== undefined &&
+              stats.cpuMs + stats.startupCpuMs >= cpuSeconds * 1000,
           },
           notes: o.notes,
           stdout: o.stdout.toString('utf8'),
@@ -251,7 +281,13 @@ export class LocalBackend implements SandboxBackend {
           peakMemoryBytes: stats?.peakMemoryBytes ?? null,
           cpuMs: stats?.cpuMs ?? null,
         },
-        { timeoutMs: run.timeoutMs, memoryBytes: limits.memoryBytes, socketBytes: tcpCapBytes(limits.memoryBytes), maxProcesses: limits.maxProcesses, outputBytes: limits.outputBytes },
+        {
+          timeoutMs: run.timeoutMs,
+          memoryBytes: limits.memoryBytes,
+          socketBytes: tcpCapBytes(limits.memoryBytes),
+          maxProcesses: limits.maxProcesses,
+          outputBytes: limits.outputBytes,
+        },
       );
       if (result.status === 'internal_error') {
         this.log.error('exec sandbox failed', { runId: run.id, reason: result.reason, exitCode: o.exitCode });
@@ -289,7 +325,11 @@ export class LocalBackend implements SandboxBackend {
     const deadlineMs = this.config.sandbox.startTimeoutMs;
     const pending = slot.next ?? this.prepare(slot);
     slot.next = null;
-    const first = await within(pending.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))), deadlineMs, signal);
+    const first = await within(
+      pending.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))),
+      deadlineMs,
+      signal,
+    );
     if (first.kind === 'cancelled') {
       slot.next = pending;
       return 'cancelled';
@@ -298,21 +338,41 @@ export class LocalBackend implements SandboxBackend {
     // Dead, or not up in time: it is torn down first (the teardown sweeps the uid the fresh one takes),
     // and a fresh one gets the same deadline.
     await this.discardWithin(slot, pending, deadlineMs);
-    this.log.warn(first.kind === 'timeout' ? `a pre-started sandbox was not ready within ${deadlineMs} ms; starting a fresh one` : 'a pre-started sandbox was not ready; starting a fresh one', { uid: slot.uid });
+    this.log.warn(
+      first.kind === 'timeout'
+        ? `a pre-started sandbox was not ready within ${deadlineMs} ms; starting a fresh one`
+        : 'a pre-started sandbox was not ready; starting a fresh one',
+      { uid: slot.uid },
+    );
     const fresh = this.prepare(slot);
-    const second = await within(fresh.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))), deadlineMs, signal);
+    const second = await within(
+      fresh.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))),
+      deadlineMs,
+      signal,
+    );
     if (second.kind === 'ok') return second.value;
     if (second.kind === 'cancelled') {
       slot.next = fresh;
       return 'cancelled';
     }
     await this.discardWithin(slot, fresh, deadlineMs);
-    throw new Error(second.kind === 'timeout' ? `the exec sandbox did not start within ${deadlineMs} ms` : `the exec sandbox did not start (${second.error})`);
+    throw new Error(
+      second.kind === 'timeout'
+        ? `the exec sandbox did not start within ${deadlineMs} ms`
+        : `the exec sandbox did not start (${second.error})`,
+    );
   }
 
   /** Tears down a sandbox that failed to come up, within a deadline; past it, the slot's uid is not safe to reuse. */
   private async discardWithin(slot: Slot, sandbox: Promise<Prepared>, deadlineMs: number): Promise<void> {
-    const gone = await within(sandbox.then((p) => this.teardown(slot, p), () => undefined), deadlineMs, new AbortController().signal);
+    const gone = await within(
+      sandbox.then(
+        (p) => this.teardown(slot, p),
+        () => undefined,
+      ),
+      deadlineMs,
+      new AbortController().signal,
+    );
     if (gone.kind !== 'ok') throw new Error(`a sandbox that did not start was not torn down within ${deadlineMs} ms`);
   }
 
@@ -360,7 +420,9 @@ export class LocalBackend implements SandboxBackend {
 
   private async teardown(slot: Slot, prepared: Prepared): Promise<void> {
     await prepared.sandbox.discard();
-    await prepared.cgroup?.destroy().catch((err: unknown) => this.log.error('could not remove a sandbox cgroup', { err: String(err) }));
+    await prepared.cgroup
+      ?.destroy()
+      .catch((err: unknown) => this.log.error('could not remove a sandbox cgroup', { err: String(err) }));
     await this.sweepUid(slot.uid);
   }
 
@@ -368,7 +430,12 @@ export class LocalBackend implements SandboxBackend {
     const limits = this.config.limits;
     // Roslyn never runs user code and its compiles have deadlines: no CPU cap beyond the machine's.
     const cgroup = this.cgroups
-      ? await this.cgroups.create(`${process.pid}-compiler-${++this.sequence}`, { memoryBytes: limits.compileMemoryBytes, maxTasks: COMPILE_MAX_TASKS + LAUNCHER_TASKS, cpus: null, tcpBytes: tcpCapBytes(limits.compileMemoryBytes) })
+      ? await this.cgroups.create(`${process.pid}-compiler-${++this.sequence}`, {
+          memoryBytes: limits.compileMemoryBytes,
+          maxTasks: COMPILE_MAX_TASKS + LAUNCHER_TASKS,
+          cpus: null,
+          tcpBytes: tcpCapBytes(limits.compileMemoryBytes),
+        })
       : null;
     const argv = this.launchArgv(uid, cgroup, {
       memoryBytes: limits.compileMemoryBytes,
@@ -385,11 +452,13 @@ export class LocalBackend implements SandboxBackend {
       sandbox,
       oomKilled: async () => ((await cgroup?.stats())?.oomKills ?? 0) > 0,
       dispose: async () => {
-        await cgroup?.destroy().catch((err: unknown) => this.log.error('could not remove the compiler cgroup', { err: String(err) }));
+        await cgroup
+          ?.destroy()
+          .catch((err: unknown) => this.log.error('could not remove the compiler cgroup', { err: String(err) }));
         await this.sweepUid(uid);
       },
       pid: async () => {
-        for (const pid of await cgroup?.pids() ?? []) {
+        for (const pid of (await cgroup?.pids()) ?? []) {
           const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
           if (comm.trim() === 'dotnet') return pid;
         }
@@ -398,7 +467,11 @@ export class LocalBackend implements SandboxBackend {
     };
   }
 
-  private launchArgv(uid: number, cgroup: StepCgroup | null, s: { memoryBytes: number; gcHeapShare: number; maxTasks: number; cpuSeconds: number | null; hostArgs: string[] }): string[] {
+  private launchArgv(
+    uid: number,
+    cgroup: StepCgroup | null,
+    s: { memoryBytes: number; gcHeapShare: number; maxTasks: number; cpuSeconds: number | null; hostArgs: string[] },
+  ): string[] {
     const tools = this.tools;
     const layout = this.layout;
     if (!tools || !layout) throw new Error('the local backend was not started');
@@ -445,7 +518,11 @@ export class LocalBackend implements SandboxBackend {
     const tools = this.tools;
     if (!tools) return;
     await new Promise<void>((resolve) => {
-      const p = spawn(tools.setpriv, [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', tools.kill, '-KILL', '-1'], { stdio: 'ignore', env: {} });
+      const p = spawn(
+        tools.setpriv,
+        [`--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--', tools.kill, '-KILL', '-1'],
+        { stdio: 'ignore', env: {} },
+      );
       p.on('error', () => resolve());
       p.on('close', () => resolve());
     });
@@ -503,7 +580,8 @@ async function fail(p: Prepared): Promise<never> {
   throw new Error(`exit ${exit.exitCode}`);
 }
 
-type Within<T> = { kind: 'ok'; value: T } | { kind: 'failed'; error: string } | { kind: 'timeout' } | { kind: 'cancelled' };
+type Within<T> =
+  { kind: 'ok'; value: T } | { kind: 'failed'; error: string } | { kind: 'timeout' } | { kind: 'cancelled' };
 
 /** A wait with a deadline and a cancel: what the promise gives, or why it was not waited for. */
 function within<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<Within<T>> {

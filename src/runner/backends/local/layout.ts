@@ -44,9 +44,14 @@ export function sandboxLayout(input: LayoutInput): SandboxLayout {
 
   must(join(input.dotnetRoot, 'dotnet'), join(SANDBOX_DOTNET_ROOT, 'dotnet'));
   must(join(input.dotnetRoot, 'host'), join(SANDBOX_DOTNET_ROOT, 'host'));
-  must(join(input.dotnetRoot, 'shared', 'Microsoft.NETCore.App'), join(SANDBOX_DOTNET_ROOT, 'shared', 'Microsoft.NETCore.App'));
+  must(
+    join(input.dotnetRoot, 'shared', 'Microsoft.NETCore.App'),
+    join(SANDBOX_DOTNET_ROOT, 'shared', 'Microsoft.NETCore.App'),
+  );
   if (!existsSync(join(input.hostDir, 'sharpbox-host.dll'))) {
-    throw new Error(`no runner host in ${input.hostDir}: build it with \`npm run build:host\` (README's first command does)`);
+    throw new Error(
+      `no runner host in ${input.hostDir}: build it with \`npm run build:host\` (README's first command does)`,
+    );
   }
   must(input.init, SANDBOX_INIT);
   // The host's directory whole: its dll, Roslyn and the reference pack.

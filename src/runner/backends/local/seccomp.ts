@@ -61,30 +61,120 @@ export type ErrnoName = keyof typeof ERRNO;
  */
 export const MEASURED_SYSCALLS: readonly SyscallName[] = [
   // files and directories
-  'read', 'write', 'openat', 'close', 'lseek', 'pread64', 'pwrite64', 'preadv', 'pwritev', 'fstat', 'stat',
-  'lstat', 'newfstatat', 'statfs', 'fstatfs', 'access', 'readlink', 'getdents64', 'getcwd', 'chdir', 'mkdir',
-  'rmdir', 'rename', 'link', 'unlink', 'symlink', 'chmod', 'fchmod', 'utimensat', 'ftruncate', 'fallocate',
-  'fadvise64', 'fsync', 'copy_file_range', 'dup2', 'pipe2',
+  'read',
+  'write',
+  'openat',
+  'close',
+  'lseek',
+  'pread64',
+  'pwrite64',
+  'preadv',
+  'pwritev',
+  'fstat',
+  'stat',
+  'lstat',
+  'newfstatat',
+  'statfs',
+  'fstatfs',
+  'access',
+  'readlink',
+  'getdents64',
+  'getcwd',
+  'chdir',
+  'mkdir',
+  'rmdir',
+  'rename',
+  'link',
+  'unlink',
+  'symlink',
+  'chmod',
+  'fchmod',
+  'utimensat',
+  'ftruncate',
+  'fallocate',
+  'fadvise64',
+  'fsync',
+  'copy_file_range',
+  'dup2',
+  'pipe2',
   // memory
-  'brk', 'mmap', 'munmap', 'mprotect', 'mremap', 'madvise', 'msync', 'membarrier', 'get_mempolicy',
+  'brk',
+  'mmap',
+  'munmap',
+  'mprotect',
+  'mremap',
+  'madvise',
+  'msync',
+  'membarrier',
+  'get_mempolicy',
   // threads, scheduling, time
-  'futex', 'set_robust_list', 'set_tid_address', 'rseq', 'arch_prctl', 'gettid', 'sched_yield',
-  'sched_getaffinity', 'sched_setaffinity', 'sched_getparam', 'sched_getscheduler', 'sched_setscheduler',
-  'sched_get_priority_max', 'sched_get_priority_min', 'getpriority', 'setpriority', 'clock_nanosleep',
+  'futex',
+  'set_robust_list',
+  'set_tid_address',
+  'rseq',
+  'arch_prctl',
+  'gettid',
+  'sched_yield',
+  'sched_getaffinity',
+  'sched_setaffinity',
+  'sched_getparam',
+  'sched_getscheduler',
+  'sched_setscheduler',
+  'sched_get_priority_max',
+  'sched_get_priority_min',
+  'getpriority',
+  'setpriority',
+  'clock_nanosleep',
   // signals
-  'rt_sigaction', 'rt_sigprocmask', 'rt_sigreturn', 'rt_sigtimedwait', 'sigaltstack', 'restart_syscall',
-  'kill', 'tgkill',
+  'rt_sigaction',
+  'rt_sigprocmask',
+  'rt_sigreturn',
+  'rt_sigtimedwait',
+  'sigaltstack',
+  'restart_syscall',
+  'kill',
+  'tgkill',
   // processes (tini starts the runner host; Process.Start uses vfork; the inner filter narrows these)
-  'execve', 'vfork', 'wait4', 'waitid', 'exit', 'exit_group', 'getpid', 'getpgrp', 'setpgid', 'getsid',
-  'geteuid', 'prlimit64', 'getrusage', 'getrandom', 'sysinfo', 'uname',
+  'execve',
+  'vfork',
+  'wait4',
+  'waitid',
+  'exit',
+  'exit_group',
+  'getpid',
+  'getpgrp',
+  'setpgid',
+  'getsid',
+  'geteuid',
+  'prlimit64',
+  'getrusage',
+  'getrandom',
+  'sysinfo',
+  'uname',
   // sockets (socket itself is filtered by argument) and polling
-  'bind', 'listen', 'accept4', 'connect', 'getsockname', 'getsockopt', 'setsockopt', 'sendto', 'recvfrom',
-  'sendmsg', 'sendmmsg', 'recvmsg', 'shutdown', 'poll', 'epoll_create1', 'epoll_ctl', 'epoll_wait',
+  'bind',
+  'listen',
+  'accept4',
+  'connect',
+  'getsockname',
+  'getsockopt',
+  'setsockopt',
+  'sendto',
+  'recvfrom',
+  'sendmsg',
+  'sendmmsg',
+  'recvmsg',
+  'shutdown',
+  'poll',
+  'epoll_create1',
+  'epoll_ctl',
+  'epoll_wait',
 ];
 
 /** Not seen in the measurement but made by ordinary C# programs (or their libc) on some path: the reason for each. */
 export const MARGIN_SYSCALLS: Readonly<Partial<Record<SyscallName, string>>> = {
-  clock_gettime: 'served by the vDSO here, but the real call when the clock source has no vDSO (this VM boots with tsc=unstable)',
+  clock_gettime:
+    'served by the vDSO here, but the real call when the clock source has no vDSO (this VM boots with tsc=unstable)',
   clock_getres: 'Stopwatch.Frequency and friends; the vDSO fallback, as clock_gettime',
   gettimeofday: 'DateTime.UtcNow in native code; the vDSO fallback, as clock_gettime',
   time: 'time(2) from native code; the vDSO fallback, as clock_gettime',
@@ -146,7 +236,8 @@ export const DANGEROUS_SYSCALLS: Readonly<Partial<Record<SyscallName, string>>> 
   io_getevents: 'AIO (see io_setup)',
   io_pgetevents: 'AIO (see io_setup)',
   inotify_init: "watching the shared read-only runtime shows another run's file opens",
-  inotify_init1: "watching the shared read-only runtime shows another run's file opens (FileSystemWatcher fails cleanly)",
+  inotify_init1:
+    "watching the shared read-only runtime shows another run's file opens (FileSystemWatcher fails cleanly)",
   inotify_add_watch: 'inotify (see inotify_init1)',
   inotify_rm_watch: 'inotify (see inotify_init1)',
   fanotify_init: 'filesystem-wide watches',
@@ -160,7 +251,8 @@ export const DANGEROUS_SYSCALLS: Readonly<Partial<Record<SyscallName, string>>> 
   process_madvise: 'acts on another process of the sandbox',
   kcmp: 'compares kernel objects of other processes (an ASLR and fd-sharing oracle)',
   pidfd_getfd: 'steals a file descriptor from another process (the sandbox init)',
-  memfd_create: 'anonymous files to execute (fexecve); .NET uses it only to double-map JIT code (W^X) and falls back to RWX pages',
+  memfd_create:
+    'anonymous files to execute (fexecve); .NET uses it only to double-map JIT code (W^X) and falls back to RWX pages',
   memfd_secret: 'memory the kernel itself cannot see: kernel attack surface for no C# use',
   modify_ldt: 'x86 segment descriptors: a classic source of kernel bugs',
   personality: 'READ_IMPLIES_EXEC and other execution-domain switches',
@@ -236,7 +328,10 @@ export const REFUSED_WITH: Readonly<Partial<Record<SyscallName, { errno: ErrnoNa
   // FileStream ignores this error, so FileShare.None still opens files (without excluding anyone); a
   // named Mutex, which locks its file under /tmp/.dotnet/shm, throws IOException.
   flock: { errno: 'ENOLCK', why: 'locks on the shared read-only files carry bytes between runs' },
-  clone3: { errno: 'ENOSYS', why: 'its flags are in a struct the filter cannot read; glibc falls back to clone, whose flags it can' },
+  clone3: {
+    errno: 'ENOSYS',
+    why: 'its flags are in a struct the filter cannot read; glibc falls back to clone, whose flags it can',
+  },
 };
 
 // Arguments the filter looks at. The kernel reads each of these as a 32-bit int (socket's three, ioctl's
@@ -302,8 +397,14 @@ export const PRCTL_OPTIONS: Readonly<Record<string, { option: number; why: strin
   PR_SET_NAME: { option: 15, why: 'measured: the runtime names its threads' },
   PR_GET_NAME: { option: 16, why: 'margin: pthread_getname_np on the calling thread' },
   PR_GET_SECCOMP: { option: 21, why: 'margin: a read-only query' },
-  PR_SET_SECCOMP: { option: 22, why: 'margin: the runner host may install its own, tighter filter this way; a filter only narrows' },
-  PR_SET_NO_NEW_PRIVS: { option: 38, why: 'required before installing a filter (already set by setpriv: this only repeats it)' },
+  PR_SET_SECCOMP: {
+    option: 22,
+    why: 'margin: the runner host may install its own, tighter filter this way; a filter only narrows',
+  },
+  PR_SET_NO_NEW_PRIVS: {
+    option: 38,
+    why: 'required before installing a filter (already set by setpriv: this only repeats it)',
+  },
   PR_GET_NO_NEW_PRIVS: { option: 39, why: 'margin: a read-only query' },
 };
 
@@ -312,7 +413,8 @@ export const SECCOMP_OPERATIONS = { SECCOMP_SET_MODE_FILTER: 1, SECCOMP_GET_ACTI
 
 /** Calls decided by their arguments, and where each rule is written out (the BPF below). */
 export const ARG_RULES = {
-  socket: 'domain AF_UNIX/AF_INET/AF_INET6 (else EAFNOSUPPORT); type STREAM/DGRAM, SEQPACKET for AF_UNIX (else ESOCKTNOSUPPORT); protocol 0/TCP/UDP (else EPROTONOSUPPORT)',
+  socket:
+    'domain AF_UNIX/AF_INET/AF_INET6 (else EAFNOSUPPORT); type STREAM/DGRAM, SEQPACKET for AF_UNIX (else ESOCKTNOSUPPORT); protocol 0/TCP/UDP (else EPROTONOSUPPORT)',
   socketpair: 'as socket',
   clone: 'no namespace flag (else EPERM)',
   ioctl: 'IOCTL_REQUESTS only (else ENOTTY)',
@@ -363,7 +465,8 @@ const keys = <K extends string>(record: Readonly<Partial<Record<K, unknown>>>): 
 
 /** The filter program for x86_64 (exported for tests). */
 export function seccompProgramX64(mode: Exclude<SeccompMode, 'off'> = 'enforce'): Insn[] {
-  const refuse = (errno: ErrnoName): number => (mode === 'log' ? SECCOMP_RET.LOG : (SECCOMP_RET.ERRNO | ERRNO[errno]) >>> 0);
+  const refuse = (errno: ErrnoName): number =>
+    mode === 'log' ? SECCOMP_RET.LOG : (SECCOMP_RET.ERRNO | ERRNO[errno]) >>> 0;
   const kill = mode === 'log' ? SECCOMP_RET.LOG : SECCOMP_RET.KILL_PROCESS;
   const a = new Assembler();
 
@@ -412,7 +515,13 @@ export function seccompProgramX64(mode: Exclude<SeccompMode, 'off'> = 'enforce')
   a.ret(SECCOMP_RET.ALLOW);
   a.label('clone:namespace').ret(refuse('EPERM'));
 
-  const allowList = (rule: Rule, arg: number, values: readonly number[], otherwise: ErrnoName, extra?: () => void): void => {
+  const allowList = (
+    rule: Rule,
+    arg: number,
+    values: readonly number[],
+    otherwise: ErrnoName,
+    extra?: () => void,
+  ): void => {
     a.label(`rule:${rule}`);
     ld32(arg, `${rule}:refuse`);
     for (const v of values) a.jeq(v, `${rule}:allow`);
@@ -420,7 +529,12 @@ export function seccompProgramX64(mode: Exclude<SeccompMode, 'off'> = 'enforce')
     a.label(`${rule}:refuse`).ret(refuse(otherwise));
     a.label(`${rule}:allow`).ret(SECCOMP_RET.ALLOW);
   };
-  allowList('ioctl', 1, Object.values(IOCTL_REQUESTS).map((r) => r.request), 'ENOTTY');
+  allowList(
+    'ioctl',
+    1,
+    Object.values(IOCTL_REQUESTS).map((r) => r.request),
+    'ENOTTY',
+  );
   allowList('fcntl', 1, Object.values(FCNTL_COMMANDS), 'EINVAL', () => {
     for (const c of Object.values(FCNTL_LOCK_COMMANDS)) a.jeq(c, 'fcntl:lock');
     for (const c of Object.values(FCNTL_REFUSED_COMMANDS)) a.jeq(c, 'fcntl:eperm');
@@ -428,7 +542,12 @@ export function seccompProgramX64(mode: Exclude<SeccompMode, 'off'> = 'enforce')
     a.label('fcntl:lock').ret(refuse('ENOLCK'));
     a.label('fcntl:eperm').ret(refuse('EPERM'));
   });
-  allowList('prctl', 0, Object.values(PRCTL_OPTIONS).map((o) => o.option), 'EINVAL');
+  allowList(
+    'prctl',
+    0,
+    Object.values(PRCTL_OPTIONS).map((o) => o.option),
+    'EINVAL',
+  );
   allowList('seccomp', 0, Object.values(SECCOMP_OPERATIONS), 'EINVAL');
   return a.assemble();
 }
@@ -494,8 +613,11 @@ export function seccompFilter(nodeArch: string, mode: SeccompMode = 'enforce'): 
 
 /** What to warn about at start-up, if anything: the sandbox runs with less than the full filter. */
 export function seccompWarning(nodeArch: string, mode: SeccompMode): string | null {
-  if (mode === 'off') return 'SANDBOX_SECCOMP=off: no seccomp filter; the sandbox relies on namespaces, rlimits and cgroups alone';
-  if (nodeArch !== 'x64') return `no seccomp filter for ${nodeArch}: the sandbox relies on namespaces, rlimits and cgroups alone`;
-  if (mode === 'log') return 'SANDBOX_SECCOMP=log: the seccomp filter refuses nothing and logs what it would refuse (dmesg: audit type=1326; sysctl kernel.printk_ratelimit=0 to see them all)';
+  if (mode === 'off')
+    return 'SANDBOX_SECCOMP=off: no seccomp filter; the sandbox relies on namespaces, rlimits and cgroups alone';
+  if (nodeArch !== 'x64')
+    return `no seccomp filter for ${nodeArch}: the sandbox relies on namespaces, rlimits and cgroups alone`;
+  if (mode === 'log')
+    return 'SANDBOX_SECCOMP=log: the seccomp filter refuses nothing and logs what it would refuse (dmesg: audit type=1326; sysctl kernel.printk_ratelimit=0 to see them all)';
   return null;
 }

@@ -24,7 +24,9 @@ export async function stageImage(stateDir: string, hostDir: string, etcDir: stri
   await chmod(stateDir, 0o755);
   const closed = await firstUnsearchable(stateDir);
   if (closed) {
-    throw new Error(`the sandbox uids cannot reach the state dir ${stateDir}: ${closed} is closed to other users; choose a SANDBOX_STATE_DIR every user can traverse (the default is /run/sharpbox)`);
+    throw new Error(
+      `the sandbox uids cannot reach the state dir ${stateDir}: ${closed} is closed to other users; choose a SANDBOX_STATE_DIR every user can traverse (the default is /run/sharpbox)`,
+    );
   }
   await sweepStale(stateDir);
   const root = join(stateDir, `image-${process.pid}`);
@@ -88,6 +90,7 @@ export async function firstUnsearchable(dir: string): Promise<string | null> {
 async function sweepStale(stateDir: string): Promise<void> {
   for (const name of await readdir(stateDir).catch(() => [] as string[])) {
     const pid = Number(/^image-(\d+)$/.exec(name)?.[1] ?? 0);
-    if (pid > 0 && pid !== process.pid && !isAlive(pid)) await rm(join(stateDir, name), { recursive: true, force: true });
+    if (pid > 0 && pid !== process.pid && !isAlive(pid))
+      await rm(join(stateDir, name), { recursive: true, force: true });
   }
 }

@@ -34,7 +34,9 @@ export async function resolveTools(): Promise<Tools> {
     else missing.push(`${name} (Debian package ${PACKAGES[name]})`);
   }
   if (missing.length > 0) {
-    throw new Error(`the local sandbox needs ${missing.join(', ')}: install with apt-get, or run README's setup command`);
+    throw new Error(
+      `the local sandbox needs ${missing.join(', ')}: install with apt-get, or run README's setup command`,
+    );
   }
   return found as Tools;
 }

@@ -95,7 +95,8 @@ export class Assembler {
   }
 
   assemble(): Insn[] {
-    if (this.code.length > BPF_MAX_INSNS) throw new Error(`BPF program of ${this.code.length} instructions; the kernel takes at most ${BPF_MAX_INSNS}`);
+    if (this.code.length > BPF_MAX_INSNS)
+      throw new Error(`BPF program of ${this.code.length} instructions; the kernel takes at most ${BPF_MAX_INSNS}`);
     const offset = (from: number, target: Target, max: number): number => {
       if (target === null) return 0;
       const at = this.labels.get(target);
@@ -139,7 +140,12 @@ export function decode(buf: Buffer): Insn[] {
   if (buf.length % 8 !== 0) throw new Error(`a BPF program is a multiple of 8 bytes, got ${buf.length}`);
   const program: Insn[] = [];
   for (let i = 0; i < buf.length; i += 8) {
-    program.push({ code: buf.readUInt16LE(i), jt: buf.readUInt8(i + 2), jf: buf.readUInt8(i + 3), k: buf.readUInt32LE(i + 4) });
+    program.push({
+      code: buf.readUInt16LE(i),
+      jt: buf.readUInt8(i + 2),
+      jf: buf.readUInt8(i + 3),
+      k: buf.readUInt32LE(i + 4),
+    });
   }
   return program;
 }
