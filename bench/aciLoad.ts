@@ -14,11 +14,11 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { AciBackend } from '../src/runner/backends/aci/index.js';
 import { createRunner, type RunResult } from '../src/runner/index.js';
-import { FakeArm, TEST_SUBSCRIPTION } from '../test/fakes/arm.js';
+import { FakeArm } from '../test/fakes/arm.js';
 import { FakeClock } from '../test/fakes/clock.js';
 import { simRuntime } from '../test/fakes/armSimContainer.js';
-import { fakeTimeBudget, useFakeIdentity } from '../test/support/aciEnv.js';
-import { startAzurite } from '../test/support/azurite.js';
+import { aciTestEnv, fakeTimeBudget, useFakeIdentity } from '../test/support/aciEnv.js';
+import { blobsIn, startAzurite } from '../test/support/azurite.js';
 import { percentile } from './stats.js';
 
 /** Fake ms per real ms. */
@@ -73,29 +73,25 @@ export async function aciLoad(mode: LoadMode): Promise<LoadFigures> {
   });
   arm.scenario = { startupDelayMs: 30_000, deleteDurationMs: 10_000 };
   useFakeIdentity(arm);
+  // The tests' environment for the fakes, with every time Azure's default divided by RATE.
   const config = loadConfig({
     ...process.env,
-    SHARPBOX_BACKEND: 'aci',
-    AZURE_SUBSCRIPTION_ID: TEST_SUBSCRIPTION,
-    AZURE_RESOURCE_GROUP: 'bench',
-    AZURE_LOCATION: 'westeurope',
-    ACI_IMAGE: 'example.azurecr.io/sharpbox-sandbox:1',
-    ...arm.clientEnv(),
-    AZURE_STORAGE_CONNECTION_STRING: azurite.connectionString,
-    RUN_TIMEOUT_MS: scaled(5000),
-    COMPILE_TIMEOUT_MS: scaled(10_000),
-    ACI_STARTUP_ALLOWANCE_MS: scaled(120_000),
-    ACI_POOL_IDLE_MS: scaled(600_000),
-    ACI_WORKER_LIFETIME_MS: scaled(900_000),
-    ACI_WORKER_IDLE_MS: scaled(120_000),
-    ACI_RESULT_POLL_MS: scaled(500),
-    ACI_STATE_POLL_MS: scaled(2000),
-    ACI_INSPECT_MS: scaled(5000),
-    ACI_SWEEP_INTERVAL_MS: '3600000',
-    ACI_SWEEP_GRACE_MS: scaled(60_000),
-    SANDBOX_QUEUE_MAX: '100',
-    LOG_LEVEL: 'silent',
-    ...MODES[mode],
+    ...aciTestEnv(arm, azurite.connectionString, {
+      AZURE_RESOURCE_GROUP: 'bench',
+      RUN_TIMEOUT_MS: scaled(5000),
+      COMPILE_TIMEOUT_MS: scaled(10_000),
+      ACI_STARTUP_ALLOWANCE_MS: scaled(120_000),
+      ACI_POOL_IDLE_MS: scaled(600_000),
+      ACI_WORKER_LIFETIME_MS: scaled(900_000),
+      ACI_WORKER_IDLE_MS: scaled(120_000),
+      ACI_RESULT_POLL_MS: scaled(500),
+      ACI_STATE_POLL_MS: scaled(2000),
+      ACI_INSPECT_MS: scaled(5000),
+      ACI_SWEEP_INTERVAL_MS: '3600000',
+      ACI_SWEEP_GRACE_MS: scaled(60_000),
+      SANDBOX_QUEUE_MAX: '100',
+      ...MODES[mode],
+    }),
   });
   // The production budget on the fake clock: its windows are Azure's; its waits come back in real time.
   const budget = fakeTimeBudget(config.aci, clock);
@@ -175,10 +171,7 @@ export async function aciLoad(mode: LoadMode): Promise<LoadFigures> {
     // Wait for the fake's own deletes to finish (Deleting for 10 s of Azure time), then count what is left.
     await sleep(clock.realMs(20_000));
     figures.leftGroups = arm.groups.size;
-    const container = (await import('@azure/storage-blob')).BlobServiceClient.fromConnectionString(
-      azurite.connectionString,
-    ).getContainerClient(config.aci.storage.container);
-    for await (const _ of container.listBlobsFlat()) figures.leftBlobs++;
+    figures.leftBlobs = (await blobsIn(azurite.connectionString, config.aci.storage.container)).length;
     return figures;
   } finally {
     await runner.stop(0).catch(() => undefined);

@@ -23,7 +23,7 @@ import type { Runner, RunResult } from '../../src/runner/index.js';
 import { FakeArm } from '../fakes/arm.js';
 import { AZURE_LIMITS } from '../fakes/armLimits.js';
 import { aciTestEnv, localBudget, useFakeIdentity } from '../support/aciEnv.js';
-import { startAzurite, type Azurite } from '../support/azurite.js';
+import { blobsIn, startAzurite, type Azurite } from '../support/azurite.js';
 import { backendOf, createTestRunner, show } from '../support/runner.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -83,14 +83,8 @@ async function run(runner: Runner, source: string, stdin = ''): Promise<RunResul
   return s.handle.result;
 }
 
-async function blobsLeft(): Promise<string[]> {
-  const names: string[] = [];
-  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
-    'sharpbox-runs',
-  );
-  if (!(await container.exists())) return names;
-  for await (const b of container.listBlobsFlat()) names.push(b.name);
-  return names;
+function blobsLeft(): Promise<string[]> {
+  return blobsIn(azurite.connectionString);
 }
 
 before(async () => {

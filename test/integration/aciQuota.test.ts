@@ -5,7 +5,6 @@
 // runs per create, retire when they should and honour a cancel. After each, no group and no blob remains.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { BlobServiceClient } from '@azure/storage-blob';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { AciBackend } from '../../src/runner/backends/aci/index.js';
@@ -14,7 +13,7 @@ import { FakeArm } from '../fakes/arm.js';
 import { simRuntime } from '../fakes/armSimContainer.js';
 import { FakeClock } from '../fakes/clock.js';
 import { aciTestEnv, fakeTimeBudget, useFakeIdentity } from '../support/aciEnv.js';
-import { startAzurite, type Azurite } from '../support/azurite.js';
+import { blobsIn, startAzurite, type Azurite } from '../support/azurite.js';
 import { show } from '../support/runner.js';
 
 /** Fake ms per real ms: five minutes of Azure time in five seconds. */
@@ -49,14 +48,8 @@ after(async () => {
   await azurite?.stop();
 });
 
-async function blobsLeft(): Promise<string[]> {
-  const names: string[] = [];
-  const container = BlobServiceClient.fromConnectionString(azurite.connectionString).getContainerClient(
-    'sharpbox-runs',
-  );
-  if (!(await container.exists())) return names;
-  for await (const b of container.listBlobsFlat()) names.push(b.name);
-  return names;
+function blobsLeft(): Promise<string[]> {
+  return blobsIn(azurite.connectionString);
 }
 
 /** An aci runner on the fast clock: every time it is configured with is Azure time divided by RATE. */

@@ -3,6 +3,7 @@
 // (`--oauth basic`: it checks a token's issuer, audience and lifetime, not its signature), as a storage
 // account reached with an identity instead of a key does.
 import { spawn } from 'node:child_process';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { TEST_CA_PATH } from '../fakes/tls.js';
@@ -68,4 +69,13 @@ export async function startAzurite(options: { oauth?: boolean } = {}): Promise<A
       await new Promise((r) => child.once('exit', r));
     },
   };
+}
+
+/** Every blob name in a container of the account (none when the container does not exist): what a run left. */
+export async function blobsIn(connectionString: string, containerName = 'sharpbox-runs'): Promise<string[]> {
+  const names: string[] = [];
+  const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
+  if (!(await container.exists())) return names;
+  for await (const b of container.listBlobsFlat()) names.push(b.name);
+  return names;
 }
