@@ -64,7 +64,7 @@ export class LocalAdmissionStore implements AdmissionStore {
             ...(live[i] as Entries),
             [member, rule.kind === 'rate' ? now : now + rule.windowMs] as [string, number],
           ];
-          return this.keyv.set(rule.key, entries, rule.windowMs);
+          return this.keyv.set(rule.key, entries, keepFor(rule));
         }),
       );
       return { ok: true };
@@ -75,10 +75,19 @@ export class LocalAdmissionStore implements AdmissionStore {
     return this.exclusive(async () => {
       for (const rule of rules.filter((r) => all || r.kind === 'concurrent')) {
         const entries = ((await this.keyv.get<Entries>(rule.key)) ?? []).filter(([m]) => m !== member);
-        await this.keyv.set(rule.key, entries, rule.windowMs);
+        await this.keyv.set(rule.key, entries, keepFor(rule));
       }
     });
   }
+}
+
+/**
+ * How long Keyv keeps a rule's entries: only garbage collection, pruning on the store's clock decides.
+ * A second beyond the window, because Keyv's expiry reads the wall clock: with exactly the window, a 1 ms
+ * lease could vanish between two calls on a clock the caller controls (a flake CI saw).
+ */
+function keepFor(rule: Rule): number {
+  return rule.windowMs + 1000;
 }
 
 function prune(entries: Entries, rule: Rule, now: number): Entries {
