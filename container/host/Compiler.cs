@@ -64,7 +64,9 @@ public sealed class Compiler
     public CompileResponse Compile(CompileRequest request)
     {
         var clock = Stopwatch.StartNew();
-        var text = SourceText.From(request.Source, Encoding.UTF8, SourceHashAlgorithm.Sha256);
+        // Directives (`#:package`, `#:property`, `#r "nuget: …"`) are read first and blanked out of the text.
+        var directives = Directives.Read(request.Source);
+        var text = SourceText.From(directives.Text, Encoding.UTF8, SourceHashAlgorithm.Sha256);
         var tree = CSharpSyntaxTree.ParseText(text, ParseOptions, path: UserFileName);
         var compilation = CSharpCompilation.Create("Program", [_usings, tree], _references, Options);
 
@@ -72,19 +74,32 @@ public sealed class Compiler
         using var pdb = new MemoryStream();
         var result = compilation.Emit(pe, pdb, options: Emit);
         // Sorting needs only severities and locations; messages are formatted for the kept ones alone.
-        var diagnostics = DiagnosticList.Take(result.Diagnostics
+        var ours = DirectiveDiagnostics(directives);
+        var ok = result.Success && ours.Length == 0;
+        var diagnostics = ours.Concat(DiagnosticList.Take(result.Diagnostics
             .Where(d => d.Severity is DiagnosticSeverity.Error or DiagnosticSeverity.Warning)
             // An unused implicit using is never the user's concern.
             .Where(d => d.Location.SourceTree is null || d.Location.SourceTree == tree || d.Severity == DiagnosticSeverity.Error)
             .OrderBy(d => d.Severity == DiagnosticSeverity.Error ? 0 : 1)
-            .ThenBy(d => d.Location.SourceSpan.Start));
+            .ThenBy(d => d.Location.SourceSpan.Start))).Take(DiagnosticList.MaxDiagnostics).ToArray();
 
         return new CompileResponse(
             request.Id,
-            result.Success,
+            ok,
             diagnostics,
-            result.Success ? Convert.ToBase64String(pe.GetBuffer(), 0, (int)pe.Length) : null,
-            result.Success ? Convert.ToBase64String(pdb.GetBuffer(), 0, (int)pdb.Length) : null,
+            ok ? Convert.ToBase64String(pe.GetBuffer(), 0, (int)pe.Length) : null,
+            ok ? Convert.ToBase64String(pdb.GetBuffer(), 0, (int)pdb.Length) : null,
             clock.Elapsed.TotalMilliseconds);
     }
+
+    // What the directives asked for that this compiler cannot give, as errors at the directive's line.
+    // Properties and packages are not offered yet: each is refused by name.
+    private static DiagnosticDto[] DirectiveDiagnostics(SourceDirectives directives) =>
+    [
+        .. directives.Diagnostics,
+        .. directives.Properties.Select(p => Directives.Error(
+            Directives.MalformedId, $"unknown property '{p.Name}'", p.Line, p.Column, p.Length)),
+        .. directives.Packages.Select(p => Directives.Error(
+            Directives.MalformedId, $"package '{p.Name}' is not available", p.Line, p.Column, p.Length)),
+    ];
 }
