@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
   runner) tests=(classify bwrapArgs results waitWords execSandbox admission fairRunner) ;;
-  bot) tests=(botRender botRenderProperty sanitize) ;;
+  bot) tests=(botRender botRenderExact botRenderProperty sanitize) ;;
   *) echo "usage: $0 runner|bot" >&2; exit 2 ;;
 esac
 # Each property of botRenderProperty.test.ts on 300 cases rather than 10,000 (12 s a mutant otherwise):
