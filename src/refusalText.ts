@@ -1,6 +1,6 @@
 // Plain words for a refusal, for the front ends that show text inside other text: the HTTP API's
 // `message`, the admin feed and the CLI (after "sharpbox: "). Lower case, no full stop. The bot has its
-// own catalogue (src/bot/refusals.ts). Exhaustive by type: a new code does not compile until it has
+// own sentences (src/bot/refusals.ts), built on this file's words for the runner's limits and input. Exhaustive by type: a new code does not compile until it has
 // words here. Pure.
 import type { Refusal } from './runner/types.js';
 
@@ -26,7 +26,8 @@ export function refusalMessage(refusal: Refusal): string {
   }
 }
 
-function rateLimit(refusal: Extract<Refusal, { code: 'RATE_LIMITED' }>): string {
+/** Which fair-use limit refused, in words (lower case; the bot capitalises). */
+export function rateLimit(refusal: Extract<Refusal, { code: 'RATE_LIMITED' }>): string {
   const runs = `${refusal.limit} run${refusal.limit === 1 ? '' : 's'}`;
   switch (refusal.scope) {
     case 'global':
@@ -40,7 +41,8 @@ function rateLimit(refusal: Extract<Refusal, { code: 'RATE_LIMITED' }>): string 
   }
 }
 
-function invalidInput(refusal: Extract<Refusal, { code: 'INVALID_INPUT' }>): string {
+/** What is wrong with the request, in words (lower case). */
+export function invalidInput(refusal: Extract<Refusal, { code: 'INVALID_INPUT' }>): string {
   switch (refusal.field) {
     case 'source':
       switch (refusal.problem) {

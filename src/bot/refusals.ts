@@ -1,6 +1,7 @@
 // The bot's words for every refusal: the runner's (codes with facts, src/runner/types.ts) and the bot's
 // own, which never reach the runner (no code block, a file it cannot take, the bot stopping). One
 // exhaustive switch, so a new code does not compile until the bot says it. Pure.
+import { invalidInput, rateLimit } from '../refusalText.js';
 import type { Refusal } from '../runner/index.js';
 
 /** Refusals the bot makes itself, before anything is submitted. */
@@ -18,7 +19,7 @@ export type BotRefusal =
 export function refusalText(refusal: Refusal | BotRefusal): string {
   switch (refusal.code) {
     case 'RATE_LIMITED':
-      return `🐢 ${rateLimit(refusal)}.${retry(refusal.retryAfterMs)}`;
+      return `🐢 ${capitalised(rateLimit(refusal))}.${retry(refusal.retryAfterMs)}`;
     case 'QUEUE_FULL':
       return `🚦 Too many runs are waiting right now.${retry(refusal.retryAfterMs) || ' Try again in a few seconds.'}`;
     case 'SOURCE_TOO_LARGE':
@@ -46,47 +47,10 @@ export function refusalText(refusal: Refusal | BotRefusal): string {
   }
 }
 
-function rateLimit(refusal: Extract<Refusal, { code: 'RATE_LIMITED' }>): string {
-  const runs = `${refusal.limit} run${refusal.limit === 1 ? '' : 's'}`;
-  switch (refusal.scope) {
-    case 'global':
-      return `sharpbox is running ${refusal.limit} program${refusal.limit === 1 ? '' : 's'} already`;
-    case 'guild':
-      return `This server can start ${runs} a minute`;
-    case 'user':
-      return refusal.kind === 'at-once' ? `You can have ${runs} going at once` : `You can start ${runs} a minute`;
-    default:
-      return unworded(refusal);
-  }
-}
-
-function invalidInput(refusal: Extract<Refusal, { code: 'INVALID_INPUT' }>): string {
-  switch (refusal.field) {
-    case 'source':
-      switch (refusal.problem) {
-        case 'not-a-string':
-          return 'the source must be a string';
-        case 'nul-byte':
-          return 'the code contains a NUL byte';
-        case 'not-unicode':
-          return 'the code is not valid Unicode text';
-        default:
-          return unworded(refusal);
-      }
-    case 'stdin':
-      switch (refusal.problem) {
-        case 'not-a-string':
-          return 'stdin must be a string';
-        case 'not-unicode':
-          return 'stdin is not valid Unicode text';
-        default:
-          return unworded(refusal);
-      }
-    case 'timeoutMs':
-      return 'timeoutMs must be a positive whole number';
-    default:
-      return unworded(refusal);
-  }
+/** The plain words as a sentence: a capital first letter, except for our own name, which is always lower case. */
+function capitalised(words: string): string {
+  if (words.startsWith('sharpbox')) return words;
+  return words.charAt(0).toUpperCase() + words.slice(1);
 }
 
 function retry(retryAfterMs: number): string {
