@@ -205,6 +205,19 @@ describe('local sandbox on cgroup v2 (delegated)', { timeout: 40 * 60_000 }, () 
     await assertNoCgroupLeft();
   });
 
+  it('starts waiting sandboxes at the lowest CPU weight (cpu.weight 1); compile servers keep the default', async () => {
+    await backend.idle();
+    const weights = await Promise.all(
+      (await steps()).map(async (s) => ({
+        name: s.name,
+        weight: (await readFile(join(stepsParent, s.name, 'cpu.weight'), 'utf8')).trim(),
+      })),
+    );
+    const sandboxes = weights.filter((w) => !w.name.includes('-compiler-'));
+    assert.ok(sandboxes.length > 0, JSON.stringify(weights));
+    for (const w of weights) assert.equal(w.weight, w.name.includes('-compiler-') ? '100' : '1', w.name);
+  });
+
   it('holds a run to its CPU share (cpu.max) however many threads spin', async () => {
     const r = await t.run(
       'for (var i = 0; i < 8; i++) new Thread(() => { while (true) { } }) { IsBackground = true }.Start(); Thread.Sleep(-1);',

@@ -183,6 +183,29 @@ describe('pre-started sandboxes', () => {
     }
   });
 
+  it('starts waiting sandboxes at the lowest CPU weight, and runs a program at the normal one', async () => {
+    // cgroup v1 here (test/cgroup2 checks cpu.weight on v2): the cpu controller's step cgroups of this process.
+    const cpuParent = '/sys/fs/cgroup/cpu/sharpbox';
+    const sandboxSteps = () =>
+      readdirSync(cpuParent).filter((n) => n.startsWith(`${process.pid}-`) && !n.includes('-compiler-'));
+    const read = (step: string, file: string) => readFileSync(join(cpuParent, step, file), 'utf8').trim();
+    await backend.idle();
+    const waiting = sandboxSteps();
+    assert.equal(waiting.length, 4, `steps: ${waiting.join(', ')}`);
+    for (const step of waiting) assert.equal(read(step, 'cpu.shares'), '2', step);
+    const running = t.run('Console.WriteLine("go"); Thread.Sleep(1500);');
+    await new Promise((r) => setTimeout(r, 800));
+    // The running one is the step with a CPU quota (set at the hand-over); it was given the default weight.
+    const weights = sandboxSteps().map(
+      (s) => `${read(s, 'cpu.cfs_quota_us') === '-1' ? 'waiting' : 'running'} ${read(s, 'cpu.shares')}`,
+    );
+    assert.equal((await running).status, 'ok');
+    assert.deepEqual(weights.sort(), ['running 1024', 'waiting 2', 'waiting 2', 'waiting 2']);
+    // The compile servers never wait in the background.
+    for (const step of readdirSync(cpuParent).filter((n) => n.startsWith(`${process.pid}-compiler-`)))
+      assert.equal(read(step, 'cpu.shares'), '1024', step);
+  });
+
   it('starts the wall clock when the program is handed over, not when the sandbox started', async () => {
     await backend.idle();
     await new Promise((r) => setTimeout(r, 1500)); // the waiting sandboxes are now 1.5 s old

@@ -22,7 +22,16 @@ export interface CgroupLimits {
   cpus: number | null;
   /** Socket-buffer memory (v1: memory.kmem.tcp; v2: the `sock` line of memory.stat); null: not capped. */
   tcpBytes: number | null;
+  /**
+   * Started ahead of need (a pre-started sandbox): the lowest CPU weight until prioritize() or
+   * handOver(), so its runtime start-up takes only CPU time that nothing else wants, never the running
+   * program's or the compiler's.
+   */
+  background: boolean;
 }
+
+/** CPU weights: the kernel's lowest (v1 cpu.shares 2, v2 cpu.weight 1) and its default (1024, 100). */
+export const CPU_WEIGHT = { v1: { background: 2, normal: 1024 }, v2: { background: 1, normal: 100 } } as const;
 
 export interface CgroupStats {
   /** Peak of memory + socket buffers. */
@@ -52,6 +61,11 @@ export interface StepCgroup {
    * uncapped, and the user is shown the CPU time of their program, not of our start-up.
    */
   handOver(): Promise<void>;
+  /**
+   * A run now waits for this step: the default CPU weight from here on (a background step otherwise
+   * starts only as fast as idle CPU allows). handOver() does it too. Safe to call again.
+   */
+  prioritize(): Promise<void>;
   /** Kills whatever is still inside, then removes the cgroup. Safe to call twice. */
   destroy(): Promise<void>;
 }

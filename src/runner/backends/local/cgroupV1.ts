@@ -16,6 +16,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import {
   counter,
+  CPU_WEIGHT,
   read,
   reached,
   readPids,
@@ -125,6 +126,8 @@ export class CgroupV1 implements CgroupDriver {
       await writeFile(join(paths.pids, 'pids.max'), String(limits.maxTasks));
       if (paths.cpu && limits.cpus !== null)
         await writeFile(join(paths.cpu, 'cpu.cfs_period_us'), String(CFS_PERIOD_US));
+      if (paths.cpu && limits.background)
+        await writeFile(join(paths.cpu, 'cpu.shares'), String(CPU_WEIGHT.v1.background));
     } catch (err) {
       await group.destroy();
       throw err;
@@ -145,6 +148,7 @@ class V1StepCgroup implements StepCgroup {
   private destroyed = false;
   /** cpuacct.usage (ns) at the hand-over. */
   private cpuBase = 0;
+  private prioritized = false;
 
   constructor(
     private readonly dirs: StepDirs,
@@ -160,7 +164,14 @@ class V1StepCgroup implements StepCgroup {
     return readPids(join(this.dirs.memory, 'cgroup.procs'));
   }
 
+  async prioritize(): Promise<void> {
+    if (!this.dirs.cpu || !this.limits.background || this.prioritized) return;
+    this.prioritized = true;
+    await writeFile(join(this.dirs.cpu, 'cpu.shares'), String(CPU_WEIGHT.v1.normal));
+  }
+
   async handOver(): Promise<void> {
+    await this.prioritize();
     if (this.dirs.cpuacct) this.cpuBase = counter(await read(join(this.dirs.cpuacct, 'cpuacct.usage')));
     if (!this.dirs.cpu || this.limits.cpus === null) return;
     await writeFile(

@@ -22,6 +22,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../../../log.js';
 import {
   counter,
+  CPU_WEIGHT,
   read,
   reached,
   readPids,
@@ -127,6 +128,7 @@ export class CgroupV2 implements CgroupDriver {
       await writeFile(join(dir, 'memory.swap.max'), '0').catch(ignoreMissing);
       await writeFile(join(dir, 'memory.oom.group'), '1');
       await writeFile(join(dir, 'pids.max'), String(limits.maxTasks));
+      if (this.cpu && limits.background) await writeFile(join(dir, 'cpu.weight'), String(CPU_WEIGHT.v2.background));
       const hasPeak = await exists(join(dir, 'memory.peak'));
       return new V2StepCgroup(dir, limits, this.cpu, hasPeak);
     } catch (err) {
@@ -143,6 +145,7 @@ class V2StepCgroup implements StepCgroup {
   private sampledPeak = 0;
   /** cpu.stat usage_usec at the hand-over. */
   private cpuBase = 0;
+  private prioritized = false;
 
   constructor(
     private readonly dir: string,
@@ -157,7 +160,14 @@ class V2StepCgroup implements StepCgroup {
     return readPids(join(this.dir, 'cgroup.procs'));
   }
 
+  async prioritize(): Promise<void> {
+    if (!this.cpu || !this.limits.background || this.prioritized) return;
+    this.prioritized = true;
+    await writeFile(join(this.dir, 'cpu.weight'), String(CPU_WEIGHT.v2.normal));
+  }
+
   async handOver(): Promise<void> {
+    await this.prioritize();
     this.cpuBase = cpuUsageUs(await read(join(this.dir, 'cpu.stat'))) ?? 0;
     if (!this.cpu || this.limits.cpus === null) return;
     const quota = Math.max(1000, Math.round(this.limits.cpus * CPU_PERIOD_US));

@@ -325,6 +325,8 @@ export class LocalBackend implements SandboxBackend {
     const deadlineMs = this.config.sandbox.startTimeoutMs;
     const pending = slot.next ?? this.prepare(slot);
     slot.next = null;
+    // It was starting in the background (the lowest CPU weight); now a run waits for it.
+    void pending.then((p) => p.cgroup?.prioritize()).catch(() => undefined);
     const first = await within(
       pending.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))),
       deadlineMs,
@@ -344,7 +346,7 @@ export class LocalBackend implements SandboxBackend {
         : 'a pre-started sandbox was not ready; starting a fresh one',
       { uid: slot.uid },
     );
-    const fresh = this.prepare(slot);
+    const fresh = this.prepare(slot, false);
     const second = await within(
       fresh.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))),
       deadlineMs,
@@ -391,8 +393,11 @@ export class LocalBackend implements SandboxBackend {
     void done.finally(() => this.recycling.delete(done));
   }
 
-  /** Starts an exec sandbox for the slot: it initialises the runtime and waits for its program. */
-  private async prepare(slot: Slot): Promise<Prepared> {
+  /**
+   * Starts an exec sandbox for the slot: it initialises the runtime and waits for its program. In the
+   * background (the lowest CPU weight) unless a run already waits for it.
+   */
+  private async prepare(slot: Slot, background = true): Promise<Prepared> {
     const limits = this.config.limits;
     const cgroup = this.cgroups
       ? await this.cgroups.create(`${process.pid}-${slot.uid}-${++this.sequence}`, {
@@ -400,6 +405,7 @@ export class LocalBackend implements SandboxBackend {
           maxTasks: limits.maxProcesses + LAUNCHER_TASKS,
           cpus: limits.cpus,
           tcpBytes: tcpCapBytes(limits.memoryBytes),
+          background,
         })
       : null;
     try {
@@ -435,6 +441,7 @@ export class LocalBackend implements SandboxBackend {
           maxTasks: COMPILE_MAX_TASKS + LAUNCHER_TASKS,
           cpus: null,
           tcpBytes: tcpCapBytes(limits.compileMemoryBytes),
+          background: false,
         })
       : null;
     const argv = this.launchArgv(uid, cgroup, {
