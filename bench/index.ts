@@ -5,7 +5,8 @@
 //   (c) the floor: bare `dotnet exec` of a precompiled Hello World, no sandbox, before and after the rest
 //       (a warning when the two differ by more than 20%: the machine was busy)
 //   (d) the seed's method: `dotnet new console`, `dotnet build`, `dotnet run`
-//   (e) sustained throughput with every slot busy: Hello World, and a CPU-heavy program
+//   (e) sustained throughput with every slot busy: Hello World, and a CPU-heavy program; beside it, bare
+//       `dotnet exec` processes one per core (no sandbox, no compile): the machine's ceiling
 //   (f) resident memory of the service and of the compile server, idle and under load
 //   (g) the first run after start (cold)
 //   (h) Discord: trigger → first reply against the Discord fake
@@ -22,7 +23,7 @@
 // and the ratios round trip / floor and seed method / round trip.
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
@@ -52,6 +53,26 @@ async function runOnce(runner: Runner, source: string): Promise<{ result: RunRes
   assert.ok(submitted.ok, submitted.ok ? '' : `refused: ${JSON.stringify(submitted)}`);
   const result = await submitted.handle.result;
   return { result, ms: performance.now() - started };
+}
+
+/**
+ * The same bare `dotnet exec` as the floor (measureFloor wrote hello.dll), one process per core at a time
+ * for `count` runs: how many fresh .NET processes a second this machine can start at all, the ceiling of
+ * any design that gives each run a process of its own, and the like-for-like baseline for (e).
+ */
+async function measureFloorThroughput(work: string, count: number): Promise<number> {
+  const dll = join(work, 'hello.dll');
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: availableParallelism() }, async () => {
+      while (next++ < count) {
+        const r = await run('dotnet', [dll]);
+        assert.equal(r.stdout, 'Hello, World!\n', r.stderr);
+      }
+    }),
+  );
+  return count / ((performance.now() - started) / 1000);
 }
 
 /** 30 runs of a bare `dotnet exec` of a precompiled Hello World (after 5 to warm the disk cache): the floor. */
@@ -184,6 +205,11 @@ async function main(): Promise<void> {
     const cpuRate = await throughput(CPU_HEAVY, 20);
     clearInterval(sampler);
     report('(e) throughput, Hello World, all slots busy (100 runs)', `${helloRate.toFixed(1)} runs/s`);
+    const floorRate = await measureFloorThroughput(work, 60);
+    report(
+      `(e) baseline: bare \`dotnet exec\` Hello World, ${availableParallelism()} at a time (one per core), no sandbox (60 runs)`,
+      `${floorRate.toFixed(1)} runs/s`,
+    );
     report('(e) throughput, CPU-heavy (primes < 300k), all slots busy (20 runs)', `${cpuRate.toFixed(1)} runs/s`);
     report(
       '(f) this process (runner only, not the service: see (o)) RSS idle / under load',
@@ -337,6 +363,10 @@ async function main(): Promise<void> {
     report(
       'ratio `dotnet run file.cs` / spaced round trip p50 (target ≥ 5)',
       `${(fileP50 / tripP50).toFixed(1)} ${met(fileP50 / tripP50 >= 5)}`,
+    );
+    report(
+      'ratio throughput / bare `dotnet exec` throughput, Hello World (the ceiling of a process per run)',
+      `${(helloRate / floorRate).toFixed(2)}`,
     );
     report('targets: ≥ 30 Hello World runs/s on this machine', met(helloRate >= 30));
     report('targets: Discord first reply p50 ≤ 100 ms', discord.p50 <= 100 ? 'met' : 'NOT met');
