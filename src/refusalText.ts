@@ -3,6 +3,7 @@
 // own catalogue (src/bot/refusals.ts). Exhaustive by type: a new code does not compile until it has
 // words here. Pure.
 import type { Refusal } from './runner/types.js';
+import { METHODS_MAX_CHARS, VIEW_KINDS } from './runner/views.js';
 
 /** The plain words for a refusal. */
 export function refusalMessage(refusal: Refusal): string {
@@ -21,6 +22,8 @@ export function refusalMessage(refusal: Refusal): string {
       return invalidInput(refusal);
     case 'SHUTTING_DOWN':
       return 'the service is shutting down';
+    case 'VIEW_UNAVAILABLE':
+      return `the ${refusal.backend} backend cannot show the ${refusal.view} view`;
     default:
       return unworded(refusal);
   }
@@ -64,6 +67,17 @@ function invalidInput(refusal: Extract<Refusal, { code: 'INVALID_INPUT' }>): str
       }
     case 'timeoutMs':
       return 'timeoutMs must be a positive whole number';
+    case 'view':
+      return `the view must be one of run, ${VIEW_KINDS.join(', ')}`;
+    case 'methods':
+      switch (refusal.problem) {
+        case 'asm-only':
+          return 'methods can only be given with the asm view';
+        case 'not-a-pattern':
+          return `methods must be up to ${METHODS_MAX_CHARS} characters: method names such as Fib or Program:Fib (letters, digits, _ . + < > $ and * as a wildcard), separated by spaces or commas`;
+        default:
+          return unworded(refusal);
+      }
     default:
       return unworded(refusal);
   }

@@ -1,7 +1,7 @@
 // The bot's words for every refusal: the runner's (codes with facts, src/runner/types.ts) and the bot's
 // own, which never reach the runner (no code block, a file it cannot take, the bot stopping). One
 // exhaustive switch, so a new code does not compile until the bot says it. Pure.
-import type { Refusal } from '../runner/index.js';
+import { METHODS_MAX_CHARS, VIEW_KINDS, type Refusal } from '../runner/index.js';
 
 /** Refusals the bot makes itself, before anything is submitted. */
 export type BotRefusal =
@@ -33,6 +33,8 @@ export function refusalText(refusal: Refusal | BotRefusal): string {
       return '🤔 I found no C# code block. Put the code in a block that starts with ```cs';
     case 'INVALID_INPUT':
       return `🙅 ${invalidInput(refusal)}`;
+    case 'VIEW_UNAVAILABLE':
+      return `🔭 This sharpbox runs code on ${refusal.backend}, which cannot show the ${refusal.view} view.`;
     case 'NOT_A_CS_FILE':
       return '📄 The file must be a `.cs` file.';
     case 'FILE_NOT_DOWNLOADED':
@@ -84,6 +86,17 @@ function invalidInput(refusal: Extract<Refusal, { code: 'INVALID_INPUT' }>): str
       }
     case 'timeoutMs':
       return 'timeoutMs must be a positive whole number';
+    case 'view':
+      return `the view must be one of run, ${VIEW_KINDS.join(', ')}`;
+    case 'methods':
+      switch (refusal.problem) {
+        case 'asm-only':
+          return 'methods can only be given with the asm view';
+        case 'not-a-pattern':
+          return `methods must be up to ${METHODS_MAX_CHARS} characters: method names such as Fib or Program:Fib (letters, digits, _ . + < > $ and * as a wildcard), separated by spaces or commas`;
+        default:
+          return unworded(refusal);
+      }
     default:
       return unworded(refusal);
   }
