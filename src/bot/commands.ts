@@ -83,9 +83,11 @@ export function commandDefinitions(sourceLimit: number): RESTPostAPIApplicationC
       ...everywhere,
     },
     { name: RUN_MESSAGE_COMMAND, type: ApplicationCommandType.Message, ...everywhere },
-    ...Object.keys(VIEW_MESSAGE_COMMANDS).map(
-      (name): RESTPostAPIApplicationCommandsJSONBody => ({ name, type: ApplicationCommandType.Message, ...everywhere }),
-    ),
+    ...Object.keys(VIEW_MESSAGE_COMMANDS).map((name): RESTPostAPIApplicationCommandsJSONBody => ({
+      name,
+      type: ApplicationCommandType.Message,
+      ...everywhere,
+    })),
     {
       name: SETTINGS_COMMAND,
       type: ApplicationCommandType.ChatInput,

@@ -285,7 +285,13 @@ class QueueRunner implements Runner {
     const timeoutMs = Math.min(limits.timeoutMs, request.timeoutMs ?? limits.timeoutMs);
     const view = request.view === undefined || request.view === 'run' ? null : request.view;
     const run = new Run(
-      { source: request.source, stdin: request.stdin ?? '', timeoutMs, view, jitPattern: jitPattern(request.methods) ?? '*' },
+      {
+        source: request.source,
+        stdin: request.stdin ?? '',
+        timeoutMs,
+        view,
+        jitPattern: jitPattern(request.methods) ?? '*',
+      },
       (r) => this.cancelled(r),
     );
     this.queue.push(run);

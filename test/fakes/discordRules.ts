@@ -320,10 +320,15 @@ export function commandProblems(list: CommandBody[]): Problem[] {
       text([i, 'options', j, 'description'], o.description, COMMAND_LIMITS.description);
       const choices = o.choices ?? [];
       if (choices.length > COMMAND_LIMITS.choices)
-        problems.push({ path: [i, 'options', j, 'choices'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Too many choices.' });
+        problems.push({
+          path: [i, 'options', j, 'choices'],
+          code: 'BASE_TYPE_MAX_LENGTH',
+          message: 'Too many choices.',
+        });
       choices.forEach((ch, k) => {
         text([i, 'options', j, 'choices', k, 'name'], ch.name, COMMAND_LIMITS.choiceName);
-        if (typeof ch.value === 'string') text([i, 'options', j, 'choices', k, 'value'], ch.value, COMMAND_LIMITS.choiceValue);
+        if (typeof ch.value === 'string')
+          text([i, 'options', j, 'choices', k, 'value'], ch.value, COMMAND_LIMITS.choiceValue);
       });
     });
   });

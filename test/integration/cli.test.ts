@@ -73,8 +73,7 @@ describe('sharpbox run', () => {
   });
 
   it('prints the IL with --view il, and does not run the program', async () => {
-    const r = await cli(['run', await file('il.cs', 'Console.WriteLine("Hello");')]
-      .concat(['--view', 'il']));
+    const r = await cli(['run', await file('il.cs', 'Console.WriteLine("Hello");')].concat(['--view', 'il']));
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /ldstr "Hello"/);
     assert.match(r.stdout, /call void \[System\.Console\]System\.Console::WriteLine\(string\)/);
@@ -125,8 +124,16 @@ describe('sharpbox run', () => {
       /--timeout 600001 ms is above the limit of \d+ ms \(RUN_TIMEOUT_MS\); it may only lower it/,
     ],
     ['no command', async () => [], /no command given/],
-    ['an unknown view', async () => ['run', 'examples/hello.cs', '--view', 'bytes'], /--view takes one of il, asm, lowered, got 'bytes'/],
-    ['--methods without --view asm', async () => ['run', 'examples/hello.cs', '--methods', 'Main'], /--methods goes with --view asm/],
+    [
+      'an unknown view',
+      async () => ['run', 'examples/hello.cs', '--view', 'bytes'],
+      /--view takes one of il, asm, lowered, got 'bytes'/,
+    ],
+    [
+      '--methods without --view asm',
+      async () => ['run', 'examples/hello.cs', '--methods', 'Main'],
+      /--methods goes with --view asm/,
+    ],
     ['a directory', async () => ['run', dir], /it is a directory/],
   ];
   for (const [what, args, message] of badInputs) {

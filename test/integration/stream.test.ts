@@ -270,7 +270,11 @@ describe('the HTTP API', () => {
     assert.equal(done.result.view, 'il');
     assert.match(done.result.stdout, /ldstr "Hello"/);
     assert.deepEqual(done.labels, { api: 'admin', view: 'il' });
-    const bad = await api('/api/runs', { method: 'POST', token: ADMIN, body: JSON.stringify({ code: 'x', view: 'bytes' }) });
+    const bad = await api('/api/runs', {
+      method: 'POST',
+      token: ADMIN,
+      body: JSON.stringify({ code: 'x', view: 'bytes' }),
+    });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: string; field: string }).field, 'view');
   });

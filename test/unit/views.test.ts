@@ -21,7 +21,18 @@ describe('the methods of the asm view', () => {
       assert.equal(jitPattern(given), pattern));
   }
 
-  for (const given of ['', ' , ', 'Fib;ls', 'a:b:c', 'Fib()', 'Ünïcode', '$(id)', 'x'.repeat(201), 'a b c d e f g h i j k', 42]) {
+  for (const given of [
+    '',
+    ' , ',
+    'Fib;ls',
+    'a:b:c',
+    'Fib()',
+    'Ünïcode',
+    '$(id)',
+    'x'.repeat(201),
+    'a b c d e f g h i j k',
+    42,
+  ]) {
     it(`refuses ${JSON.stringify(given).slice(0, 40)}`, () => assert.equal(jitPattern(given), null));
   }
 });
@@ -68,21 +79,28 @@ describe('a listing in Discord', () => {
 
   it('says when the listing was cut at the output limit', () => {
     const r = render(
-      { phase: 'done', result: { ...result('lowered', 'class P {}', true), status: 'output_limit' }, output: 'class P {}' },
+      {
+        phase: 'done',
+        result: { ...result('lowered', 'class P {}', true), status: 'output_limit' },
+        output: 'class P {}',
+      },
       'abc',
     );
-    assert.match(r.content, /^🔬 \*\*Lowered C#\*\* · cut at the output limit\n```cs\nclass P \{\}\n```\n-# the whole listing \(as far as the output limit\) in lowered\.cs$/);
+    assert.match(
+      r.content,
+      /^🔬 \*\*Lowered C#\*\* · cut at the output limit\n```cs\nclass P \{\}\n```\n-# the whole listing \(as far as the output limit\) in lowered\.cs$/,
+    );
   });
 
   it('shows a view that failed to compile as a compile error, like a run', () => {
-    const r = render({ phase: 'done', result: { ...emptyResult('compile_error', '1 compile error'), view: 'il' }, output: '' }, 'abc');
+    const r = render(
+      { phase: 'done', result: { ...emptyResult('compile_error', '1 compile error'), view: 'il' }, output: '' },
+      'abc',
+    );
     assert.match(r.content, /^🛠️ \*\*Compile error\*\*/);
   });
 
   it('highlights lowered C# as C#, asm as x86 assembly, and IL with the C# highlighter', () => {
-    assert.deepEqual(
-      (['lowered', 'asm', 'il'] as const).map(viewLanguage),
-      ['cs', 'x86asm', 'cs'],
-    );
+    assert.deepEqual((['lowered', 'asm', 'il'] as const).map(viewLanguage), ['cs', 'x86asm', 'cs']);
   });
 });
