@@ -269,7 +269,7 @@ describe('the HTTP API', () => {
     assert.equal(done.status, 'ok');
     assert.equal(done.result.view, 'il');
     assert.match(done.result.stdout, /ldstr "Hello"/);
-    assert.deepEqual(done.labels, { api: 'admin', view: 'il' });
+    assert.deepEqual(done.labels, { api: 'admin', user: 'admin', view: 'il' });
     const bad = await api('/api/runs', {
       method: 'POST',
       token: ADMIN,
