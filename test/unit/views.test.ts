@@ -2,10 +2,16 @@
 // how a listing is rendered in Discord.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { commandDefinitions } from '../../src/bot/commands.js';
 import { render } from '../../src/bot/render.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { createRunner } from '../../src/runner/index.js';
 import { asmEnv } from '../../src/runner/backends/local/index.js';
 import { emptyResult, type RunResult } from '../../src/runner/types.js';
 import { jitPattern, viewLanguage } from '../../src/runner/views.js';
+import { commandProblems } from '../fakes/discordRules.js';
+import { ScriptedBackend } from '../support/scriptedBackend.js';
 
 describe('the methods of the asm view', () => {
   it('means every method when none are named', () => assert.equal(jitPattern(undefined), '*'));
@@ -102,5 +108,41 @@ describe('a listing in Discord', () => {
 
   it('highlights lowered C# as C#, asm as x86 assembly, and IL with the C# highlighter', () => {
     assert.deepEqual((['lowered', 'asm', 'il'] as const).map(viewLanguage), ['cs', 'x86asm', 'cs']);
+  });
+});
+
+describe('views and backends', () => {
+  it('refuses a view on a backend that shows none (aci) with VIEW_UNAVAILABLE, and never starts it', async () => {
+    const backend = new ScriptedBackend(1);
+    const runner = await createRunner(loadConfig({}), { backend, log: createLogger('silent') });
+    try {
+      assert.deepEqual(runner.submit({ source: 'Console.WriteLine(1);', view: 'asm' }), {
+        ok: false,
+        code: 'VIEW_UNAVAILABLE',
+        view: 'asm',
+        backend: 'scripted',
+      });
+      assert.equal(backend.started.length, 0);
+    } finally {
+      await runner.stop(0);
+    }
+  });
+});
+
+describe("the app's commands", () => {
+  it("fit Discord's limits, the three message commands included", () => {
+    const commands = commandDefinitions(64 * 1024);
+    assert.deepEqual(commandProblems(commands), []);
+    assert.deepEqual(
+      commands.filter((c) => c.type === 3).map((c) => c.name),
+      ['Run C#', 'Show IL', 'Show asm'],
+    );
+  });
+
+  it('would be refused with a sixth message command (the fake enforces the limit)', () => {
+    const six = Array.from({ length: 6 }, (_, i) => ({ name: `M${i}`, type: 3 }));
+    assert.deepEqual(commandProblems(six), [
+      { path: [], code: 'BASE_TYPE_MAX_LENGTH', message: 'message commands: 6 > 5' },
+    ]);
   });
 });
