@@ -321,6 +321,8 @@ export class RunSession {
         code: this.code,
         stdin: this.stdin,
         source: this.source,
+        ...(this.view ? { view: this.view } : {}),
+        ...(this.methods === undefined ? {} : { methods: this.methods }),
         startedAt: this.startedAt,
       })
       .catch((err: unknown) => this.deps.log.warn('could not record an in-flight run', { err: String(err) }));
