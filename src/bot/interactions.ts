@@ -56,7 +56,7 @@ export async function onInteraction(ctx: BotContext, interaction: Interaction): 
   }
   if (
     interaction.isMessageContextMenuCommand() &&
-    (interaction.commandName === RUN_MESSAGE_COMMAND || interaction.commandName in VIEW_MESSAGE_COMMANDS)
+    (interaction.commandName === RUN_MESSAGE_COMMAND || Object.hasOwn(VIEW_MESSAGE_COMMANDS, interaction.commandName))
   ) {
     if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const target = interaction.targetMessage;
@@ -64,7 +64,9 @@ export async function onInteraction(ctx: BotContext, interaction: Interaction): 
     if (!code) return ephemeral(ctx.rest, interaction, refusalText({ code: 'NO_CODE' }));
     const ref = await defer(ctx.rest, refOf(interaction));
     // A view's reply is not the message's run: it is not tied to the message (an edit re-runs the run).
-    const view = VIEW_MESSAGE_COMMANDS[interaction.commandName];
+    const view = Object.hasOwn(VIEW_MESSAGE_COMMANDS, interaction.commandName)
+      ? VIEW_MESSAGE_COMMANDS[interaction.commandName]
+      : undefined;
     if (view) return startDeferred(ctx, ref, whoOf(interaction), code, null, view);
     return startDeferred(ctx, ref, whoOf(interaction), code, { channelId: target.channelId, messageId: target.id });
   }
