@@ -370,6 +370,22 @@ describe('the Discord bot', () => {
     assert.match(file.data.toString(), /call void \[System\.Console\]System\.Console::WriteLine\(string\)/);
   });
 
+  it('shows the JIT assembly of a message through the Show asm context menu', async () => {
+    const target = fake.seed(
+      fake.channels.general,
+      fake.users.bob,
+      code('class Sq { static void Main() {} static int Square(int x) => x * x; }'),
+    );
+    const since = fake.requests.length;
+    const { token } = fake.messageCommand(fake.users.alice, target, 'Show asm');
+    const flow = await interactionFlow(since, token);
+    assert.match(flow.final, /^🔬 \*\*JIT assembly\*\*\n/);
+    assert.match(flow.final, /```x86asm\n; Assembly listing for method Sq:Main\(\) \(FullOpts\)\n/);
+    const file = flow.edits.at(-1)?.files.find((f) => f.name === 'listing.asm');
+    assert.ok(file, 'listing.asm is attached');
+    assert.match(file.data.toString(), /; Assembly listing for method Sq:Square\(int\):int \(FullOpts\)\n/);
+  });
+
   it('re-runs an edited code message into the same reply, with no new message', async () => {
     let since = fake.requests.length;
     const msg = fake.dm(fake.users.alice, code('Console.WriteLine("first");'));
