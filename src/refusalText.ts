@@ -1,8 +1,8 @@
 // Plain words for a refusal, for the front ends that show text inside other text: the HTTP API's
 // `message`, the admin feed and the CLI (after "sharpbox: "). Lower case, no full stop. The bot has its
-// own sentences (src/bot/refusals.ts), built on this file's words for the runner's limits and input. Exhaustive by type: a new code does not compile until it has
-// words here. Pure.
-import type { Refusal } from './runner/types.js';
+// own sentences (src/bot/refusals.ts), built on this file's words for the runner's limits and input.
+// Exhaustive by type: a new code does not compile until it has words here. Pure.
+import { METHODS_MAX_CHARS, VIEW_KINDS, type Refusal } from './runner/index.js';
 
 /** The plain words for a refusal. */
 export function refusalMessage(refusal: Refusal): string {
@@ -21,6 +21,8 @@ export function refusalMessage(refusal: Refusal): string {
       return invalidInput(refusal);
     case 'SHUTTING_DOWN':
       return 'the service is shutting down';
+    case 'VIEW_UNAVAILABLE':
+      return `the ${refusal.backend} backend cannot show the ${refusal.view} view`;
     default:
       return unworded(refusal);
   }
@@ -66,6 +68,17 @@ export function invalidInput(refusal: Extract<Refusal, { code: 'INVALID_INPUT' }
       }
     case 'timeoutMs':
       return 'timeoutMs must be a positive whole number';
+    case 'view':
+      return `the view must be one of run, ${VIEW_KINDS.join(', ')}`;
+    case 'methods':
+      switch (refusal.problem) {
+        case 'asm-only':
+          return 'methods can only be given with the asm view';
+        case 'not-a-pattern':
+          return `methods must be up to ${METHODS_MAX_CHARS} characters: method names such as Fib or Program:Fib (letters, digits, _ . + < > $ and * as a wildcard), separated by spaces or commas`;
+        default:
+          return unworded(refusal);
+      }
     default:
       return unworded(refusal);
   }

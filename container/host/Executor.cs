@@ -8,7 +8,9 @@ namespace Sharpbox.Host;
 
 // Runs one compiled program in this process, which is already inside the sandbox.
 //
-// fd 3 (control, read): u32le length + PE image, then u32le length + PDB (length 0 for none), then EOF.
+// fd 3 (control, read): u32le length + PE image, then u32le length + PDB (length 0 for none), then
+// optionally u32le length + the job's name in ASCII (ProgramJob.cs: run, il, lowered, asm; none = run),
+// then EOF. A view job prints its listing on stdout instead of running Main.
 // Reading it is the last thing the host does before user code, so a sandbox can be started early and
 // wait here with the runtime initialised.
 // fd 4 (status, write): JSON lines, in this order:
@@ -44,6 +46,7 @@ internal static class Executor
     private static int Run(Func<Stream> openControl, StatusChannel status)
     {
         byte[] pe, pdb;
+        ProgramJob job;
         try
         {
             Prewarm();
@@ -54,6 +57,7 @@ internal static class Executor
                 status.Send("{\"e\":\"ready\"}");
                 pe = ReadFrame(control) ?? throw new InvalidDataException("no assembly on the control fd");
                 pdb = ReadFrame(control) ?? [];
+                job = ProgramJobs.Parse(ReadFrame(control));
             }
             // Last before start: from here on the process can no longer exec, fork or signal our init.
             lockdown?.Install();
@@ -77,9 +81,22 @@ internal static class Executor
         };
 
         status.Send("{\"e\":\"start\"}");
+        // The decompiler reads the image as metadata and never loads it: no user code runs at all. It
+        // comes after start all the same, so that the runner treats whatever happens (a decompiler
+        // failing on a crafted image) as this job's outcome, like a program's, and after the filter.
+        if (job is ProgramJob.Il or ProgramJob.Lowered)
+        {
+            DecompiledView.Write(job, pe, Console.Out);
+            return 0;
+        }
         // From here on user code may run (module initializers as the module is first touched, static
         // constructors on binding Main), so whatever fails now is reported as the program's failure.
         var assembly = pdb.Length > 0 ? Assembly.Load(pe, pdb) : Assembly.Load(pe);
+        if (job == ProgramJob.Asm)
+        {
+            JitListing.Write(assembly, Console.Out);
+            return 0;
+        }
         var entry = assembly.EntryPoint ?? throw new InvalidDataException("the assembly has no entry point");
         var main = BindMain(entry);
         // A direct delegate call, and [StackTraceHidden] on the host's frames: an unhandled exception

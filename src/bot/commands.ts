@@ -13,10 +13,16 @@ import {
   type APIModalInteractionResponseCallbackData,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
+import { METHODS_MAX_CHARS, type ViewKind } from '../runner/index.js';
 
 export const RUN_COMMAND = 'run';
 export const SETTINGS_COMMAND = 'sharpbox';
 export const RUN_MESSAGE_COMMAND = 'Run C#';
+/**
+ * Message context menus that show what the compiler made of a message's code block (Discord allows 5
+ * message commands per app; with Run C# these are 3). Lowered C# is on /run's `view` option only.
+ */
+export const VIEW_MESSAGE_COMMANDS: Readonly<Record<string, ViewKind>> = { 'Show IL': 'il', 'Show asm': 'asm' };
 export const MODAL_ID = 'sb:modal';
 export const MODAL_CODE = 'code';
 export const MODAL_STDIN = 'stdin';
@@ -54,10 +60,34 @@ export function commandDefinitions(sourceLimit: number): RESTPostAPIApplicationC
           description: `A .cs file (up to ${Math.floor(sourceLimit / 1024)} KiB)`,
           required: false,
         },
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'view',
+          description: 'Run it (default), or show what the compiler made of it',
+          required: false,
+          choices: [
+            { name: 'run', value: 'run' },
+            { name: 'IL', value: 'il' },
+            { name: 'lowered C#', value: 'lowered' },
+            { name: 'JIT assembly (x64)', value: 'asm' },
+          ],
+        },
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'methods',
+          description: 'With view asm: methods to show, e.g. Fib or Program:Fib (default: all of yours)',
+          required: false,
+          max_length: METHODS_MAX_CHARS,
+        },
       ],
       ...everywhere,
     },
     { name: RUN_MESSAGE_COMMAND, type: ApplicationCommandType.Message, ...everywhere },
+    ...Object.keys(VIEW_MESSAGE_COMMANDS).map((name): RESTPostAPIApplicationCommandsJSONBody => ({
+      name,
+      type: ApplicationCommandType.Message,
+      ...everywhere,
+    })),
     {
       name: SETTINGS_COMMAND,
       type: ApplicationCommandType.ChatInput,
@@ -131,10 +161,10 @@ export function commandDefinitions(sourceLimit: number): RESTPostAPIApplicationC
   ];
 }
 
-/** The editor /run opens when given no code. */
-export function runModal(): APIModalInteractionResponseCallbackData {
+/** The editor /run opens when given no code; a view asked for travels in its custom_id (`sb:modal:il`). */
+export function runModal(view?: ViewKind): APIModalInteractionResponseCallbackData {
   return {
-    custom_id: MODAL_ID,
+    custom_id: view ? `${MODAL_ID}:${view}` : MODAL_ID,
     title: 'Run C#',
     components: [
       {

@@ -5,7 +5,7 @@
 import { Client, Events, GatewayIntentBits, Partials, Routes, type Message, type PartialMessage } from 'discord.js';
 import type { Config, FairUseConfig, RunLimits } from '../config.js';
 import type { Logger } from '../log.js';
-import type { FairRunner } from '../runner/index.js';
+import { isViewKind, type FairRunner } from '../runner/index.js';
 import { commandDefinitions } from './commands.js';
 import type { BotContext } from './context.js';
 import { InflightStore } from './inflight.js';
@@ -165,6 +165,9 @@ export async function startBot(
       code: record.code,
       stdin: record.stdin,
       source: record.source,
+      // A record is our own file, but one from another version may carry anything: views are checked.
+      ...(isViewKind(record.view) ? { view: record.view } : {}),
+      ...(typeof record.methods === 'string' ? { methods: record.methods } : {}),
     });
     session.interrupted(record.reply);
   }

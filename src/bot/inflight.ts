@@ -3,6 +3,7 @@
 // (temp file + rename); small by construction (only runs in flight).
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { ViewKind } from '../runner/index.js';
 import type { ReplyRef } from './reply.js';
 
 export interface InflightRecord {
@@ -14,6 +15,9 @@ export interface InflightRecord {
   stdin: string;
   /** The message the code came from, when it came from one. */
   source: { channelId: string; messageId: string } | null;
+  /** A view instead of a run, so that Run again after a restart shows the same view. */
+  view?: ViewKind;
+  methods?: string;
   startedAt: string;
 }
 

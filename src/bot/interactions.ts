@@ -22,7 +22,9 @@ import {
   RUN_MESSAGE_COMMAND,
   runModal,
   SETTINGS_COMMAND,
+  VIEW_MESSAGE_COMMANDS,
 } from './commands.js';
+import { isViewKind } from '../runner/index.js';
 import type { BotContext } from './context.js';
 import { extractCode } from './extract.js';
 import { refusalText } from './refusals.js';
@@ -42,21 +44,30 @@ const whoOf = (interaction: Interaction) => ({ userId: interaction.user.id, guil
 
 export async function onInteraction(ctx: BotContext, interaction: Interaction): Promise<void> {
   if (interaction.isChatInputCommand() && interaction.commandName === RUN_COMMAND) return onRun(ctx, interaction);
-  if (interaction.isModalSubmit() && interaction.customId === MODAL_ID) {
+  if (interaction.isModalSubmit() && interaction.customId.split(':').slice(0, 2).join(':') === MODAL_ID) {
     if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const ref = await defer(ctx.rest, refOf(interaction));
     const code = {
       code: interaction.fields.getTextInputValue(MODAL_CODE),
       stdin: interaction.fields.getTextInputValue(MODAL_STDIN) ?? '',
     };
-    return startDeferred(ctx, ref, whoOf(interaction), code, null);
+    const view = interaction.customId.split(':')[2];
+    return startDeferred(ctx, ref, whoOf(interaction), code, null, isViewKind(view) ? view : undefined);
   }
-  if (interaction.isMessageContextMenuCommand() && interaction.commandName === RUN_MESSAGE_COMMAND) {
+  if (
+    interaction.isMessageContextMenuCommand() &&
+    (interaction.commandName === RUN_MESSAGE_COMMAND || Object.hasOwn(VIEW_MESSAGE_COMMANDS, interaction.commandName))
+  ) {
     if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const target = interaction.targetMessage;
     const code = extractCode(target.content);
     if (!code) return ephemeral(ctx.rest, interaction, refusalText({ code: 'NO_CODE' }));
     const ref = await defer(ctx.rest, refOf(interaction));
+    // A view's reply is not the message's run: it is not tied to the message (an edit re-runs the run).
+    const view = Object.hasOwn(VIEW_MESSAGE_COMMANDS, interaction.commandName)
+      ? VIEW_MESSAGE_COMMANDS[interaction.commandName]
+      : undefined;
+    if (view) return startDeferred(ctx, ref, whoOf(interaction), code, null, view);
     return startDeferred(ctx, ref, whoOf(interaction), code, { channelId: target.channelId, messageId: target.id });
   }
   if (interaction.isButton() && interaction.customId.startsWith('sb:')) return onButton(ctx, interaction);
@@ -69,9 +80,13 @@ async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction):
   const file = interaction.options.getAttachment('file');
   const inline = interaction.options.getString('code') ?? '';
   const stdin = interaction.options.getString('stdin') ?? '';
+  // Discord offers only the choices (commands.ts); the runner validates again whatever arrives.
+  const chosen = interaction.options.getString('view') ?? 'run';
+  const view = isViewKind(chosen) ? chosen : undefined;
+  const methods = interaction.options.getString('methods') ?? undefined;
   if (!file && inline.trim().length === 0) {
     await ctx.rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
-      body: { type: InteractionResponseType.Modal, data: runModal() },
+      body: { type: InteractionResponseType.Modal, data: runModal(view) },
       auth: false,
     });
     return;
@@ -92,7 +107,7 @@ async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction):
     if (typeof read !== 'string') return refuseDeferred(ctx.rest, ref, read.refused);
     code = read;
   }
-  return startDeferred(ctx, ref, whoOf(interaction), { code, stdin }, null);
+  return startDeferred(ctx, ref, whoOf(interaction), { code, stdin }, null, view, methods);
 }
 
 async function download(url: string, limit: number): Promise<string | { refused: string }> {

@@ -34,6 +34,8 @@ export function refusalText(refusal: Refusal | BotRefusal): string {
       return '🤔 I found no C# code block. Put the code in a block that starts with ```cs';
     case 'INVALID_INPUT':
       return `🙅 ${invalidInput(refusal)}`;
+    case 'VIEW_UNAVAILABLE':
+      return `🔭 This sharpbox runs code on ${refusal.backend}, which cannot show the ${refusal.view} view.`;
     case 'NOT_A_CS_FILE':
       return '📄 The file must be a `.cs` file.';
     case 'FILE_NOT_DOWNLOADED':

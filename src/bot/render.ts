@@ -11,6 +11,8 @@ import {
   type Diagnostic,
   type RunResult,
   type RunStatus,
+  viewLanguage,
+  type ViewKind,
 } from '../runner/index.js';
 import { escapeSafeCut, sanitizeBlock, sanitizeInline } from './sanitize.js';
 
@@ -128,7 +130,18 @@ export function render(state: ReplyState, session: string): RenderedReply {
   }
 }
 
+/** A view's title, and the name of the file that carries the whole listing when it is trimmed. */
+const VIEW_TITLE: Record<ViewKind, { title: string; file: string }> = {
+  il: { title: 'IL', file: 'listing.il' },
+  lowered: { title: 'Lowered C#', file: 'lowered.cs' },
+  asm: { title: 'JIT assembly', file: 'listing.asm' },
+};
+
 function renderDone(result: RunResult, output: string): Pick<RenderedReply, 'content' | 'files'> {
+  // A listing shows as a listing; a view that failed (a compile error, a static constructor's crash
+  // during asm, a limit) is shown as a run that failed, in the same words.
+  if (result.view && (result.status === 'ok' || result.status === 'output_limit') && output.length > 0)
+    return renderListing(result, result.view, output);
   const [icon, title] = TITLE[result.status];
   const header = `${icon} **${title}** · ${sanitizeInline(result.reason ?? result.status)}`;
   const stats = statsLine(result);
@@ -162,12 +175,36 @@ function renderDone(result: RunResult, output: string): Pick<RenderedReply, 'con
 }
 
 /**
+ * A view's listing: highlighted for its language, from its first line (where the listing begins), and
+ * trimmed like program output, with the whole listing attached when trimmed.
+ */
+function renderListing(result: RunResult, view: ViewKind, output: string): Pick<RenderedReply, 'content' | 'files'> {
+  const { title, file: name } = VIEW_TITLE[view];
+  const lang = viewLanguage(view);
+  const stats = statsLine(result);
+  const parts = [`🔬 **${title}**${result.truncated ? ' · cut at the output limit' : ''}`];
+  if (stats) parts.push(`-# ${stats}`);
+  let block = fitOutput(output, blockBudget(parts, [], lang), 'head');
+  if (!block.trimmed && !result.truncated)
+    return { content: joinLines([...parts, codeBlock(block.text, lang)]), files: [] };
+  const file = outputFile(output);
+  const footer = file.cut
+    ? `-# ${name} has the first ${formatBytes(MAX_ATTACHMENT_BYTES)} of the listing`
+    : `-# the whole listing${result.truncated ? ' (as far as the output limit)' : ''} in ${name}`;
+  block = fitOutput(output, blockBudget(parts, [footer], lang), 'head');
+  return {
+    content: joinLines([...parts, codeBlock(block.text, lang), footer]),
+    files: [{ name, data: file.data }],
+  };
+}
+
+/**
  * Characters left for the text inside a code block placed between the lines `before` and `after`:
  * MAX_CONTENT less every other piece of the message, measured, so the whole is ≤ MAX_CONTENT by
  * construction (UTF-16 code units: Discord counts code points, which is never more).
  */
-function blockBudget(before: string[], after: string[] = []): number {
-  return MAX_CONTENT - joinLines([...before, codeBlock(''), ...after]).length;
+function blockBudget(before: string[], after: string[] = [], lang = ''): number {
+  return MAX_CONTENT - joinLines([...before, codeBlock('', lang), ...after]).length;
 }
 
 function joinLines(parts: string[]): string {
@@ -205,8 +242,8 @@ function row(components: ButtonSpec[]): ButtonRow {
   return { type: ComponentType.ActionRow, components };
 }
 
-function codeBlock(text: string): string {
-  return `\`\`\`\n${text}\n\`\`\``;
+function codeBlock(text: string, lang = ''): string {
+  return `\`\`\`${lang}\n${text}\n\`\`\``;
 }
 
 const marker = (n: number, unit: string): string => `… ${n} ${unit}${n === 1 ? '' : 's'} omitted …`;

@@ -4,7 +4,7 @@
 // reply; cancel and delete act on the run in flight.
 import type { REST } from 'discord.js';
 import type { Logger } from '../log.js';
-import type { RunHandle, RunRequest, SubmitResult } from '../runner/index.js';
+import type { RunHandle, RunRequest, SubmitResult, ViewKind } from '../runner/index.js';
 import type { InflightStore } from './inflight.js';
 import { refusalText } from './refusals.js';
 import { render, type RenderedReply, type ReplyState } from './render.js';
@@ -39,6 +39,10 @@ export interface SessionInput {
   code: string;
   stdin: string;
   source: { channelId: string; messageId: string } | null;
+  /** A view (IL, lowered C#, JIT asm) instead of a run; Run again shows the same view. */
+  view?: ViewKind;
+  /** With the asm view: which methods (the runner validates them). */
+  methods?: string;
 }
 
 export class RunSession {
@@ -48,6 +52,8 @@ export class RunSession {
   code: string;
   stdin: string;
   readonly source: SessionInput['source'];
+  readonly view: ViewKind | undefined;
+  readonly methods: string | undefined;
   reply: ReplyRef | null = null;
   private handle: RunHandle | null = null;
   private state: ReplyState | { phase: 'refused'; text: string } = { phase: 'pending', position: 1 };
@@ -76,6 +82,8 @@ export class RunSession {
     this.code = input.code;
     this.stdin = input.stdin;
     this.source = input.source;
+    this.view = input.view;
+    this.methods = input.methods;
   }
 
   get done(): boolean {
@@ -95,7 +103,13 @@ export class RunSession {
     const generation = this.generation;
     this.transcript = '';
     const submitted = await this.deps.submit(
-      { source: this.code, stdin: this.stdin, labels: { session: this.id } },
+      {
+        source: this.code,
+        stdin: this.stdin,
+        labels: { session: this.id },
+        ...(this.view ? { view: this.view } : {}),
+        ...(this.methods === undefined ? {} : { methods: this.methods }),
+      },
       { user: this.userId, guild: this.guildId },
     );
     if (generation !== this.generation) {
@@ -307,6 +321,8 @@ export class RunSession {
         code: this.code,
         stdin: this.stdin,
         source: this.source,
+        ...(this.view ? { view: this.view } : {}),
+        ...(this.methods === undefined ? {} : { methods: this.methods }),
         startedAt: this.startedAt,
       })
       .catch((err: unknown) => this.deps.log.warn('could not record an in-flight run', { err: String(err) }));

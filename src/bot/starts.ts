@@ -1,4 +1,5 @@
 // Starting a run and showing it: the one place that creates a reply and hands it to its session.
+import type { ViewKind } from '../runner/index.js';
 import type { BotContext } from './context.js';
 import type { RenderedReply } from './render.js';
 import { refuseDeferred, replyToMessage, type InteractionReplyRef, type ReplyRef } from './reply.js';
@@ -50,6 +51,8 @@ export async function startDeferred(
   who: { userId: string; guildId: string | null },
   code: { code: string; stdin: string },
   source: RunSession['source'],
+  view?: ViewKind,
+  methods?: string,
 ): Promise<void> {
   const session = ctx.sessions.create({
     userId: who.userId,
@@ -57,6 +60,8 @@ export async function startDeferred(
     code: code.code,
     stdin: code.stdin,
     source,
+    ...(view ? { view } : {}),
+    ...(methods === undefined ? {} : { methods }),
   });
   const first = await session.start();
   if (session.done) {

@@ -3,12 +3,12 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
-import { createRunner, openStore, type Store } from '../runner/index.js';
+import { createRunner, isViewKind, openStore, VIEW_KINDS, type Store, type ViewKind } from '../runner/index.js';
 import { decodeText, InputError } from './input.js';
 import { refusalMessage } from '../refusalText.js';
 import { diagnosticLine, queuedLine, statsLine, statusLine } from './render.js';
 
-const USAGE = `usage: sharpbox run <FILE.cs | -> [--stdin FILE] [--timeout MS] [--backend NAME] [--json]`;
+const USAGE = `usage: sharpbox run <FILE.cs | -> [--stdin FILE] [--timeout MS] [--backend NAME] [--json] [--view il|asm|lowered [--methods PATTERNS]]`;
 
 /** Exit codes: 0 the program ran and exited 0; 1 it did not (compile error, crash, limit…); 2 bad usage or input; 70 internal. */
 async function main(argv: string[]): Promise<number> {
@@ -23,6 +23,9 @@ async function main(argv: string[]): Promise<number> {
         timeout: { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
+        // A view instead of a run: the listing goes to stdout (README "Views").
+        view: { type: 'string' },
+        methods: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -40,6 +43,9 @@ async function main(argv: string[]): Promise<number> {
   if (extra.length > 0) return usage(`unexpected argument '${extra[0]}'`);
   if (values.timeout !== undefined && !/^[1-9]\d*$/.test(values.timeout))
     return usage(`--timeout takes milliseconds, got '${values.timeout}'`);
+  if (values.view !== undefined && !isViewKind(values.view))
+    return usage(`--view takes one of ${VIEW_KINDS.join(', ')}, got '${values.view}'`);
+  if (values.methods !== undefined && values.view !== 'asm') return usage('--methods goes with --view asm');
 
   const env = { ...process.env };
   if (values.backend !== undefined) env.SHARPBOX_BACKEND = values.backend;
@@ -89,7 +95,13 @@ async function main(argv: string[]): Promise<number> {
   const alive = setInterval(() => undefined, 1 << 30);
   let exit = 1;
   try {
-    const submitted = runner.submit({ source, stdin, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    const submitted = runner.submit({
+      source,
+      stdin,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(values.view === undefined ? {} : { view: values.view as ViewKind }),
+      ...(values.methods === undefined ? {} : { methods: values.methods }),
+    });
     if (!submitted.ok) {
       process.stderr.write(`sharpbox: ${refusalMessage(submitted)}\n`);
       return 2;

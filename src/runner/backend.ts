@@ -1,4 +1,4 @@
-import type { Diagnostic, RunResult } from './types.js';
+import type { Diagnostic, RunResult, ViewKind } from './types.js';
 
 /**
  * A backend's answer to "may the next run start now?". Refused: when to ask again (`retryAfterMs`), and
@@ -12,6 +12,10 @@ export interface BackendRun {
   source: string;
   stdin: string;
   timeoutMs: number;
+  /** A view instead of a run (views.ts): the sandbox prints the listing on stdout and runs no Main. */
+  view: ViewKind | null;
+  /** asm: the DOTNET_JitDisasm pattern, already validated (views.ts jitPattern). */
+  jitPattern: string;
   signal: AbortSignal;
   onPhase(phase: 'compiling' | 'running'): void;
   onOutput(stream: 'stdout' | 'stderr', text: string): void;
@@ -40,6 +44,8 @@ export interface SandboxBackend {
   admitStart?(runId: string, waiting: number): Promise<StartGate>;
   /** The backend calls this when it can start runs sooner than it said (a worker came free). Returns an unsubscribe. */
   onStartable?(listener: () => void): () => void;
+  /** The views it can show (views.ts); none when absent, and the runner refuses them with VIEW_UNAVAILABLE. */
+  readonly views?: readonly ViewKind[];
   /** A one-line view of the backend's own state, for the admin feed and /healthz. */
   health?(): { ok: boolean; detail: string };
 }

@@ -17,7 +17,9 @@ import {
   type RunEvent,
   type RunRequest,
   type RunResult,
+  type ViewKind,
 } from './types.js';
+import { isViewKind, jitPattern } from './views.js';
 
 export type {
   Diagnostic,
@@ -29,7 +31,9 @@ export type {
   RunRequest,
   RunResult,
   RunStatus,
+  ViewKind,
 } from './types.js';
+export { VIEW_KINDS, isViewKind, viewLanguage, METHODS_MAX_CHARS } from './views.js';
 // What the front ends use besides the runner itself: fair use in front of it, the shared store, and the
 // pieces of wording every front end shares. They import nothing else of src/runner.
 export { formatBytes } from './classify.js';
@@ -119,7 +123,11 @@ class Run implements RunHandle {
   private told: QueueNotice | null = null;
 
   constructor(
-    readonly request: Required<Pick<RunRequest, 'source' | 'stdin'>> & { timeoutMs: number },
+    readonly request: Required<Pick<RunRequest, 'source' | 'stdin'>> & {
+      timeoutMs: number;
+      view: ViewKind | null;
+      jitPattern: string;
+    },
     private readonly onCancel: (run: Run) => void,
   ) {
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
@@ -275,7 +283,17 @@ class QueueRunner implements Runner {
       };
     }
     const timeoutMs = Math.min(limits.timeoutMs, request.timeoutMs ?? limits.timeoutMs);
-    const run = new Run({ source: request.source, stdin: request.stdin ?? '', timeoutMs }, (r) => this.cancelled(r));
+    const view = request.view === undefined || request.view === 'run' ? null : request.view;
+    const run = new Run(
+      {
+        source: request.source,
+        stdin: request.stdin ?? '',
+        timeoutMs,
+        view,
+        jitPattern: jitPattern(request.methods) ?? '*',
+      },
+      (r) => this.cancelled(r),
+    );
     this.queue.push(run);
     const now = Date.now();
     run.queued(this.notice(run, this.queue.length, now), now);
@@ -328,6 +346,14 @@ class QueueRunner implements Runner {
     if (request.timeoutMs !== undefined && !(Number.isInteger(request.timeoutMs) && request.timeoutMs > 0)) {
       return invalid({ field: 'timeoutMs', problem: 'not-positive-integer' });
     }
+    if (request.view !== undefined && request.view !== 'run' && !isViewKind(request.view))
+      return invalid({ field: 'view', problem: 'unknown' });
+    if (request.methods !== undefined) {
+      if (request.view !== 'asm') return invalid({ field: 'methods', problem: 'asm-only' });
+      if (jitPattern(request.methods) === null) return invalid({ field: 'methods', problem: 'not-a-pattern' });
+    }
+    if (isViewKind(request.view) && !(this.backend.views ?? []).includes(request.view))
+      return { ok: false, code: 'VIEW_UNAVAILABLE', view: request.view, backend: this.backend.name };
     if (request.source.trim().length === 0) return { ok: false, code: 'SOURCE_EMPTY' };
     const sourceBytes = Buffer.byteLength(request.source, 'utf8');
     if (sourceBytes > limits.sourceBytes)
@@ -476,6 +502,8 @@ class QueueRunner implements Runner {
         source: run.request.source,
         stdin: run.request.stdin,
         timeoutMs: run.request.timeoutMs,
+        view: run.request.view,
+        jitPattern: run.request.jitPattern,
         signal: run.controller.signal,
         onPhase: (phase) => run.emit({ type: phase }),
         onOutput: (stream, text) => run.emit({ type: 'output', stream, text }),
@@ -490,6 +518,7 @@ class QueueRunner implements Runner {
       result = emptyResult('internal_error', BACKEND_FAULT);
     }
     if (result.status === 'cancelled' && run.cancelReason) result = { ...result, reason: run.cancelReason };
+    if (run.request.view) result = { ...result, view: run.request.view };
     run.emit({ type: 'done', result });
   }
 }

@@ -39,7 +39,15 @@ export interface RunResult {
   peakMemoryBytes: number | null;
   /** CPU time of the whole sandbox (all threads and processes), when the host measures it. */
   cpuMs: number | null;
+  /**
+   * Set when the request asked for a view (src/runner/views.ts): stdout is then the listing (IL, lowered
+   * C#, JIT assembly), capped and `truncated` like program output, and no Main ran.
+   */
+  view?: ViewKind;
 }
+
+/** The views of what the compiler made, instead of running the program (src/runner/views.ts). */
+export type ViewKind = 'il' | 'asm' | 'lowered';
 
 export interface RunRequest {
   source: string;
@@ -48,6 +56,10 @@ export interface RunRequest {
   timeoutMs?: number;
   /** Free-form labels carried to events (user, guild, channel…); never interpreted by the runner. */
   labels?: Readonly<Record<string, string>>;
+  /** Run the program (the default), or show what the compiler made of it instead (views.ts). */
+  view?: 'run' | ViewKind;
+  /** asm only: which methods, as JIT method patterns (views.ts); all of the program's own by default. */
+  methods?: string;
 }
 
 export type RunEvent =
@@ -71,7 +83,10 @@ export type RateLimitRule =
 export type InputProblem =
   | { field: 'source'; problem: 'not-a-string' | 'nul-byte' | 'not-unicode' }
   | { field: 'stdin'; problem: 'not-a-string' | 'not-unicode' }
-  | { field: 'timeoutMs'; problem: 'not-positive-integer' };
+  | { field: 'timeoutMs'; problem: 'not-positive-integer' }
+  | { field: 'view'; problem: 'unknown' }
+  /** `methods` is not a list of method patterns (views.ts), or was given with a view other than asm. */
+  | { field: 'methods'; problem: 'not-a-pattern' | 'asm-only' };
 
 /**
  * An expected refusal: a value with a stable code and the facts its wording needs, and no words. Each
@@ -86,6 +101,8 @@ export type Refusal =
   /** UTF-8 bytes, against the configured limit. */
   | { ok: false; code: 'SOURCE_TOO_LARGE' | 'STDIN_TOO_LARGE'; size: number; limit: number }
   | ({ ok: false; code: 'INVALID_INPUT' } & InputProblem)
+  /** The backend cannot show this view (`backend` is its name: the aci backend shows none). */
+  | { ok: false; code: 'VIEW_UNAVAILABLE'; view: ViewKind; backend: string }
   | { ok: false; code: 'SHUTTING_DOWN' };
 
 /** The stable codes (HTTP clients see them as `error`). */

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from '../config.js';
-import type { FairRunner } from '../runner/index.js';
+import type { FairRunner, RunRequest } from '../runner/index.js';
 import type { Auth, Principal } from './auth.js';
 import type { FeedStats } from './feed.js';
 import { HttpError, json, readJson } from './http.js';
@@ -73,18 +73,27 @@ export class Api {
   private async submit(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const p = this.principal(req);
     const body = await readJson(req, this.config.maxBodyBytes);
-    const b = body as { code?: unknown; stdin?: unknown };
+    const b = body as { code?: unknown; stdin?: unknown; view?: unknown; methods?: unknown };
     if (
       typeof body !== 'object' ||
       body === null ||
       typeof b.code !== 'string' ||
-      (b.stdin !== undefined && typeof b.stdin !== 'string')
+      (b.stdin !== undefined && typeof b.stdin !== 'string') ||
+      (b.view !== undefined && typeof b.view !== 'string') ||
+      (b.methods !== undefined && typeof b.methods !== 'string')
     ) {
-      throw new HttpError(400, 'expected {"code": string, "stdin"?: string}');
+      throw new HttpError(400, 'expected {"code": string, "stdin"?: string, "view"?: string, "methods"?: string}');
     }
     const name = nameOf(p);
     const submitted = await this.deps.fair.submit(
-      { source: b.code, stdin: b.stdin ?? '', labels: { api: name } },
+      {
+        source: b.code,
+        stdin: b.stdin ?? '',
+        labels: { api: name },
+        // Which views exist is the runner's to say: an unknown name comes back as INVALID_INPUT (field view).
+        ...(b.view === undefined ? {} : { view: b.view as RunRequest['view'] }),
+        ...(b.methods === undefined ? {} : { methods: b.methods }),
+      },
       { user: name, guild: null },
     );
     if (!submitted.ok) {

@@ -133,7 +133,7 @@ export class RunHub {
   private track(handle: RunHandle, request: RunRequest): void {
     const summary: RunSummary = {
       id: handle.id,
-      labels: { ...request.labels },
+      labels: withView(request),
       backend: this.runner.backendName,
       code: request.source,
       state: 'queued',
@@ -225,7 +225,13 @@ export class RunHub {
       at: Date.now(),
       ...refusalFacts(refusal),
       message: refusalMessage(refusal),
-      labels: { ...request.labels },
+      labels: withView(request),
     });
   }
+}
+
+/** The front end's labels, and `view` when the request asked for one (il, asm, lowered), so the feed tells listings from runs. */
+function withView(request: RunRequest): Record<string, string> {
+  const view = request.view;
+  return typeof view === 'string' && view !== 'run' ? { ...request.labels, view } : { ...request.labels };
 }

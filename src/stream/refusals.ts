@@ -15,6 +15,8 @@ export const REFUSAL_STATUS: Record<RefusalCode, number> = {
   STDIN_TOO_LARGE: 413,
   SOURCE_EMPTY: 400,
   INVALID_INPUT: 400,
+  // The request is well-formed; this server's backend cannot do it.
+  VIEW_UNAVAILABLE: 501,
 };
 
 export interface RefusalResponse {

@@ -6,6 +6,7 @@
 //   // timeout-ms: N              a lower wall-clock limit for this run
 //   // runs: N                    run it N times in a row (persistence attacks)
 //   // concurrent-benign: true    run Hello World at the same time; it must still succeed (host responsive)
+//   // view: il|asm|lowered       submit it as that view instead of a run (src/runner/views.ts)
 // And for every program, whatever it is: no output contains "ESCAPED" or any canary secret the test put in
 // the service's environment and in files on the host; no process of the run outlives it (once the
 // backend is idle, each sandbox uid runs at most the one fresh sandbox waiting for the next run).
@@ -18,6 +19,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { LocalBackend } from '../../src/runner/backends/local/index.js';
+import type { ViewKind } from '../../src/runner/types.js';
 import { show, startTestRunner, type TestRunner } from '../support/runner.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -33,6 +35,7 @@ interface Program {
   timeoutMs: number | undefined;
   runs: number;
   concurrentBenign: boolean;
+  view: ViewKind | undefined;
 }
 
 function parse(file: string): Program {
@@ -55,6 +58,7 @@ function parse(file: string): Program {
     timeoutMs: header('timeout-ms') ? Number(header('timeout-ms')) : undefined,
     runs: Number(header('runs') ?? 1),
     concurrentBenign: header('concurrent-benign') === 'true',
+    view: (header('view') ?? undefined) as ViewKind | undefined,
   };
 }
 
@@ -150,7 +154,11 @@ describe('hostile programs are contained', () => {
         .replace('{{PROJECT_ROOT}}', root);
       for (let i = 0; i < p.runs; i++) {
         const benign = p.concurrentBenign ? t.run('Console.WriteLine("benign ok");') : null;
-        const r = await t.run(p.source, { stdin: stdin ? `${stdin}\n` : '', timeoutMs: p.timeoutMs });
+        const r = await t.run(p.source, {
+          stdin: stdin ? `${stdin}\n` : '',
+          timeoutMs: p.timeoutMs,
+          ...(p.view ? { view: p.view } : {}),
+        });
         assert.ok(p.statuses.includes(r.status), `status ${r.status}, expected ${p.statuses.join(' or ')}\n${show(r)}`);
         if (p.stdout) assert.ok(r.stdout.includes(p.stdout), `stdout lacks ${p.stdout}\n${show(r)}`);
         const everything = `${r.stdout}\n${r.stderr}\n${r.reason}\n${JSON.stringify(r.diagnostics)}`;

@@ -17,6 +17,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { FakeClock } from './clock.js';
 import {
   checkFiles,
+  commandProblems,
   ERRORS,
   invalidFormBody,
   isEmptyMessage,
@@ -625,10 +626,10 @@ export class FakeDiscord {
     return this.interaction(2, user, data, {}, { permissions });
   }
 
-  messageCommand(user: APIUser, target: StoredMessage): { id: string; token: string } {
+  messageCommand(user: APIUser, target: StoredMessage, name = 'Run C#'): { id: string; token: string } {
     return this.interaction(2, user, {
       id: snowflake(),
-      name: 'Run C#',
+      name,
       type: 3,
       target_id: target.id,
       resolved: { messages: { [target.id]: target } },
@@ -774,6 +775,8 @@ export class FakeDiscord {
         major: guildId ?? '',
         run: () => {
           const list = (body as unknown as Record<string, unknown>[] | null) ?? [];
+          const problems = commandProblems(list);
+          if (problems.length > 0) return invalidFormBody(problems);
           this.commands.push({ guildId, body: list });
           return ok(
             list.map((c) => ({ ...c, id: snowflake(), application_id: this.applicationId, version: snowflake() })),

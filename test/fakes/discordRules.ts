@@ -269,3 +269,68 @@ export function isEmptyMessage(
     !message.poll
   );
 }
+
+/**
+ * interactions/application-commands.mdx ("Registering a Command" and "Application Command Object"):
+ * an app has at most 100 chat-input commands and 5 each of user and message commands; names are 1-32
+ * characters, descriptions 1-100 (none for user and message commands), at most 25 options, each with at
+ * most 25 choices whose names and string values are 1-100 characters.
+ */
+export const COMMAND_LIMITS = {
+  chatInput: 100,
+  user: 5,
+  message: 5,
+  name: 32,
+  description: 100,
+  options: 25,
+  choices: 25,
+  choiceName: 100,
+  choiceValue: 100,
+} as const;
+
+interface CommandBody {
+  name?: unknown;
+  type?: unknown;
+  description?: unknown;
+  options?: { name?: unknown; description?: unknown; choices?: { name?: unknown; value?: unknown }[] }[];
+}
+
+/** What Discord would refuse in a bulk overwrite of the app's commands (PUT …/commands). */
+export function commandProblems(list: CommandBody[]): Problem[] {
+  const problems: Problem[] = [];
+  const count = (type: number) => list.filter((c) => (c.type ?? 1) === type).length;
+  const over = (what: string, n: number, max: number) => {
+    if (n > max) problems.push({ path: [], code: 'BASE_TYPE_MAX_LENGTH', message: `${what}: ${n} > ${max}` });
+  };
+  over('chat input commands', count(1), COMMAND_LIMITS.chatInput);
+  over('user commands', count(2), COMMAND_LIMITS.user);
+  over('message commands', count(3), COMMAND_LIMITS.message);
+  const text = (path: Problem['path'], value: unknown, max: number) => {
+    if (typeof value !== 'string' || value.length < 1 || value.length > max)
+      problems.push({ path, code: 'BASE_TYPE_BAD_LENGTH', message: `Must be between 1 and ${max} in length.` });
+  };
+  list.forEach((c, i) => {
+    text([i, 'name'], c.name, COMMAND_LIMITS.name);
+    if ((c.type ?? 1) === 1) text([i, 'description'], c.description, COMMAND_LIMITS.description);
+    const options = c.options ?? [];
+    if (options.length > COMMAND_LIMITS.options)
+      problems.push({ path: [i, 'options'], code: 'BASE_TYPE_MAX_LENGTH', message: 'Too many options.' });
+    options.forEach((o, j) => {
+      text([i, 'options', j, 'name'], o.name, COMMAND_LIMITS.name);
+      text([i, 'options', j, 'description'], o.description, COMMAND_LIMITS.description);
+      const choices = o.choices ?? [];
+      if (choices.length > COMMAND_LIMITS.choices)
+        problems.push({
+          path: [i, 'options', j, 'choices'],
+          code: 'BASE_TYPE_MAX_LENGTH',
+          message: 'Too many choices.',
+        });
+      choices.forEach((ch, k) => {
+        text([i, 'options', j, 'choices', k, 'name'], ch.name, COMMAND_LIMITS.choiceName);
+        if (typeof ch.value === 'string')
+          text([i, 'options', j, 'choices', k, 'value'], ch.value, COMMAND_LIMITS.choiceValue);
+      });
+    });
+  });
+  return problems;
+}

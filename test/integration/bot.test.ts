@@ -145,13 +145,15 @@ const code = (source: string, stdin?: string) =>
   `\`\`\`cs\n${source}\n\`\`\`${stdin === undefined ? '' : `\n\`\`\`stdin\n${stdin}\n\`\`\``}`;
 
 describe('the Discord bot', () => {
-  it('registers /run and the Run C# context menu at start-up', () => {
+  it('registers /run and the Run C#, Show IL and Show asm context menus at start-up', () => {
     const registered = fake.commands.at(-1)?.body as { name: string; type: number }[];
     assert.deepEqual(
       registered.map((c) => [c.name, c.type]),
       [
         ['run', 1],
         ['Run C#', 3],
+        ['Show IL', 3],
+        ['Show asm', 3],
         ['sharpbox', 1],
       ],
     );
@@ -335,6 +337,53 @@ describe('the Discord bot', () => {
     const { token } = fake.messageCommand(fake.users.alice, target);
     const flow = await interactionFlow(since, token);
     assert.match(flow.final, /menu/);
+  });
+
+  it('shows the IL of /run view:il as a highlighted listing, without running Main', async () => {
+    const since = fake.requests.length;
+    const { token } = fake.slash(fake.users.alice, [
+      { name: 'code', type: 3, value: 'Console.WriteLine("MAIN" + "-ran".ToUpperInvariant());' },
+      { name: 'view', type: 3, value: 'il' },
+    ]);
+    const flow = await interactionFlow(since, token);
+    assert.match(flow.final, /^🔬 \*\*IL\*\*\n/);
+    assert.match(flow.final, /```cs\n/);
+    assert.match(flow.final, /\.class /);
+    assert.doesNotMatch(flow.final, /MAIN-RAN/);
+  });
+
+  it('shows the IL of a message through the Show IL context menu, the whole listing attached', async () => {
+    const target = fake.seed(
+      fake.channels.general,
+      fake.users.bob,
+      code('class Greeter { static void Main() { System.Console.WriteLine("Hello"); } }'),
+    );
+    const since = fake.requests.length;
+    const { token } = fake.messageCommand(fake.users.alice, target, 'Show IL');
+    const flow = await interactionFlow(since, token);
+    assert.match(flow.final, /^🔬 \*\*IL\*\*\n/);
+    // The listing is longer than 15 lines: its head is shown, the whole of it attached.
+    assert.match(flow.final, /-# the whole listing in listing\.il$/);
+    const file = flow.edits.at(-1)?.files.find((f) => f.name === 'listing.il');
+    assert.ok(file, 'listing.il is attached');
+    assert.match(file.data.toString(), /ldstr "Hello"/);
+    assert.match(file.data.toString(), /call void \[System\.Console\]System\.Console::WriteLine\(string\)/);
+  });
+
+  it('shows the JIT assembly of a message through the Show asm context menu', async () => {
+    const target = fake.seed(
+      fake.channels.general,
+      fake.users.bob,
+      code('class Sq { static void Main() {} static int Square(int x) => x * x; }'),
+    );
+    const since = fake.requests.length;
+    const { token } = fake.messageCommand(fake.users.alice, target, 'Show asm');
+    const flow = await interactionFlow(since, token);
+    assert.match(flow.final, /^🔬 \*\*JIT assembly\*\*\n/);
+    assert.match(flow.final, /```x86asm\n; Assembly listing for method Sq:Main\(\) \(FullOpts\)\n/);
+    const file = flow.edits.at(-1)?.files.find((f) => f.name === 'listing.asm');
+    assert.ok(file, 'listing.asm is attached');
+    assert.match(file.data.toString(), /; Assembly listing for method Sq:Square\(int\):int \(FullOpts\)\n/);
   });
 
   it('re-runs an edited code message into the same reply, with no new message', async () => {

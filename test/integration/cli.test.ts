@@ -72,6 +72,15 @@ describe('sharpbox run', () => {
     assert.equal(result.reason, 'timed out after 0.8 s');
   });
 
+  it('prints the IL with --view il, and does not run the program', async () => {
+    const r = await cli(['run', await file('il.cs', 'Console.WriteLine("Hello");')].concat(['--view', 'il']));
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /ldstr "Hello"/);
+    assert.match(r.stdout, /call void \[System\.Console\]System\.Console::WriteLine\(string\)/);
+    assert.doesNotMatch(r.stdout, /^Hello$/m);
+    assert.match(r.stderr, /✅ ok · exited with code 0/);
+  });
+
   it('lists compile errors as line:col id message', async () => {
     const r = await cli(['run', await file('bad.cs', 'Console.WriteLine("x")\n')]);
     assert.equal(r.code, 1);
@@ -115,6 +124,16 @@ describe('sharpbox run', () => {
       /--timeout 600001 ms is above the limit of \d+ ms \(RUN_TIMEOUT_MS\); it may only lower it/,
     ],
     ['no command', async () => [], /no command given/],
+    [
+      'an unknown view',
+      async () => ['run', 'examples/hello.cs', '--view', 'bytes'],
+      /--view takes one of il, asm, lowered, got 'bytes'/,
+    ],
+    [
+      '--methods without --view asm',
+      async () => ['run', 'examples/hello.cs', '--methods', 'Main'],
+      /--methods goes with --view asm/,
+    ],
     ['a directory', async () => ['run', dir], /it is a directory/],
   ];
   for (const [what, args, message] of badInputs) {

@@ -253,6 +253,32 @@ describe('the HTTP API', () => {
     assert.equal((await api(`/api/runs/${id}`, { token: ADMIN })).status, 200, 'the admin does');
   });
 
+  it('answers a view request with the listing in the RunResult, tagged with its view, and labels the run', async () => {
+    const r = await api('/api/runs', {
+      method: 'POST',
+      token: ADMIN,
+      body: JSON.stringify({ code: 'Console.WriteLine("Hello");', view: 'il' }),
+    });
+    assert.equal(r.status, 202, await r.clone().text());
+    const id = ((await r.json()) as { id: string }).id;
+    const done = (await waitDone(id)) as unknown as {
+      status: string;
+      labels: Record<string, string>;
+      result: { stdout: string; view: string };
+    };
+    assert.equal(done.status, 'ok');
+    assert.equal(done.result.view, 'il');
+    assert.match(done.result.stdout, /ldstr "Hello"/);
+    assert.deepEqual(done.labels, { api: 'admin', user: 'admin', view: 'il' });
+    const bad = await api('/api/runs', {
+      method: 'POST',
+      token: ADMIN,
+      body: JSON.stringify({ code: 'x', view: 'bytes' }),
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: string; field: string }).field, 'view');
+  });
+
   it('says 401, 400, 413, 415 and 404 where they apply', async () => {
     assert.equal((await api('/api/runs', { method: 'POST', body: JSON.stringify({ code: 'x' }) })).status, 401);
     assert.equal(

@@ -11,6 +11,14 @@ describe('the runner host protocol', () => {
     assert.deepEqual([...encodeProgramFrames(Buffer.from([7]), null)], [1, 0, 0, 0, 7, 0, 0, 0, 0]);
   });
 
+  it('names a view in a third frame, and sends none for a run', () => {
+    assert.deepEqual(
+      [...encodeProgramFrames(Buffer.from([7]), null, 'il')],
+      [1, 0, 0, 0, 7, 0, 0, 0, 0, 2, 0, 0, 0, 0x69, 0x6c],
+    );
+    assert.deepEqual([...encodeProgramFrames(Buffer.from([7]), null, null)], [1, 0, 0, 0, 7, 0, 0, 0, 0]);
+  });
+
   it('parses notes and drops anything malformed or oversized', () => {
     const text = [
       '{"e":"ready"}',

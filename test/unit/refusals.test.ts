@@ -16,6 +16,7 @@ const EVERY_CODE: Record<RefusalCode, true> = {
   STDIN_TOO_LARGE: true,
   INVALID_INPUT: true,
   SHUTTING_DOWN: true,
+  VIEW_UNAVAILABLE: true,
 };
 
 interface Case {
@@ -112,6 +113,12 @@ const CASES: Case[] = [
       [{ field: 'stdin', problem: 'not-a-string' }, 'stdin must be a string'],
       [{ field: 'stdin', problem: 'not-unicode' }, 'stdin is not valid Unicode text'],
       [{ field: 'timeoutMs', problem: 'not-positive-integer' }, 'timeoutMs must be a positive whole number'],
+      [{ field: 'view', problem: 'unknown' }, 'the view must be one of run, il, asm, lowered'],
+      [{ field: 'methods', problem: 'asm-only' }, 'methods can only be given with the asm view'],
+      [
+        { field: 'methods', problem: 'not-a-pattern' },
+        'methods must be up to 200 characters: method names such as Fib or Program:Fib (letters, digits, _ . + < > $ and * as a wildcard), separated by spaces or commas',
+      ],
     ] as const
   ).map(([problem, words]): Case => ({
     refusal: { ok: false, code: 'INVALID_INPUT', ...problem },
@@ -120,6 +127,13 @@ const CASES: Case[] = [
     http: words,
     cli: words,
   })),
+  {
+    refusal: { ok: false, code: 'VIEW_UNAVAILABLE', view: 'asm', backend: 'aci' },
+    bot: '🔭 This sharpbox runs code on aci, which cannot show the asm view.',
+    status: 501,
+    http: 'the aci backend cannot show the asm view',
+    cli: 'the aci backend cannot show the asm view',
+  },
   {
     refusal: { ok: false, code: 'SHUTTING_DOWN' },
     bot: '🔧 The bot is restarting. Try again in a minute.',

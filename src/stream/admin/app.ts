@@ -139,7 +139,8 @@ function render(): void {
         cell(r.id.slice(0, 8)),
         cell(from),
         cell(stateText(r)),
-        cell(r.status ?? '', `status-${r.status ?? ''}`),
+        // A view (il, asm, lowered) is shown beside its status: its output is a listing, not a program's.
+        cell(r.labels.view ? `${r.status ?? ''} (${r.labels.view})` : (r.status ?? ''), `status-${r.status ?? ''}`),
         cell(r.compileMs === null ? '' : `${r.compileMs} ms`),
         cell(r.runMs === null ? '' : `${r.runMs} ms`),
         cell(total),

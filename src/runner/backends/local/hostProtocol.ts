@@ -1,7 +1,7 @@
 // The wire formats between the local backend and the runner host (container/host): the compile server's
 // requests and answers, and the program handed to an exec sandbox. Mirrors Protocol.cs and Executor.cs;
 // change both sides together. The host's notes, read by both backends, are in ../../hostNotes.ts.
-import type { Diagnostic } from '../../types.js';
+import type { Diagnostic, ViewKind } from '../../types.js';
 
 export interface CompileRequest {
   id?: string;
@@ -20,13 +20,20 @@ export interface CompileResponse {
   error?: string;
 }
 
-/** fd 3 of an exec sandbox: u32le length + PE, u32le length + PDB (0 for none). */
-export function encodeProgramFrames(pe: Buffer, pdb: Buffer | null): Buffer {
+/**
+ * fd 3 of an exec sandbox: u32le length + PE, u32le length + PDB (0 for none), and for a view a third
+ * frame naming the job (container/host/ProgramJob.cs); a run sends no third frame.
+ */
+export function encodeProgramFrames(pe: Buffer, pdb: Buffer | null, view: ViewKind | null = null): Buffer {
+  const frames = [frame(pe), frame(pdb ?? Buffer.alloc(0))];
+  if (view) frames.push(frame(Buffer.from(view, 'ascii')));
+  return Buffer.concat(frames);
+}
+
+function frame(body: Buffer): Buffer {
   const head = Buffer.alloc(4);
-  head.writeUInt32LE(pe.length);
-  const pdbHead = Buffer.alloc(4);
-  pdbHead.writeUInt32LE(pdb?.length ?? 0);
-  return Buffer.concat([head, pe, pdbHead, pdb ?? Buffer.alloc(0)]);
+  head.writeUInt32LE(body.length);
+  return Buffer.concat([head, body]);
 }
 
 export function parseCompileResponse(text: string): CompileResponse | null {

@@ -17,7 +17,7 @@ import type { Logger } from '../../../log.js';
 import type { BackendRun, SandboxBackend } from '../../backend.js';
 import { resultFromExec } from '../../hostNotes.js';
 import { compileErrorsResult, compileFailedResult } from '../../results.js';
-import { emptyResult, type RunResult } from '../../types.js';
+import { emptyResult, type RunResult, type ViewKind } from '../../types.js';
 import { buildBwrapArgs, buildLaunchArgv, LAUNCHER_FAILED, type SandboxLayout } from './bwrapArgs.js';
 import type { CgroupDriver, StepCgroup } from './cgroup.js';
 import { selectCgroups } from './cgroupChoice.js';
@@ -62,6 +62,7 @@ export type LocalBackendConfig = Pick<Config, 'slots' | 'compileWarmup' | 'compi
 export class LocalBackend implements SandboxBackend {
   readonly name = 'local';
   readonly capacity: number;
+  readonly views: readonly ViewKind[] = ['il', 'asm', 'lowered'];
   private tools: Tools | null = null;
   private layout: SandboxLayout | null = null;
   private cgroups: CgroupDriver | null = null;
@@ -230,7 +231,10 @@ export class LocalBackend implements SandboxBackend {
       if (run.signal.aborted) return { ...emptyResult('cancelled', 'cancelled'), compileMs: compiled.ms };
 
       run.onPhase('running');
-      const ready = await this.readySandbox(slot, run.signal);
+      const ready =
+        run.view === 'asm'
+          ? await this.asmSandbox(slot, run.jitPattern, run.signal)
+          : await this.readySandbox(slot, run.signal);
       if (ready === 'cancelled') return { ...emptyResult('cancelled', 'cancelled'), compileMs: compiled.ms };
       used = ready;
       // Before the program goes in: from here on the sandbox runs user code, held to its CPU share.
@@ -238,6 +242,7 @@ export class LocalBackend implements SandboxBackend {
       const program = encodeProgramFrames(
         Buffer.from(response.assembly, 'base64'),
         response.pdb ? Buffer.from(response.pdb, 'base64') : null,
+        run.view,
       );
       const limits = this.config.limits;
       const o = await used.sandbox.run({
@@ -346,7 +351,7 @@ export class LocalBackend implements SandboxBackend {
         : 'a pre-started sandbox was not ready; starting a fresh one',
       { uid: slot.uid },
     );
-    const fresh = this.prepare(slot, false);
+    const fresh = this.prepare(slot, { background: false });
     const second = await within(
       fresh.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))),
       deadlineMs,
@@ -362,6 +367,34 @@ export class LocalBackend implements SandboxBackend {
       second.kind === 'timeout'
         ? `the exec sandbox did not start within ${deadlineMs} ms`
         : `the exec sandbox did not start (${second.error})`,
+    );
+  }
+
+  /**
+   * A sandbox for the asm view, launched now: the JIT reads DOTNET_JitDisasm once, at start-up, so the
+   * slot's pre-started sandbox cannot serve. That one is torn down first, since a uid never holds a
+   * waiting sandbox beside one that runs user code (the asm job can: static constructors, see
+   * container/host/JitListing.cs). Used or not, the asm sandbox is never left as the slot's next one.
+   */
+  private async asmSandbox(slot: Slot, pattern: string, signal: AbortSignal): Promise<Prepared | 'cancelled'> {
+    const deadlineMs = this.config.sandbox.startTimeoutMs;
+    const waiting = slot.next;
+    slot.next = null;
+    if (waiting) await this.discardWithin(slot, waiting, deadlineMs);
+    const pending = this.prepare(slot, { background: false, extraEnv: asmEnv(pattern) });
+    const up = await within(
+      pending.then(async (p) => ((await p.sandbox.usable()) ? p : fail(p))),
+      deadlineMs,
+      signal,
+    );
+    if (up.kind === 'ok') return up.value;
+    await this.discardWithin(slot, pending, deadlineMs);
+    if (!this.stopping) slot.next = this.prepare(slot);
+    if (up.kind === 'cancelled') return 'cancelled';
+    throw new Error(
+      up.kind === 'timeout'
+        ? `the asm sandbox did not start within ${deadlineMs} ms`
+        : `the asm sandbox did not start (${up.error})`,
     );
   }
 
@@ -395,9 +428,13 @@ export class LocalBackend implements SandboxBackend {
 
   /**
    * Starts an exec sandbox for the slot: it initialises the runtime and waits for its program. In the
-   * background (the lowest CPU weight) unless a run already waits for it.
+   * background (the lowest CPU weight) unless a run already waits for it; `extraEnv` for the asm view.
    */
-  private async prepare(slot: Slot, background = true): Promise<Prepared> {
+  private async prepare(
+    slot: Slot,
+    options: { background?: boolean; extraEnv?: Readonly<Record<string, string>> } = {},
+  ): Promise<Prepared> {
+    const { background = true, extraEnv = {} } = options;
     const limits = this.config.limits;
     const cgroup = this.cgroups
       ? await this.cgroups.create(`${process.pid}-${slot.uid}-${++this.sequence}`, {
@@ -416,6 +453,7 @@ export class LocalBackend implements SandboxBackend {
         maxTasks: limits.maxProcesses,
         cpuSeconds: execCpuSeconds(limits.timeoutMs, limits.cpus),
         hostArgs: ['exec'],
+        extraEnv,
       });
       return { sandbox: new ExecSandbox(launchSandbox(argv, this.seccomp)), cgroup };
     } catch (err) {
@@ -477,7 +515,14 @@ export class LocalBackend implements SandboxBackend {
   private launchArgv(
     uid: number,
     cgroup: StepCgroup | null,
-    s: { memoryBytes: number; gcHeapShare: number; maxTasks: number; cpuSeconds: number | null; hostArgs: string[] },
+    s: {
+      memoryBytes: number;
+      gcHeapShare: number;
+      maxTasks: number;
+      cpuSeconds: number | null;
+      hostArgs: string[];
+      extraEnv?: Readonly<Record<string, string>>;
+    },
   ): string[] {
     const tools = this.tools;
     const layout = this.layout;
@@ -485,7 +530,7 @@ export class LocalBackend implements SandboxBackend {
     const bwrapArgs = buildBwrapArgs({
       layout,
       tmpfsBytes: this.config.limits.tmpfsBytes,
-      env: sandboxEnv(s.memoryBytes, s.gcHeapShare),
+      env: { ...sandboxEnv(s.memoryBytes, s.gcHeapShare), ...s.extraEnv },
       seccompFd: this.seccomp ? SECCOMP_FD : undefined,
       jsonStatusFd: BWRAP_STATUS_FD,
       argv: [`${SANDBOX_DOTNET_ROOT}/dotnet`, `${SANDBOX_HOST_DIR}/sharpbox-host.dll`, ...s.hostArgs],
@@ -578,6 +623,23 @@ export function sandboxEnv(memoryBytes: number, gcHeapShare: number): Record<str
     DOTNET_EnableWriteXorExecute: '0',
     // Faster start for short programs; the JIT still tiers up hot loops.
     DOTNET_TieredPGO: '0',
+  };
+}
+
+/** Where the asm sandbox's JIT writes its listings: its own /tmp, read back by the host (JitListing.cs). */
+export const JIT_LISTING_FILE = '/tmp/.sharpbox-jit.asm';
+
+/**
+ * What the asm view's sandbox adds to sandboxEnv: the runtime's own disassembler for the methods named by
+ * `pattern` (views.ts jitPattern), into a file, and no tiering, so every method is compiled once with full
+ * optimisation (what a hot method ends up as; a Debug build stays unoptimised through its
+ * DebuggableAttribute, whatever this says).
+ */
+export function asmEnv(pattern: string): Record<string, string> {
+  return {
+    DOTNET_JitDisasm: pattern,
+    DOTNET_JitStdOutFile: JIT_LISTING_FILE,
+    DOTNET_TieredCompilation: '0',
   };
 }
 
