@@ -76,6 +76,8 @@ internal static class Executor
                 status.Send($"{{\"e\":\"exit\",\"code\":{Environment.ExitCode}}}");
         };
 
+        // The allowed packages (PackageAssemblies.cs) bind on demand, from the read-only folder beside the host.
+        PackageAssemblies.Install(PackageManifest.DefaultDir());
         status.Send("{\"e\":\"start\"}");
         // From here on user code may run (module initializers as the module is first touched, static
         // constructors on binding Main), so whatever fails now is reported as the program's failure.
