@@ -40,6 +40,10 @@ public sealed class Compiler
         .WithSpecificDiagnosticOptions([
             // Same as the SDK's defaults for a console app: missing XML docs and such are not interesting.
             new KeyValuePair<string, ReportDiagnostic>("CS1591", ReportDiagnostic.Suppress),
+            // Also the SDK's (NoWarn 1701;1702): a package built for an older framework references its
+            // System.Runtime, which unifies with ours; the warning would be noise on every package run.
+            new KeyValuePair<string, ReportDiagnostic>("CS1701", ReportDiagnostic.Suppress),
+            new KeyValuePair<string, ReportDiagnostic>("CS1702", ReportDiagnostic.Suppress),
         ]);
 
     private static readonly EmitOptions Emit = new(debugInformationFormat: DebugInformationFormat.PortablePdb);

@@ -83,7 +83,9 @@ internal static class PackageLayout
             packages.Add(new ManifestPackage(id, version, [.. compile.Distinct()]));
         }
 
-        var manifest = new PackageManifest([.. packages.OrderBy(p => p.Id, StringComparer.OrdinalIgnoreCase)], assemblies);
+        var manifest = new PackageManifest(
+            [.. packages.OrderBy(p => p.Id, StringComparer.OrdinalIgnoreCase)],
+            assemblies.OrderBy(a => a.Key, StringComparer.OrdinalIgnoreCase).ToDictionary(StringComparer.OrdinalIgnoreCase));
         File.WriteAllBytes(Path.Combine(staging, PackageManifest.FileName), JsonSerializer.SerializeToUtf8Bytes(manifest, PackageJson.Default.PackageManifest));
         File.WriteAllText(Path.Combine(staging, ".stamp"), stamp + "\n");
         if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
