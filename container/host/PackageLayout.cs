@@ -49,48 +49,58 @@ internal static class PackageLayout
         if (Directory.Exists(staging)) Directory.Delete(staging, recursive: true);
         Directory.CreateDirectory(staging);
 
-        var packages = new List<ManifestPackage>();
-        var assemblies = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        var direct = root.GetProperty("project").GetProperty("frameworks").GetProperty(Framework).GetProperty("dependencies");
-        foreach (var allowed in direct.EnumerateObject())
+        try
         {
-            var key = keys.GetValueOrDefault(allowed.Name) ?? throw new InvalidDataException($"{allowed.Name} was not restored");
-            var (id, version) = Split(key);
-            // The allow-list names exact versions; NuGet takes the lowest match, or a higher one where the
-            // feed lacks it: anything but the named version would be a different package than users are told.
-            var asked = allowed.Value.GetProperty("version").GetString() ?? "";
-            if (!asked.TrimStart('[').StartsWith(version + ",", StringComparison.OrdinalIgnoreCase) && asked.Trim('[', ']') != version)
-                throw new InvalidDataException($"{id}: the allow-list names {asked} but the restore resolved {version}");
-
-            var compile = new List<string>();
-            foreach (var dependency in Closure(id, target, keys))
+            var packages = new List<ManifestPackage>();
+            var assemblies = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+            var direct = root.GetProperty("project").GetProperty("frameworks").GetProperty(Framework).GetProperty("dependencies");
+            foreach (var allowed in direct.EnumerateObject())
             {
-                var entry = target.GetProperty(dependency);
-                var libraryPath = libraries.GetProperty(dependency).GetProperty("path").GetString()
-                    ?? throw new InvalidDataException($"{dependency} has no path");
-                foreach (var item in Items(entry, "compile", frameworkFiles))
-                    compile.Add(Copy(nugetDir, libraryPath, item, staging));
-                foreach (var item in Items(entry, "runtime", frameworkFiles))
-                {
-                    var relative = Copy(nugetDir, libraryPath, item, staging);
-                    var name = AssemblyName.GetAssemblyName(Path.Combine(staging, relative)).Name
-                        ?? throw new InvalidDataException($"{relative} has no assembly name");
-                    if (assemblies.TryGetValue(name, out var other) && other != relative)
-                        throw new InvalidDataException($"two run-time assemblies named {name}: {other} and {relative}");
-                    assemblies[name] = relative;
-                }
-            }
-            packages.Add(new ManifestPackage(id, version, [.. compile.Distinct()]));
-        }
+                var key = keys.GetValueOrDefault(allowed.Name) ?? throw new InvalidDataException($"{allowed.Name} was not restored");
+                var (id, version) = Split(key);
+                // The allow-list names exact versions; NuGet takes the lowest match, or a higher one where the
+                // feed lacks it: anything but the named version would be a different package than users are told.
+                var asked = allowed.Value.GetProperty("version").GetString() ?? "";
+                if (!asked.TrimStart('[').StartsWith(version + ",", StringComparison.OrdinalIgnoreCase) && asked.Trim('[', ']') != version)
+                    throw new InvalidDataException($"{id}: the allow-list names {asked} but the restore resolved {version}");
 
-        var manifest = new PackageManifest(
-            [.. packages.OrderBy(p => p.Id, StringComparer.OrdinalIgnoreCase)],
-            assemblies.OrderBy(a => a.Key, StringComparer.OrdinalIgnoreCase).ToDictionary(StringComparer.OrdinalIgnoreCase));
-        File.WriteAllBytes(Path.Combine(staging, PackageManifest.FileName), JsonSerializer.SerializeToUtf8Bytes(manifest, PackageJson.Default.PackageManifest));
-        File.WriteAllText(Path.Combine(staging, ".stamp"), stamp + "\n");
-        if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
-        Directory.Move(staging, outDir);
-        Console.WriteLine($"packages-layout: {string.Join(", ", manifest.Packages.Select(p => $"{p.Id}@{p.Version}"))} in {outDir}");
+                var compile = new List<string>();
+                foreach (var dependency in Closure(id, target, keys))
+                {
+                    var entry = target.GetProperty(dependency);
+                    var libraryPath = libraries.GetProperty(dependency).GetProperty("path").GetString()
+                        ?? throw new InvalidDataException($"{dependency} has no path");
+                    foreach (var item in Items(entry, "compile", frameworkFiles))
+                        compile.Add(Copy(nugetDir, libraryPath, item, staging));
+                    foreach (var item in Items(entry, "runtime", frameworkFiles))
+                    {
+                        var relative = Copy(nugetDir, libraryPath, item, staging);
+                        var name = AssemblyName.GetAssemblyName(Path.Combine(staging, relative)).Name
+                            ?? throw new InvalidDataException($"{relative} has no assembly name");
+                        if (assemblies.TryGetValue(name, out var other) && other != relative)
+                            throw new InvalidDataException($"two run-time assemblies named {name}: {other} and {relative}");
+                        assemblies[name] = relative;
+                    }
+                }
+                packages.Add(new ManifestPackage(id, version, [.. compile.Distinct()]));
+            }
+
+            var manifest = new PackageManifest(
+                [.. packages.OrderBy(p => p.Id, StringComparer.OrdinalIgnoreCase)],
+                assemblies.OrderBy(a => a.Key, StringComparer.OrdinalIgnoreCase).ToDictionary(StringComparer.OrdinalIgnoreCase));
+            File.WriteAllBytes(Path.Combine(staging, PackageManifest.FileName), JsonSerializer.SerializeToUtf8Bytes(manifest, PackageJson.Default.PackageManifest));
+            File.WriteAllText(Path.Combine(staging, ".stamp"), stamp + "\n");
+            if (Directory.Exists(outDir)) Directory.Delete(outDir, recursive: true);
+            Directory.Move(staging, outDir);
+            Console.WriteLine($"packages-layout: {string.Join(", ", manifest.Packages.Select(p => $"{p.Id}@{p.Version}"))} in {outDir}");
+        }
+        catch
+        {
+            // Nothing half-made is left behind: the next layout starts clean anyway, but a reader of the
+            // folder should not find a staging tree and wonder.
+            Directory.Delete(staging, recursive: true);
+            throw;
+        }
     }
 
     private static (string Id, string Version) Split(string key) => (key[..key.IndexOf('/')], key[(key.IndexOf('/') + 1)..]);
