@@ -12,10 +12,13 @@ ARG RUNTIME_IMAGE=mcr.microsoft.com/dotnet/runtime:10.0-noble
 # SQLite binding (@keyv/sqlite → sqlite3) with its compilers.
 ARG NODE_IMAGE=node:20-bookworm
 
-# The runner host, built as container/Dockerfile builds it.
+# The runner host, built as container/Dockerfile builds it, with the allowed packages laid out beside it
+# (restored from NuGet here, at build time: a run never reaches the network).
 FROM ${SDK_IMAGE} AS host
 COPY container/host/ /src/host/
-RUN dotnet build /src/host -c Release -o /out/host --nologo -v q
+COPY container/packages/ /src/packages/
+RUN dotnet build /src/host -c Release -o /out/host --nologo -v q \
+ && bash /src/packages/layout.sh /out/host /tmp/nuget
 
 FROM ${NODE_IMAGE} AS app
 # An npm registry other than the default, for a build behind a mirror (empty: npm's own setting).

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up everything sharpbox needs on a fresh Debian 12 machine with Node 20 and the .NET 10 SDK:
 # the sandbox's system packages, the npm dependencies (exact versions from package-lock.json), the .NET
-# runner host (container/host, restored from NuGet) and the TypeScript build. Safe to run again.
+# runner host (container/host, restored from NuGet), the packages snippets may use (container/packages)
+# and the TypeScript build. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,5 +70,8 @@ else
   echo "setup: node_modules matches package-lock.json; npm ci skipped"
 fi
 dotnet build container/host -c Release -o container/bin/host --nologo -v q -clp:ErrorsOnly -nologo
+# The allowed packages (container/packages/Packages.csproj), restored from NuGet and laid out beside the
+# host; skipped when nothing changed since the last layout.
+bash container/packages/layout.sh container/bin/host
 npm run --silent build
 echo "setup: done"

@@ -40,18 +40,25 @@ public sealed class Compiler
         .WithSpecificDiagnosticOptions([
             // Same as the SDK's defaults for a console app: missing XML docs and such are not interesting.
             new KeyValuePair<string, ReportDiagnostic>("CS1591", ReportDiagnostic.Suppress),
+            // Also the SDK's (NoWarn 1701;1702): a package built for an older framework references its
+            // System.Runtime, which unifies with ours; the warning would be noise on every package run.
+            new KeyValuePair<string, ReportDiagnostic>("CS1701", ReportDiagnostic.Suppress),
+            new KeyValuePair<string, ReportDiagnostic>("CS1702", ReportDiagnostic.Suppress),
         ]);
 
     private static readonly EmitOptions Emit = new(debugInformationFormat: DebugInformationFormat.PortablePdb);
 
     private readonly ImmutableArray<MetadataReference> _references;
+    private readonly PackageCatalog _packages;
     private readonly SyntaxTree _usings;
 
-    public Compiler(string referenceDir)
+    /// <param name="packagesDir">The allowed packages' layout (PackageCatalog.cs); the one beside the host if null.</param>
+    public Compiler(string referenceDir, string? packagesDir = null)
     {
         var dlls = Directory.GetFiles(referenceDir, "*.dll");
         if (dlls.Length == 0) throw new InvalidOperationException($"no reference assemblies in {referenceDir}");
         _references = [.. dlls.Order(StringComparer.Ordinal).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
+        _packages = PackageCatalog.Load(packagesDir ?? PackageManifest.DefaultDir());
         _usings = CSharpSyntaxTree.ParseText(
             SourceText.From(ImplicitUsings, Encoding.UTF8, SourceHashAlgorithm.Sha256), ParseOptions, path: "GlobalUsings.g.cs");
     }
@@ -68,13 +75,15 @@ public sealed class Compiler
         var directives = Directives.Read(request.Source);
         var text = SourceText.From(directives.Text, Encoding.UTF8, SourceHashAlgorithm.Sha256);
         var tree = CSharpSyntaxTree.ParseText(text, ParseOptions, path: UserFileName);
-        var compilation = CSharpCompilation.Create("Program", [_usings, tree], _references, Options);
+        // The packages asked for, and allowed, are referenced by this compilation only.
+        var packages = _packages.Resolve(directives.Packages);
+        var compilation = CSharpCompilation.Create("Program", [_usings, tree], _references.AddRange(packages.References), Options);
 
         using var pe = new MemoryStream();
         using var pdb = new MemoryStream();
         var result = compilation.Emit(pe, pdb, options: Emit);
         // Sorting needs only severities and locations; messages are formatted for the kept ones alone.
-        var ours = DirectiveDiagnostics(directives);
+        var ours = DirectiveDiagnostics(directives, packages.Diagnostics);
         var ok = result.Success && ours.Length == 0;
         var diagnostics = ours.Concat(DiagnosticList.Take(result.Diagnostics
             .Where(d => d.Severity is DiagnosticSeverity.Error or DiagnosticSeverity.Warning)
@@ -93,13 +102,13 @@ public sealed class Compiler
     }
 
     // What the directives asked for that this compiler cannot give, as errors at the directive's line.
-    // Properties and packages are not offered yet: each is refused by name.
-    private static DiagnosticDto[] DirectiveDiagnostics(SourceDirectives directives) =>
+    // Properties are not offered yet: each is refused by name. Packages were resolved against the
+    // allow-list (PackageCatalog.cs), which refused those not on it.
+    private static DiagnosticDto[] DirectiveDiagnostics(SourceDirectives directives, DiagnosticDto[] packages) =>
     [
         .. directives.Diagnostics,
         .. directives.Properties.Select(p => Directives.Error(
             Directives.MalformedId, $"unknown property '{p.Name}'", p.Line, p.Column, p.Length)),
-        .. directives.Packages.Select(p => Directives.Error(
-            Directives.MalformedId, $"package '{p.Name}' is not available", p.Line, p.Column, p.Length)),
+        .. packages,
     ];
 }

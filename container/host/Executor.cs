@@ -80,6 +80,8 @@ internal static class Executor
                 status.Send($"{{\"e\":\"exit\",\"code\":{Environment.ExitCode}}}");
         };
 
+        // The allowed packages (PackageAssemblies.cs) bind on demand, from the read-only folder beside the host.
+        PackageAssemblies.Install(PackageManifest.DefaultDir());
         status.Send("{\"e\":\"start\"}");
         // The decompiler reads the image as metadata and never loads it: no user code runs at all. It
         // comes after start all the same, so that the runner treats whatever happens (a decompiler

@@ -9,6 +9,8 @@
 //   worker          the container entry (ACI) of a worker group: many runs one after another, each
 //                   polled from a job blob and run as a uid of its own, everything of it removed after
 //                   it (Worker.cs); needs root in the container (entry.sh checks)
+//   packages-layout ASSETS OUT STAMP  lay out the allowed packages from a restore's project.assets.json
+//                   (PackageLayout.cs; run by container/packages/layout.sh at setup and image build)
 //   lockdown-table  print the system calls the lockdown filter denies, as JSON (SeccompLockdown.cs),
 //                   so a test can check lockdown.json, which the TypeScript side reads, against it
 // Exit codes of the host itself: 2 = bad usage, 70 = internal failure (in exec mode with a fault note on
@@ -33,6 +35,7 @@ internal static class Program
         "oneshot" => OneShot.Run().GetAwaiter().GetResult(),
         "worker" => Worker.Run().GetAwaiter().GetResult(),
         "lockdown-table" => PrintLockdownTable(),
+        "packages-layout" when args.Length == 4 => PackageLayout.Run(assetsPath: args[1], outDir: args[2], stamp: args[3]),
         _ => Usage(),
     };
 
@@ -44,7 +47,7 @@ internal static class Program
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server [--no-warmup] | exec [PROGRAM NOTES] | oneshot | worker | lockdown-table");
+        Console.Error.WriteLine("usage: sharpbox-host compile | compile-server [--no-warmup] | exec [PROGRAM NOTES] | oneshot | worker | packages-layout ASSETS OUT STAMP | lockdown-table");
         return 2;
     }
 }

@@ -54,6 +54,20 @@ describe('the sandbox image (aci backend)', () => {
     assert.equal(run.exitCode, 0);
   });
 
+  it('compiles and runs with an allowed package laid out in the image, which the run cannot change', async () => {
+    const run = await runInImage(
+      [
+        '#:package Newtonsoft.Json@13.0.4',
+        'Console.WriteLine(Newtonsoft.Json.JsonConvert.SerializeObject(new { A = 1 }));',
+        'try { File.WriteAllText("/sharpbox/host/packages/manifest.json", "{}"); Console.WriteLine("wrote"); }',
+        // Not the file's owner, and the image's root is read-only besides: either refusal will do.
+        'catch (Exception e) when (e is UnauthorizedAccessException or IOException) { Console.WriteLine("read-only"); }',
+      ].join('\n'),
+    );
+    assert.equal(run.result.status, 'ok', `${show(run.result)}\n${run.log}`);
+    assert.equal(run.result.stdout, '{"A":1}\nread-only\n');
+  });
+
   it('reports a compile error with its diagnostic', async () => {
     const run = await runInImage('int x = "no";');
     assert.equal(run.result.status, 'compile_error', `${show(run.result)}\n${run.log}`);

@@ -54,7 +54,8 @@ export function sandboxLayout(input: LayoutInput): SandboxLayout {
     );
   }
   must(input.init, SANDBOX_INIT);
-  // The host's directory whole: its dll, Roslyn and the reference pack.
+  // The host's directory whole: its dll, Roslyn, the reference pack and the allowed packages (packages/,
+  // container/packages), all read-only: a run can neither plant a package nor change one.
   must(input.hostDir, SANDBOX_HOST_DIR);
 
   must(`/usr/lib/${input.multiarch}`, `/usr/lib/${input.multiarch}`);
