@@ -15,6 +15,7 @@ ARG NODE_IMAGE=node:20-bookworm
 # The runner host, built as container/Dockerfile builds it.
 FROM ${SDK_IMAGE} AS host
 COPY container/host/ /src/host/
+COPY container/runtime/ /src/runtime/
 RUN dotnet build /src/host -c Release -o /out/host --nologo -v q
 
 FROM ${NODE_IMAGE} AS app
