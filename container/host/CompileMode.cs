@@ -15,13 +15,16 @@ internal static class CompileMode
     }
 
     // Programs that walk the parser, binder, flow analysis, lowering (async, LINQ, lambdas, pattern
-    // matching, records) and the emitter, plus one with errors for the diagnostics path.
+    // matching, records) and the emitter, one with errors for the diagnostics path, and one ending with
+    // an expression for the rewrite.
     private static readonly string[] WarmupSources =
     [
         "Console.WriteLine(\"Hello, World!\");",
         "using System.Text; var sb = new StringBuilder(); foreach (var x in Enumerable.Range(0, 3).Where(i => i % 2 == 0).Select(i => i * i)) sb.Append(x); Console.WriteLine(sb); await Task.Delay(1);",
         "class P { record R(int A, string B); static async Task<int> Main(string[] args) { var r = new R(1, \"x\"); object o = r; if (o is R { A: > 0 } rr) Console.WriteLine(rr.B); var d = new Dictionary<string, List<int>>(); d[\"k\"] = [1, 2]; return await Task.FromResult(d.Count switch { 1 => 0, _ => 1 }); } }",
         "int x = \"not an int\"; Console.WriteLine(x.Foo);",
+        // A trailing expression (the rewrite to Show, TrailingExpression.cs) and Dump().
+        "var r = new { A = 1, B = \"x\" }.Dump();\nnew[] { 1, 2, 3 }.Select(x => x * 2)",
     ];
 
     public static int Serve(Stream input, Stream output, bool warmup)

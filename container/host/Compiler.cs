@@ -1,15 +1,19 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Diagnostics;
 using System.Text;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Emit;
 using Microsoft.CodeAnalysis.Text;
 
 namespace Sharpbox.Host;
 
 // Compiles one source file the way `dotnet new console` would: latest language version, top-level
-// statements or a classic Main, the console template's implicit usings, nullable enabled. References
+// statements or a classic Main, the console template's implicit usings, nullable enabled (unless the
+// snippet's properties or the request's options say otherwise: CompileSettings.cs). A snippet may end
+// with an expression whose value is shown (TrailingExpression.cs) and call Dump() (container/runtime). References
 // are loaded once per process, so a long-lived host (compile-server) pays for them only at start-up.
 // The diagnostics it returns are bounded (DiagnosticList.cs): hostile source can make Roslyn's messages
 // millions of characters long.
@@ -29,31 +33,33 @@ public sealed class Compiler
         global using global::System.Threading.Tasks;
         """;
 
-    private static readonly CSharpParseOptions ParseOptions =
-        CSharpParseOptions.Default.WithLanguageVersion(LanguageVersion.Latest);
+    // Dump() without a `using` (Sharpbox.Runtime/Dump.cs). A tree of its own, left out when the snippet
+    // declares a method named Dump: the user's extension would otherwise tie with ours (both are found
+    // at the compilation unit) or lose to it on a better conversion, and the user's must win.
+    private const string DumpUsing = "global using global::Sharpbox.Runtime.Dumping;";
 
-    private static readonly CSharpCompilationOptions Options = new CSharpCompilationOptions(
-            OutputKind.ConsoleApplication,
-            optimizationLevel: OptimizationLevel.Release,
-            allowUnsafe: true,
-            nullableContextOptions: NullableContextOptions.Enable)
-        .WithSpecificDiagnosticOptions([
-            // Same as the SDK's defaults for a console app: missing XML docs and such are not interesting.
-            new KeyValuePair<string, ReportDiagnostic>("CS1591", ReportDiagnostic.Suppress),
-        ]);
+    /// <summary>The assembly user code may call besides the BCL (container/runtime), shipped beside the host.</summary>
+    public const string RuntimeAssembly = "Sharpbox.Runtime.dll";
 
     private static readonly EmitOptions Emit = new(debugInformationFormat: DebugInformationFormat.PortablePdb);
 
     private readonly ImmutableArray<MetadataReference> _references;
-    private readonly SyntaxTree _usings;
+    // Few combinations exist (language version × debug, nullable × unsafe × optimize), so each is built once.
+    private readonly ConcurrentDictionary<(LanguageVersion, bool), CSharpParseOptions> _parseOptions = new();
+    private readonly ConcurrentDictionary<CompileSettings, CSharpCompilationOptions> _compilationOptions = new();
+    private readonly ConcurrentDictionary<(CSharpParseOptions, string), SyntaxTree> _generatedTrees = new();
 
-    public Compiler(string referenceDir)
+    public Compiler(string referenceDir, string? runtimeDir = null)
     {
         var dlls = Directory.GetFiles(referenceDir, "*.dll");
         if (dlls.Length == 0) throw new InvalidOperationException($"no reference assemblies in {referenceDir}");
-        _references = [.. dlls.Order(StringComparer.Ordinal).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p))];
-        _usings = CSharpSyntaxTree.ParseText(
-            SourceText.From(ImplicitUsings, Encoding.UTF8, SourceHashAlgorithm.Sha256), ParseOptions, path: "GlobalUsings.g.cs");
+        var runtime = Path.Combine(runtimeDir ?? AppContext.BaseDirectory, RuntimeAssembly);
+        if (!File.Exists(runtime)) throw new InvalidOperationException($"no {RuntimeAssembly} in {Path.GetDirectoryName(runtime)}");
+        _references =
+        [
+            .. dlls.Order(StringComparer.Ordinal).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)),
+            MetadataReference.CreateFromFile(runtime),
+        ];
     }
 
     public static string DefaultReferenceDir() =>
@@ -66,22 +72,44 @@ public sealed class Compiler
         var clock = Stopwatch.StartNew();
         // Directives (`#:package`, `#:property`, `#r "nuget: …"`) are read first and blanked out of the text.
         var directives = Directives.Read(request.Source);
+        var (settings, settingProblems) = CompileSettings.From(request, directives.Properties);
+        var parseOptions = ParseOptionsFor(settings);
         var text = SourceText.From(directives.Text, Encoding.UTF8, SourceHashAlgorithm.Sha256);
-        var tree = CSharpSyntaxTree.ParseText(text, ParseOptions, path: UserFileName);
-        var compilation = CSharpCompilation.Create("Program", [_usings, tree], _references, Options);
+        var tree = CSharpSyntaxTree.ParseText(text, parseOptions, path: UserFileName);
+        var compilation = CompilationOf(tree, settings, parseOptions);
 
         using var pe = new MemoryStream();
         using var pdb = new MemoryStream();
         var result = compilation.Emit(pe, pdb, options: Emit);
+        TrailingExpression? rewrite = null;
+        if (!result.Success)
+        {
+            // The snippet may end with an expression to show (TrailingExpression.cs): only now is that tried,
+            // and a rewrite is kept only when it compiles.
+            var model = compilation.GetSemanticModel(tree);
+            foreach (var candidate in TrailingExpression.Candidates(tree, model, result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)))
+            {
+                var rewrittenTree = CSharpSyntaxTree.ParseText(candidate.Text, parseOptions, path: UserFileName);
+                var rewritten = CompilationOf(rewrittenTree, settings, parseOptions);
+                pe.SetLength(0);
+                pdb.SetLength(0);
+                var attempt = rewritten.Emit(pe, pdb, options: Emit);
+                if (!attempt.Success) continue;
+                (tree, result, rewrite) = (rewrittenTree, attempt, candidate);
+                break;
+            }
+        }
         // Sorting needs only severities and locations; messages are formatted for the kept ones alone.
-        var ours = DirectiveDiagnostics(directives);
+        var ours = DirectiveDiagnostics(directives, settingProblems);
         var ok = result.Success && ours.Length == 0;
+        var userTree = tree;
         var diagnostics = ours.Concat(DiagnosticList.Take(result.Diagnostics
             .Where(d => d.Severity is DiagnosticSeverity.Error or DiagnosticSeverity.Warning)
             // An unused implicit using is never the user's concern.
-            .Where(d => d.Location.SourceTree is null || d.Location.SourceTree == tree || d.Severity == DiagnosticSeverity.Error)
+            .Where(d => d.Location.SourceTree is null || d.Location.SourceTree == userTree || d.Severity == DiagnosticSeverity.Error)
             .OrderBy(d => d.Severity == DiagnosticSeverity.Error ? 0 : 1)
-            .ThenBy(d => d.Location.SourceSpan.Start))).Take(DiagnosticList.MaxDiagnostics).ToArray();
+            .ThenBy(d => d.Location.SourceSpan.Start),
+            rewrite is { } r ? d => UserSpan(d, userTree, r, text) : null)).Take(DiagnosticList.MaxDiagnostics).ToArray();
 
         return new CompileResponse(
             request.Id,
@@ -92,13 +120,70 @@ public sealed class Compiler
             clock.Elapsed.TotalMilliseconds);
     }
 
+    private CSharpCompilation CompilationOf(SyntaxTree tree, CompileSettings settings, CSharpParseOptions parseOptions)
+    {
+        var trees = new List<SyntaxTree>(3);
+        if (settings.HasGlobalUsings)
+        {
+            trees.Add(GeneratedTree(parseOptions, ImplicitUsings, "GlobalUsings.g.cs"));
+            if (!DeclaresDump(tree)) trees.Add(GeneratedTree(parseOptions, DumpUsing, "GlobalUsings.Dump.g.cs"));
+        }
+        trees.Add(tree);
+        return CSharpCompilation.Create("Program", trees, _references, _compilationOptions.GetOrAdd(settings, CompilationOptionsFor));
+    }
+
+    private static bool DeclaresDump(SyntaxTree tree) =>
+        tree.GetRoot().DescendantNodes().Any(n => n switch
+        {
+            MethodDeclarationSyntax m => m.Identifier.ValueText == "Dump",
+            LocalFunctionStatementSyntax f => f.Identifier.ValueText == "Dump",
+            _ => false,
+        });
+
+    // The trees of every compilation of one language version must share its parse options (Roslyn refuses
+    // a compilation whose trees disagree), so the generated trees are parsed once per options.
+    private SyntaxTree GeneratedTree(CSharpParseOptions options, string source, string path) =>
+        _generatedTrees.GetOrAdd((options, path), key => CSharpSyntaxTree.ParseText(
+            SourceText.From(source, Encoding.UTF8, SourceHashAlgorithm.Sha256), key.Item1, path: key.Item2));
+
+    private CSharpParseOptions ParseOptionsFor(CompileSettings settings)
+    {
+        var debug = settings.Optimization == OptimizationLevel.Debug;
+        return _parseOptions.GetOrAdd((settings.LanguageVersion, debug), key =>
+        {
+            var options = CSharpParseOptions.Default.WithLanguageVersion(key.Item1);
+            return key.Item2 ? options.WithPreprocessorSymbols("DEBUG") : options;
+        });
+    }
+
+    private static CSharpCompilationOptions CompilationOptionsFor(CompileSettings settings) =>
+        new CSharpCompilationOptions(
+                OutputKind.ConsoleApplication,
+                optimizationLevel: settings.Optimization,
+                allowUnsafe: settings.AllowUnsafe,
+                nullableContextOptions: settings.Nullable)
+            .WithSpecificDiagnosticOptions([
+                // Same as the SDK's defaults for a console app: missing XML docs and such are not interesting.
+                new KeyValuePair<string, ReportDiagnostic>("CS1591", ReportDiagnostic.Suppress),
+            ]);
+
+    // A diagnostic in the rewritten user tree, at the user's own line and column.
+    private static LinePositionSpan? UserSpan(Diagnostic d, SyntaxTree rewrittenTree, TrailingExpression rewrite, SourceText original)
+    {
+        if (d.Location.SourceTree != rewrittenTree) return null;
+        var span = d.Location.SourceSpan;
+        var start = rewrite.Map(span.Start);
+        var end = Math.Max(start, rewrite.Map(span.End));
+        return new LinePositionSpan(original.Lines.GetLinePosition(start), original.Lines.GetLinePosition(end));
+    }
+
     // What the directives asked for that this compiler cannot give, as errors at the directive's line.
-    // Properties and packages are not offered yet: each is refused by name.
-    private static DiagnosticDto[] DirectiveDiagnostics(SourceDirectives directives) =>
+    // Packages are not offered yet: each is refused by name.
+    private static DiagnosticDto[] DirectiveDiagnostics(SourceDirectives directives, DiagnosticDto[] settingProblems) =>
     [
         .. directives.Diagnostics,
-        .. directives.Properties.Select(p => Directives.Error(
-            Directives.MalformedId, $"unknown property '{p.Name}'", p.Line, p.Column, p.Length)),
+        // Properties (and the request's options) this compiler could not take: CompileSettings.cs.
+        .. settingProblems,
         .. directives.Packages.Select(p => Directives.Error(
             Directives.MalformedId, $"package '{p.Name}' is not available", p.Line, p.Column, p.Length)),
     ];
