@@ -64,6 +64,10 @@ function invalidInput(refusal: Extract<Refusal, { code: 'INVALID_INPUT' }>): str
       }
     case 'timeoutMs':
       return 'timeoutMs must be a positive whole number';
+    case 'optimize':
+      return 'optimize must be release or debug';
+    case 'langVersion':
+      return 'the language version must be 1 to 20 letters, digits and dots, such as preview or 13';
     default:
       return unworded(refusal);
   }

@@ -13,6 +13,7 @@ import {
   type APIModalInteractionResponseCallbackData,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
+import { OPTIMIZE_CHOICES, type CompileOptions, type Optimize } from '../runner/types.js';
 
 export const RUN_COMMAND = 'run';
 export const SETTINGS_COMMAND = 'sharpbox';
@@ -53,6 +54,20 @@ export function commandDefinitions(sourceLimit: number): RESTPostAPIApplicationC
           name: 'file',
           description: `A .cs file (up to ${Math.floor(sourceLimit / 1024)} KiB)`,
           required: false,
+        },
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'optimize',
+          description: 'Compile as Release (the default) or Debug',
+          required: false,
+          choices: OPTIMIZE_CHOICES.map((c) => ({ name: c, value: c })),
+        },
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'lang_version',
+          description: 'C# language version, e.g. preview or 13 (default: latest)',
+          required: false,
+          max_length: 20,
         },
       ],
       ...everywhere,
@@ -132,9 +147,34 @@ export function commandDefinitions(sourceLimit: number): RESTPostAPIApplicationC
 }
 
 /** The editor /run opens when given no code. */
-export function runModal(): APIModalInteractionResponseCallbackData {
+/**
+ * The modal's id carries the /run options chosen with it (a modal has only text inputs): `sb:modal`, or
+ * `sb:modal:` and the options as JSON (at most ~60 characters of Discord's 100).
+ */
+export function modalId(options: CompileOptions): string {
+  return Object.keys(options).length === 0 ? MODAL_ID : `${MODAL_ID}:${JSON.stringify(options)}`;
+}
+
+/** The options a modal's id carries; null when it is not the run modal. The runner validates the values. */
+export function modalOptions(customId: string): CompileOptions | null {
+  if (customId === MODAL_ID) return {};
+  if (!customId.startsWith(`${MODAL_ID}:`)) return null;
+  try {
+    const value: unknown = JSON.parse(customId.slice(MODAL_ID.length + 1));
+    if (typeof value !== 'object' || value === null) return null;
+    const { optimize, langVersion } = value as Record<string, unknown>;
+    return {
+      ...(typeof optimize === 'string' ? { optimize: optimize as Optimize } : {}),
+      ...(typeof langVersion === 'string' ? { langVersion } : {}),
+    };
+  } catch {
+    return null;
+  }
+}
+
+export function runModal(options: CompileOptions = {}): APIModalInteractionResponseCallbackData {
   return {
-    custom_id: MODAL_ID,
+    custom_id: modalId(options),
     title: 'Run C#',
     components: [
       {

@@ -16,13 +16,14 @@ import {
 } from 'discord.js';
 import {
   MODAL_CODE,
-  MODAL_ID,
   MODAL_STDIN,
+  modalOptions,
   RUN_COMMAND,
   RUN_MESSAGE_COMMAND,
   runModal,
   SETTINGS_COMMAND,
 } from './commands.js';
+import type { CompileOptions, Optimize } from '../runner/types.js';
 import type { BotContext } from './context.js';
 import { extractCode } from './extract.js';
 import { refusalText } from './refusals.js';
@@ -42,12 +43,14 @@ const whoOf = (interaction: Interaction) => ({ userId: interaction.user.id, guil
 
 export async function onInteraction(ctx: BotContext, interaction: Interaction): Promise<void> {
   if (interaction.isChatInputCommand() && interaction.commandName === RUN_COMMAND) return onRun(ctx, interaction);
-  if (interaction.isModalSubmit() && interaction.customId === MODAL_ID) {
+  const modal = interaction.isModalSubmit() ? modalOptions(interaction.customId) : null;
+  if (interaction.isModalSubmit() && modal) {
     if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const ref = await defer(ctx.rest, refOf(interaction));
     const code = {
       code: interaction.fields.getTextInputValue(MODAL_CODE),
       stdin: interaction.fields.getTextInputValue(MODAL_STDIN) ?? '',
+      options: modal,
     };
     return startDeferred(ctx, ref, whoOf(interaction), code, null);
   }
@@ -69,9 +72,16 @@ async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction):
   const file = interaction.options.getAttachment('file');
   const inline = interaction.options.getString('code') ?? '';
   const stdin = interaction.options.getString('stdin') ?? '';
+  const optimize = interaction.options.getString('optimize');
+  const langVersion = interaction.options.getString('lang_version');
+  // Passed on as given: the runner refuses a value that is not one (INVALID_INPUT, worded in refusals.ts).
+  const options: CompileOptions = {
+    ...(optimize === null ? {} : { optimize: optimize as Optimize }),
+    ...(langVersion === null ? {} : { langVersion }),
+  };
   if (!file && inline.trim().length === 0) {
     await ctx.rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
-      body: { type: InteractionResponseType.Modal, data: runModal() },
+      body: { type: InteractionResponseType.Modal, data: runModal(options) },
       auth: false,
     });
     return;
@@ -92,7 +102,7 @@ async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction):
     if (typeof read !== 'string') return refuseDeferred(ctx.rest, ref, read.refused);
     code = read;
   }
-  return startDeferred(ctx, ref, whoOf(interaction), { code, stdin }, null);
+  return startDeferred(ctx, ref, whoOf(interaction), { code, stdin, options }, null);
 }
 
 async function download(url: string, limit: number): Promise<string | { refused: string }> {

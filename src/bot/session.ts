@@ -5,6 +5,7 @@
 import type { REST } from 'discord.js';
 import type { Logger } from '../log.js';
 import type { RunHandle, RunRequest, SubmitResult } from '../runner/index.js';
+import type { CompileOptions } from '../runner/types.js';
 import type { InflightStore } from './inflight.js';
 import { refusalText } from './refusals.js';
 import { render, type RenderedReply, type ReplyState } from './render.js';
@@ -38,6 +39,8 @@ export interface SessionInput {
   guildId: string | null;
   code: string;
   stdin: string;
+  /** The /run options (optimize, lang_version), kept for every rerun of the session. */
+  options?: CompileOptions;
   source: { channelId: string; messageId: string } | null;
 }
 
@@ -48,6 +51,7 @@ export class RunSession {
   code: string;
   stdin: string;
   readonly source: SessionInput['source'];
+  readonly options: CompileOptions;
   reply: ReplyRef | null = null;
   private handle: RunHandle | null = null;
   private state: ReplyState | { phase: 'refused'; text: string } = { phase: 'pending', position: 1 };
@@ -75,6 +79,7 @@ export class RunSession {
     this.guildId = input.guildId;
     this.code = input.code;
     this.stdin = input.stdin;
+    this.options = input.options ?? {};
     this.source = input.source;
   }
 
@@ -95,7 +100,7 @@ export class RunSession {
     const generation = this.generation;
     this.transcript = '';
     const submitted = await this.deps.submit(
-      { source: this.code, stdin: this.stdin, labels: { session: this.id } },
+      { source: this.code, stdin: this.stdin, ...this.options, labels: { session: this.id } },
       { user: this.userId, guild: this.guildId },
     );
     if (generation !== this.generation) {

@@ -4,11 +4,12 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
 import { createRunner, openStore, type Store } from '../runner/index.js';
+import { isOptimize, LANG_VERSION_SHAPE, OPTIMIZE_CHOICES } from '../runner/types.js';
 import { decodeText, InputError } from './input.js';
 import { refusalMessage } from '../refusalText.js';
 import { diagnosticLine, queuedLine, statsLine, statusLine } from './render.js';
 
-const USAGE = `usage: sharpbox run <FILE.cs | -> [--stdin FILE] [--timeout MS] [--backend NAME] [--json]`;
+const USAGE = `usage: sharpbox run <FILE.cs | -> [--stdin FILE] [--timeout MS] [--optimize release|debug] [--lang-version X] [--backend NAME] [--json]`;
 
 /** Exit codes: 0 the program ran and exited 0; 1 it did not (compile error, crash, limit…); 2 bad usage or input; 70 internal. */
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +22,8 @@ async function main(argv: string[]): Promise<number> {
       options: {
         stdin: { type: 'string' },
         timeout: { type: 'string' },
+        optimize: { type: 'string' },
+        'lang-version': { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
@@ -40,6 +43,12 @@ async function main(argv: string[]): Promise<number> {
   if (extra.length > 0) return usage(`unexpected argument '${extra[0]}'`);
   if (values.timeout !== undefined && !/^[1-9]\d*$/.test(values.timeout))
     return usage(`--timeout takes milliseconds, got '${values.timeout}'`);
+  const optimize = values.optimize;
+  if (optimize !== undefined && !isOptimize(optimize))
+    return usage(`--optimize takes ${OPTIMIZE_CHOICES.join(' or ')}, got '${optimize}'`);
+  const langVersion = values['lang-version'];
+  if (langVersion !== undefined && !LANG_VERSION_SHAPE.test(langVersion))
+    return usage(`--lang-version takes a C# language version such as preview or 13, got '${langVersion}'`);
 
   const env = { ...process.env };
   if (values.backend !== undefined) env.SHARPBOX_BACKEND = values.backend;
@@ -89,7 +98,13 @@ async function main(argv: string[]): Promise<number> {
   const alive = setInterval(() => undefined, 1 << 30);
   let exit = 1;
   try {
-    const submitted = runner.submit({ source, stdin, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    const submitted = runner.submit({
+      source,
+      stdin,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      ...(optimize === undefined ? {} : { optimize }),
+      ...(langVersion === undefined ? {} : { langVersion }),
+    });
     if (!submitted.ok) {
       process.stderr.write(`sharpbox: ${refusalMessage(submitted)}\n`);
       return 2;

@@ -1,4 +1,4 @@
-import type { Diagnostic, RunResult } from './types.js';
+import type { Diagnostic, Optimize, RunResult } from './types.js';
 
 /**
  * A backend's answer to "may the next run start now?". Refused: when to ask again (`retryAfterMs`), and
@@ -12,6 +12,9 @@ export interface BackendRun {
   source: string;
   stdin: string;
   timeoutMs: number;
+  /** The run's compile options, when it chose any (validated by the runner; the host applies them). */
+  optimize?: Optimize;
+  langVersion?: string;
   signal: AbortSignal;
   onPhase(phase: 'compiling' | 'running'): void;
   onOutput(stream: 'stdout' | 'stderr', text: string): void;

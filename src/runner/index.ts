@@ -12,6 +12,8 @@ import { backendFromConfig, type BackendConfig } from './backends/index.js';
 import { estimateStart, nextTypicalRunMs, worthTelling, type GateWait, type QueueNotice } from './queueEta.js';
 import {
   emptyResult,
+  isOptimize,
+  LANG_VERSION_SHAPE,
   type InputProblem,
   type Refusal,
   type RunEvent,
@@ -119,7 +121,8 @@ class Run implements RunHandle {
   private told: QueueNotice | null = null;
 
   constructor(
-    readonly request: Required<Pick<RunRequest, 'source' | 'stdin'>> & { timeoutMs: number },
+    readonly request: Required<Pick<RunRequest, 'source' | 'stdin'>> &
+      Pick<RunRequest, 'optimize' | 'langVersion'> & { timeoutMs: number },
     private readonly onCancel: (run: Run) => void,
   ) {
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
@@ -275,7 +278,16 @@ class QueueRunner implements Runner {
       };
     }
     const timeoutMs = Math.min(limits.timeoutMs, request.timeoutMs ?? limits.timeoutMs);
-    const run = new Run({ source: request.source, stdin: request.stdin ?? '', timeoutMs }, (r) => this.cancelled(r));
+    const run = new Run(
+      {
+        source: request.source,
+        stdin: request.stdin ?? '',
+        timeoutMs,
+        ...(request.optimize === undefined ? {} : { optimize: request.optimize }),
+        ...(request.langVersion === undefined ? {} : { langVersion: request.langVersion }),
+      },
+      (r) => this.cancelled(r),
+    );
     this.queue.push(run);
     const now = Date.now();
     run.queued(this.notice(run, this.queue.length, now), now);
@@ -328,6 +340,15 @@ class QueueRunner implements Runner {
     if (request.timeoutMs !== undefined && !(Number.isInteger(request.timeoutMs) && request.timeoutMs > 0)) {
       return invalid({ field: 'timeoutMs', problem: 'not-positive-integer' });
     }
+    if (request.optimize !== undefined && !isOptimize(request.optimize))
+      return invalid({ field: 'optimize', problem: 'not-release-or-debug' });
+    // Only the shape here (it goes to the compiler and, on Azure, into a container's environment);
+    // whether it is a version the compiler knows is the compiler's answer, as a diagnostic.
+    if (
+      request.langVersion !== undefined &&
+      !(typeof request.langVersion === 'string' && LANG_VERSION_SHAPE.test(request.langVersion))
+    )
+      return invalid({ field: 'langVersion', problem: 'not-a-version' });
     if (request.source.trim().length === 0) return { ok: false, code: 'SOURCE_EMPTY' };
     const sourceBytes = Buffer.byteLength(request.source, 'utf8');
     if (sourceBytes > limits.sourceBytes)
@@ -476,6 +497,8 @@ class QueueRunner implements Runner {
         source: run.request.source,
         stdin: run.request.stdin,
         timeoutMs: run.request.timeoutMs,
+        ...(run.request.optimize === undefined ? {} : { optimize: run.request.optimize }),
+        ...(run.request.langVersion === undefined ? {} : { langVersion: run.request.langVersion }),
         signal: run.controller.signal,
         onPhase: (phase) => run.emit({ type: phase }),
         onOutput: (stream, text) => run.emit({ type: 'output', stream, text }),

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from '../config.js';
 import type { FairRunner } from '../runner/index.js';
+import type { Optimize } from '../runner/types.js';
 import type { Auth, Principal } from './auth.js';
 import type { FeedStats } from './feed.js';
 import { HttpError, json, readJson } from './http.js';
@@ -73,7 +74,7 @@ export class Api {
   private async submit(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const p = this.principal(req);
     const body = await readJson(req, this.config.maxBodyBytes);
-    const b = body as { code?: unknown; stdin?: unknown };
+    const b = body as { code?: unknown; stdin?: unknown; optimize?: unknown; langVersion?: unknown };
     if (
       typeof body !== 'object' ||
       body === null ||
@@ -84,7 +85,14 @@ export class Api {
     }
     const name = nameOf(p);
     const submitted = await this.deps.fair.submit(
-      { source: b.code, stdin: b.stdin ?? '', labels: { api: name } },
+      {
+        source: b.code,
+        stdin: b.stdin ?? '',
+        // Passed on as sent: the runner refuses a wrong one as INVALID_INPUT (400, with its field).
+        ...(b.optimize === undefined ? {} : { optimize: b.optimize as Optimize }),
+        ...(b.langVersion === undefined ? {} : { langVersion: b.langVersion as string }),
+        labels: { api: name },
+      },
       { user: name, guild: null },
     );
     if (!submitted.ok) {

@@ -112,6 +112,11 @@ const CASES: Case[] = [
       [{ field: 'stdin', problem: 'not-a-string' }, 'stdin must be a string'],
       [{ field: 'stdin', problem: 'not-unicode' }, 'stdin is not valid Unicode text'],
       [{ field: 'timeoutMs', problem: 'not-positive-integer' }, 'timeoutMs must be a positive whole number'],
+      [{ field: 'optimize', problem: 'not-release-or-debug' }, 'optimize must be release or debug'],
+      [
+        { field: 'langVersion', problem: 'not-a-version' },
+        'the language version must be 1 to 20 letters, digits and dots, such as preview or 13',
+      ],
     ] as const
   ).map(([problem, words]): Case => ({
     refusal: { ok: false, code: 'INVALID_INPUT', ...problem },
