@@ -89,8 +89,10 @@ public sealed class Compiler
             var model = compilation.GetSemanticModel(tree);
             foreach (var candidate in TrailingExpression.Candidates(tree, model, result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)))
             {
-                var rewrittenTree = CSharpSyntaxTree.ParseText(candidate.Text, parseOptions, path: UserFileName);
-                var rewritten = CompilationOf(rewrittenTree, settings, parseOptions);
+                // Incremental: only the rewritten statement is parsed again.
+                var rewrittenTree = tree.WithChangedText(candidate.Text);
+                // The same compilation with the one tree replaced: references and the other trees' declarations are reused.
+                var rewritten = compilation.ReplaceSyntaxTree(tree, rewrittenTree);
                 pe.SetLength(0);
                 pdb.SetLength(0);
                 var attempt = rewritten.Emit(pe, pdb, options: Emit);
