@@ -36,7 +36,23 @@ public sealed class Compiler
     // Dump() without a `using` (Sharpbox.Runtime/Dump.cs). A tree of its own, left out when the snippet
     // declares a method named Dump: the user's extension would otherwise tie with ours (both are found
     // at the compilation unit) or lose to it on a better conversion, and the user's must win.
-    private const string DumpUsing = "global using global::Sharpbox.Runtime.Dumping;";
+    //
+    // The runtime assembly is referenced under an extern alias, not the global namespace, so a snippet's
+    // own `class Sharpbox` or `namespace Sharpbox.Runtime` (which compile today) cannot collide with it.
+    private const string DumpUsing = $"""
+        extern alias {RuntimeAlias};
+        global using {RuntimeAlias}::Sharpbox.Runtime.Dumping;
+        """;
+
+    // What the rewrite of a trailing expression calls (TrailingExpression.ShowCall), in every compilation
+    // from C# 10 on: an alias adds no type to the program, and one spelled like this names nothing a
+    // snippet has.
+    private const string ShowUsing = $"""
+        extern alias {RuntimeAlias};
+        global using {TrailingExpression.ShowAlias} = {RuntimeAlias}::Sharpbox.Runtime.SharpboxRepl;
+        """;
+
+    private const string RuntimeAlias = "SharpboxRuntime";
 
     /// <summary>The assembly user code may call besides the BCL (container/runtime), shipped beside the host.</summary>
     public const string RuntimeAssembly = "Sharpbox.Runtime.dll";
@@ -58,7 +74,7 @@ public sealed class Compiler
         _references =
         [
             .. dlls.Order(StringComparer.Ordinal).Select(p => (MetadataReference)MetadataReference.CreateFromFile(p)),
-            MetadataReference.CreateFromFile(runtime),
+            MetadataReference.CreateFromFile(runtime).WithAliases([RuntimeAlias]),
         ];
     }
 
@@ -124,10 +140,11 @@ public sealed class Compiler
 
     private CSharpCompilation CompilationOf(SyntaxTree tree, CompileSettings settings, CSharpParseOptions parseOptions)
     {
-        var trees = new List<SyntaxTree>(3);
+        var trees = new List<SyntaxTree>(4);
         if (settings.HasGlobalUsings)
         {
             trees.Add(GeneratedTree(parseOptions, ImplicitUsings, "GlobalUsings.g.cs"));
+            trees.Add(GeneratedTree(parseOptions, ShowUsing, "GlobalUsings.Show.g.cs"));
             if (!DeclaresDump(tree)) trees.Add(GeneratedTree(parseOptions, DumpUsing, "GlobalUsings.Dump.g.cs"));
         }
         trees.Add(tree);

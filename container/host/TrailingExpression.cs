@@ -11,13 +11,16 @@ namespace Sharpbox.Host;
 // rewrite when the source as written failed to compile with one of those two errors on that statement,
 // so a program that compiles today is compiled exactly as today.
 //
-// The rewrite is textual and only ever inserts: `global::Sharpbox.Runtime.SharpboxRepl.Show(` before the
+// The rewrite is textual and only ever inserts: `SharpboxRepl__.Show(` (Compiler.cs's alias) before the
 // expression and `);` after it (a void expression, such as a call to Console.WriteLine, gets only its
 // semicolon). Nothing of the user's text moves to another line, and the inserted characters are known, so
 // every position in the rewritten text maps back to the user's own line and column (Map).
 internal sealed class TrailingExpression
 {
-    public const string ShowCall = "global::Sharpbox.Runtime.SharpboxRepl.Show(";
+    /// <summary>The alias of Sharpbox.Runtime's SharpboxRepl in every compilation from C# 10 on (Compiler.cs).</summary>
+    public const string ShowAlias = "SharpboxRepl__";
+
+    public const string ShowCall = ShowAlias + ".Show(";
 
     private readonly (int Position, int Length)[] _insertions;
 
@@ -56,7 +59,9 @@ internal sealed class TrailingExpression
             {
                 var expression = statement.Expression;
                 var end = expression.Span.End;
-                var isVoid = model.GetTypeInfo(expression).Type?.SpecialType == SpecialType.System_Void;
+                // A trailing `x.Dump()` has printed its value already: like a void call, it only gets its semicolon.
+                var isVoid = model.GetTypeInfo(expression).Type?.SpecialType == SpecialType.System_Void ||
+                             model.GetSymbolInfo(expression).Symbol is IMethodSymbol { Name: "Dump", ContainingType.Name: "SharpboxDumpExtensions" };
                 var semicolon = statement.SemicolonToken.IsMissing ? ";" : "";
                 if (!isVoid)
                     yield return new TrailingExpression(text, [(expression.SpanStart, ShowCall), (end, ")" + semicolon)]);

@@ -61,6 +61,16 @@ describe('a snippet that ends with an expression shows its value', () => {
     assert.equal(r.stdout, 'x\n');
   });
 
+  it('shows a trailing Dump() once, not twice', async () => {
+    const r = await ok('new[] { 1 }.Dump()');
+    assert.equal(r.stdout, '[1]\n');
+  });
+
+  it("shows the value of a program with a class named Sharpbox (the runtime's names cannot collide)", async () => {
+    const r = await ok('new Sharpbox().Dump();\nnew Sharpbox.Runtime()\nclass Sharpbox { public class Runtime { } }');
+    assert.equal(r.stdout, 'Sharpbox { }\nRuntime { }\n');
+  });
+
   it('compiles a program that compiles today exactly as today (byte for byte)', async () => {
     const r = await ok('Console.Write("no newline ");\nvar n = 1 + 1;\nConsole.Write(n);');
     assert.equal(r.stdout, 'no newline 2');
