@@ -164,6 +164,7 @@ export async function startBot(
       guildId: record.guildId ?? null,
       code: record.code,
       stdin: record.stdin,
+      ...(record.options === undefined ? {} : { options: record.options }),
       source: record.source,
     });
     session.interrupted(record.reply);

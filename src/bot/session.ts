@@ -311,6 +311,7 @@ export class RunSession {
         guildId: this.guildId,
         code: this.code,
         stdin: this.stdin,
+        ...(Object.keys(this.options).length === 0 ? {} : { options: this.options }),
         source: this.source,
         startedAt: this.startedAt,
       })
