@@ -17,6 +17,7 @@ ARG NODE_IMAGE=node:20-bookworm
 FROM ${SDK_IMAGE} AS host
 COPY container/host/ /src/host/
 COPY container/packages/ /src/packages/
+COPY container/runtime/ /src/runtime/
 RUN dotnet build /src/host -c Release -o /out/host --nologo -v q \
  && bash /src/packages/layout.sh /out/host /tmp/nuget
 

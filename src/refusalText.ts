@@ -79,6 +79,10 @@ export function invalidInput(refusal: Extract<Refusal, { code: 'INVALID_INPUT' }
         default:
           return unworded(refusal);
       }
+    case 'optimize':
+      return 'optimize must be release or debug';
+    case 'langVersion':
+      return 'the language version must be 1 to 20 letters, digits and dots, such as preview or 13';
     default:
       return unworded(refusal);
   }

@@ -15,7 +15,8 @@ internal static class CompileMode
     }
 
     // Programs that walk the parser, binder, flow analysis, lowering (async, LINQ, lambdas, pattern
-    // matching, records) and the emitter, plus one with errors for the diagnostics path.
+    // matching, records) and the emitter, one with errors for the diagnostics path, and one ending with
+    // an expression for the rewrite.
     private static readonly string[] WarmupSources =
     [
         "Console.WriteLine(\"Hello, World!\");",
@@ -25,6 +26,8 @@ internal static class CompileMode
         // The most used allowed package (PackageCatalog.cs), so the first snippet with one does not pay
         // for reading its metadata (a host without the layout answers SB0110 here, which is as good).
         "#:package Newtonsoft.Json\nConsole.WriteLine(Newtonsoft.Json.JsonConvert.SerializeObject(new { A = 1 }));",
+        // A trailing expression (the rewrite to Show, TrailingExpression.cs) and Dump().
+        "var r = new { A = 1, B = \"x\" }.Dump();\nnew[] { 1, 2, 3 }.Select(x => x * 2)",
     ];
 
     public static int Serve(Stream input, Stream output, bool warmup)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.Text;
 
 namespace Sharpbox.Host;
 
@@ -19,9 +20,10 @@ internal static class DiagnosticList
     /// The first diagnostics of an already sorted sequence, each message cut to MaxMessageChars, until
     /// either cap is reached; then one SB0006 that counts the rest. Only the diagnostics kept are
     /// formatted (a message is built by GetMessage, and that is where a huge one comes into being), and
-    /// the rest are only counted.
+    /// the rest are only counted. `position`, when given, places a diagnostic in the user's own text (the
+    /// compiler rewrote a trailing expression); where it answers null, Roslyn's own position stands.
     /// </summary>
-    public static DiagnosticDto[] Take(IEnumerable<Diagnostic> sorted)
+    public static DiagnosticDto[] Take(IEnumerable<Diagnostic> sorted, Func<Diagnostic, LinePositionSpan?>? position = null)
     {
         var kept = new List<DiagnosticDto>();
         var total = 0;
@@ -30,7 +32,7 @@ internal static class DiagnosticList
         {
             if (droppedErrors + droppedWarnings == 0 && kept.Count < MaxDiagnostics)
             {
-                var dto = ToDto(d);
+                var dto = ToDto(d, position?.Invoke(d));
                 if (total + dto.Message.Length <= MaxTotalMessageChars - MoreRoom)
                 {
                     kept.Add(dto);
@@ -52,10 +54,12 @@ internal static class DiagnosticList
         return [.. kept];
     }
 
-    private static DiagnosticDto ToDto(Diagnostic d)
+    private static DiagnosticDto ToDto(Diagnostic d, LinePositionSpan? user)
     {
         var span = d.Location.GetMappedLineSpan();
-        var (line, col, endLine, endCol) = span.IsValid
+        var (line, col, endLine, endCol) = user is { } u
+            ? (u.Start.Line + 1, u.Start.Character + 1, u.End.Line + 1, u.End.Character + 1)
+            : span.IsValid
             ? (span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1,
                span.EndLinePosition.Line + 1, span.EndLinePosition.Character + 1)
             : (0, 0, 0, 0);

@@ -56,11 +56,13 @@ internal static class OneShot
         var hasStdin = bool.TryParse(Env("SHARPBOX_HAS_STDIN"), out var h) ? h : throw new MissingSettingException("SHARPBOX_HAS_STDIN", where: null);
 
         var source = await Storage.GetText(http, Env("SHARPBOX_SOURCE_URL"), "source");
+        var settings = Settings.FromEnvironment();
+        var request = new CompileRequest(source, Optimize: settings.Optional("SHARPBOX_OPTIMIZE"), LangVersion: settings.Optional("SHARPBOX_LANG_VERSION"));
         var stdin = hasStdin ? await Storage.GetText(http, Env("SHARPBOX_STDIN_URL"), "stdin") : "";
 
         var facts = new RunFacts();
         var clock = Stopwatch.StartNew();
-        var compile = Task.Run(() => (warmCompiler ?? new Compiler(Compiler.DefaultReferenceDir())).Compile(new CompileRequest(source)));
+        var compile = Task.Run(() => (warmCompiler ?? new Compiler(Compiler.DefaultReferenceDir())).Compile(request));
         if (!compile.Wait(compileTimeoutMs))
         {
             facts.CompileTimedOut = true;

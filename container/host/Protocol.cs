@@ -5,7 +5,8 @@ namespace Sharpbox.Host;
 // The wire types between the Node runner and this host. The TypeScript side mirrors them in
 // src/runner/backends/local/hostProtocol.ts; change both together.
 
-public sealed record CompileRequest(string Source, string? Id = null);
+// Optimize ("release" | "debug") and LangVersion are the run's options (CompileSettings.cs); absent, the defaults.
+public sealed record CompileRequest(string Source, string? Id = null, string? Optimize = null, string? LangVersion = null);
 
 public sealed record DiagnosticDto(
     string Id, string Severity, string Message, int Line, int Column, int EndLine, int EndColumn);

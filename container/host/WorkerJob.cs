@@ -18,7 +18,9 @@ internal sealed partial record WorkerJob(
     string ResultUrl,
     string NextJobUrl,
     string CancelUrl,
-    string RunId)
+    string RunId,
+    string? Optimize = null,
+    string? LangVersion = null)
 {
     public static WorkerJob Parse(string json, int run)
     {
@@ -47,7 +49,9 @@ internal sealed partial record WorkerJob(
             ResultUrl: s.Url("SHARPBOX_RESULT_URL"),
             NextJobUrl: s.Url("SHARPBOX_NEXT_JOB_URL"),
             CancelUrl: s.Url("SHARPBOX_CANCEL_URL"),
-            RunId: runId);
+            RunId: runId,
+            Optimize: s.Optional("SHARPBOX_OPTIMIZE"),
+            LangVersion: s.Optional("SHARPBOX_LANG_VERSION"));
     }
 
     [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$")]

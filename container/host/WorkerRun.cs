@@ -46,7 +46,7 @@ internal sealed class WorkerRun(int run, WorkerJob job, long fileBytes, Compiler
         var source = await Storage.GetText(http, job.SourceUrl, "source");
         var stdin = job.StdinUrl is { } stdinUrl ? await Storage.GetText(http, stdinUrl, "stdin") : "";
         var clock = Stopwatch.StartNew();
-        var compile = Task.Run(() => compiler.Compile(new CompileRequest(source)));
+        var compile = Task.Run(() => compiler.Compile(new CompileRequest(source, Optimize: job.Optimize, LangVersion: job.LangVersion)));
         try
         {
             // A cancellation does not cut the compile short: its thread could not be stopped anyway, and

@@ -13,7 +13,14 @@ import {
   type APIModalInteractionResponseCallbackData,
   type RESTPostAPIApplicationCommandsJSONBody,
 } from 'discord.js';
-import { METHODS_MAX_CHARS, type ViewKind } from '../runner/index.js';
+import {
+  isViewKind,
+  METHODS_MAX_CHARS,
+  OPTIMIZE_CHOICES,
+  type CompileOptions,
+  type Optimize,
+  type ViewKind,
+} from '../runner/index.js';
 
 export const RUN_COMMAND = 'run';
 export const SETTINGS_COMMAND = 'sharpbox';
@@ -78,6 +85,20 @@ export function commandDefinitions(sourceLimit: number): RESTPostAPIApplicationC
           description: 'With view asm: methods to show, e.g. Fib or Program:Fib (default: all of yours)',
           required: false,
           max_length: METHODS_MAX_CHARS,
+        },
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'optimize',
+          description: 'Compile as Release (the default) or Debug',
+          required: false,
+          choices: OPTIMIZE_CHOICES.map((c) => ({ name: c, value: c })),
+        },
+        {
+          type: ApplicationCommandOptionType.String,
+          name: 'lang_version',
+          description: 'C# language version, e.g. preview or 13 (default: latest)',
+          required: false,
+          max_length: 20,
         },
       ],
       ...everywhere,
@@ -161,10 +182,38 @@ export function commandDefinitions(sourceLimit: number): RESTPostAPIApplicationC
   ];
 }
 
-/** The editor /run opens when given no code; a view asked for travels in its custom_id (`sb:modal:il`). */
-export function runModal(view?: ViewKind): APIModalInteractionResponseCallbackData {
+/**
+ * The editor /run opens when given no code. Its id carries the /run options chosen with it (a modal has only text inputs): `sb:modal`, or
+ * `sb:modal:` and the options as JSON (at most ~60 characters of Discord's 100).
+ */
+export function modalId(options: ModalChoices): string {
+  return Object.keys(options).length === 0 ? MODAL_ID : `${MODAL_ID}:${JSON.stringify(options)}`;
+}
+
+/** The options a modal's id carries; null when it is not the run modal. The runner validates the values. */
+export function modalOptions(customId: string): ModalChoices | null {
+  if (customId === MODAL_ID) return {};
+  if (!customId.startsWith(`${MODAL_ID}:`)) return null;
+  try {
+    const value: unknown = JSON.parse(customId.slice(MODAL_ID.length + 1));
+    if (typeof value !== 'object' || value === null) return null;
+    const { optimize, langVersion, view } = value as Record<string, unknown>;
+    return {
+      ...(typeof optimize === 'string' ? { optimize: optimize as Optimize } : {}),
+      ...(typeof langVersion === 'string' ? { langVersion } : {}),
+      ...(isViewKind(view) ? { view } : {}),
+    };
+  } catch {
+    return null;
+  }
+}
+
+/** What a run modal carries: the compile options and the view. */
+export type ModalChoices = CompileOptions & { view?: ViewKind };
+
+export function runModal(options: ModalChoices = {}): APIModalInteractionResponseCallbackData {
   return {
-    custom_id: view ? `${MODAL_ID}:${view}` : MODAL_ID,
+    custom_id: modalId(options),
     title: 'Run C#',
     components: [
       {

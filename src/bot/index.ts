@@ -164,6 +164,7 @@ export async function startBot(
       guildId: record.guildId ?? null,
       code: record.code,
       stdin: record.stdin,
+      ...(record.options === undefined ? {} : { options: record.options }),
       source: record.source,
       // A record is our own file, but one from another version may carry anything: views are checked.
       ...(isViewKind(record.view) ? { view: record.view } : {}),

@@ -3,7 +3,7 @@
 // (temp file + rename); small by construction (only runs in flight).
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ViewKind } from '../runner/index.js';
+import type { CompileOptions, ViewKind } from '../runner/index.js';
 import type { ReplyRef } from './reply.js';
 
 export interface InflightRecord {
@@ -13,6 +13,8 @@ export interface InflightRecord {
   guildId?: string | null;
   code: string;
   stdin: string;
+  /** The /run options, so Run again after a restart compiles as the run did (absent in older records). */
+  options?: CompileOptions;
   /** The message the code came from, when it came from one. */
   source: { channelId: string; messageId: string } | null;
   /** A view instead of a run, so that Run again after a restart shows the same view. */

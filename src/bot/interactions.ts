@@ -16,15 +16,15 @@ import {
 } from 'discord.js';
 import {
   MODAL_CODE,
-  MODAL_ID,
   MODAL_STDIN,
+  modalOptions,
   RUN_COMMAND,
   RUN_MESSAGE_COMMAND,
   runModal,
   SETTINGS_COMMAND,
   VIEW_MESSAGE_COMMANDS,
 } from './commands.js';
-import { isViewKind } from '../runner/index.js';
+import { isViewKind, type CompileOptions, type Optimize } from '../runner/index.js';
 import type { BotContext } from './context.js';
 import { extractCode } from './extract.js';
 import { refusalText } from './refusals.js';
@@ -44,15 +44,19 @@ const whoOf = (interaction: Interaction) => ({ userId: interaction.user.id, guil
 
 export async function onInteraction(ctx: BotContext, interaction: Interaction): Promise<void> {
   if (interaction.isChatInputCommand() && interaction.commandName === RUN_COMMAND) return onRun(ctx, interaction);
-  if (interaction.isModalSubmit() && interaction.customId.split(':').slice(0, 2).join(':') === MODAL_ID) {
+  const modal = interaction.isModalSubmit() ? modalOptions(interaction.customId) : null;
+  if (interaction.isModalSubmit() && modal) {
     if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const ref = await defer(ctx.rest, refOf(interaction));
     const code = {
       code: interaction.fields.getTextInputValue(MODAL_CODE),
       stdin: interaction.fields.getTextInputValue(MODAL_STDIN) ?? '',
+      options: {
+        ...(modal.optimize ? { optimize: modal.optimize } : {}),
+        ...(modal.langVersion ? { langVersion: modal.langVersion } : {}),
+      },
     };
-    const view = interaction.customId.split(':')[2];
-    return startDeferred(ctx, ref, whoOf(interaction), code, null, isViewKind(view) ? view : undefined);
+    return startDeferred(ctx, ref, whoOf(interaction), code, null, modal.view);
   }
   if (
     interaction.isMessageContextMenuCommand() &&
@@ -84,9 +88,16 @@ async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction):
   const chosen = interaction.options.getString('view') ?? 'run';
   const view = isViewKind(chosen) ? chosen : undefined;
   const methods = interaction.options.getString('methods') ?? undefined;
+  const optimize = interaction.options.getString('optimize');
+  const langVersion = interaction.options.getString('lang_version');
+  // Passed on as given: the runner refuses a value that is not one (INVALID_INPUT, worded in refusals.ts).
+  const options: CompileOptions = {
+    ...(optimize === null ? {} : { optimize: optimize as Optimize }),
+    ...(langVersion === null ? {} : { langVersion }),
+  };
   if (!file && inline.trim().length === 0) {
     await ctx.rest.post(Routes.interactionCallback(interaction.id, interaction.token), {
-      body: { type: InteractionResponseType.Modal, data: runModal(view) },
+      body: { type: InteractionResponseType.Modal, data: runModal({ ...options, ...(view ? { view } : {}) }) },
       auth: false,
     });
     return;
@@ -107,7 +118,7 @@ async function onRun(ctx: BotContext, interaction: ChatInputCommandInteraction):
     if (typeof read !== 'string') return refuseDeferred(ctx.rest, ref, read.refused);
     code = read;
   }
-  return startDeferred(ctx, ref, whoOf(interaction), { code, stdin }, null, view, methods);
+  return startDeferred(ctx, ref, whoOf(interaction), { code, stdin, options }, null, view, methods);
 }
 
 async function download(url: string, limit: number): Promise<string | { refused: string }> {

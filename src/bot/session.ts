@@ -4,7 +4,7 @@
 // reply; cancel and delete act on the run in flight.
 import type { REST } from 'discord.js';
 import type { Logger } from '../log.js';
-import type { RunHandle, RunRequest, SubmitResult, ViewKind } from '../runner/index.js';
+import type { CompileOptions, RunHandle, RunRequest, SubmitResult, ViewKind } from '../runner/index.js';
 import type { InflightStore } from './inflight.js';
 import { refusalText } from './refusals.js';
 import { render, type RenderedReply, type ReplyState } from './render.js';
@@ -38,6 +38,8 @@ export interface SessionInput {
   guildId: string | null;
   code: string;
   stdin: string;
+  /** The /run options (optimize, lang_version), kept for every rerun of the session. */
+  options?: CompileOptions;
   source: { channelId: string; messageId: string } | null;
   /** A view (IL, lowered C#, JIT asm) instead of a run; Run again shows the same view. */
   view?: ViewKind;
@@ -54,6 +56,7 @@ export class RunSession {
   readonly source: SessionInput['source'];
   readonly view: ViewKind | undefined;
   readonly methods: string | undefined;
+  readonly options: CompileOptions;
   reply: ReplyRef | null = null;
   private handle: RunHandle | null = null;
   private state: ReplyState | { phase: 'refused'; text: string } = { phase: 'pending', position: 1 };
@@ -81,6 +84,7 @@ export class RunSession {
     this.guildId = input.guildId;
     this.code = input.code;
     this.stdin = input.stdin;
+    this.options = input.options ?? {};
     this.source = input.source;
     this.view = input.view;
     this.methods = input.methods;
@@ -106,6 +110,7 @@ export class RunSession {
       {
         source: this.code,
         stdin: this.stdin,
+        ...this.options,
         labels: { session: this.id },
         ...(this.view ? { view: this.view } : {}),
         ...(this.methods === undefined ? {} : { methods: this.methods }),
@@ -320,6 +325,7 @@ export class RunSession {
         guildId: this.guildId,
         code: this.code,
         stdin: this.stdin,
+        ...(Object.keys(this.options).length === 0 ? {} : { options: this.options }),
         source: this.source,
         ...(this.view ? { view: this.view } : {}),
         ...(this.methods === undefined ? {} : { methods: this.methods }),

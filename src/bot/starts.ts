@@ -1,5 +1,5 @@
 // Starting a run and showing it: the one place that creates a reply and hands it to its session.
-import type { ViewKind } from '../runner/index.js';
+import type { CompileOptions, ViewKind } from '../runner/index.js';
 import type { BotContext } from './context.js';
 import type { RenderedReply } from './render.js';
 import { refuseDeferred, replyToMessage, type InteractionReplyRef, type ReplyRef } from './reply.js';
@@ -49,7 +49,7 @@ export async function startDeferred(
   ctx: BotContext,
   ref: InteractionReplyRef,
   who: { userId: string; guildId: string | null },
-  code: { code: string; stdin: string },
+  code: { code: string; stdin: string; options?: CompileOptions },
   source: RunSession['source'],
   view?: ViewKind,
   methods?: string,
@@ -59,6 +59,7 @@ export async function startDeferred(
     guildId: who.guildId,
     code: code.code,
     stdin: code.stdin,
+    ...(code.options === undefined ? {} : { options: code.options }),
     source,
     ...(view ? { view } : {}),
     ...(methods === undefined ? {} : { methods }),

@@ -3,12 +3,22 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.js';
 import { createLogger } from '../log.js';
-import { createRunner, isViewKind, openStore, VIEW_KINDS, type Store, type ViewKind } from '../runner/index.js';
+import {
+  createRunner,
+  isOptimize,
+  isViewKind,
+  LANG_VERSION_SHAPE,
+  OPTIMIZE_CHOICES,
+  openStore,
+  VIEW_KINDS,
+  type Store,
+  type ViewKind,
+} from '../runner/index.js';
 import { decodeText, InputError } from './input.js';
 import { refusalMessage } from '../refusalText.js';
 import { diagnosticLine, queuedLine, statsLine, statusLine } from './render.js';
 
-const USAGE = `usage: sharpbox run <FILE.cs | -> [--stdin FILE] [--timeout MS] [--backend NAME] [--json] [--view il|asm|lowered [--methods PATTERNS]]`;
+const USAGE = `usage: sharpbox run <FILE.cs | -> [--stdin FILE] [--timeout MS] [--optimize release|debug] [--lang-version X] [--backend NAME] [--json] [--view il|asm|lowered [--methods PATTERNS]]`;
 
 /** Exit codes: 0 the program ran and exited 0; 1 it did not (compile error, crash, limit…); 2 bad usage or input; 70 internal. */
 async function main(argv: string[]): Promise<number> {
@@ -21,6 +31,8 @@ async function main(argv: string[]): Promise<number> {
       options: {
         stdin: { type: 'string' },
         timeout: { type: 'string' },
+        optimize: { type: 'string' },
+        'lang-version': { type: 'string' },
         backend: { type: 'string' },
         json: { type: 'boolean', default: false },
         // A view instead of a run: the listing goes to stdout (README "Views").
@@ -46,6 +58,12 @@ async function main(argv: string[]): Promise<number> {
   if (values.view !== undefined && !isViewKind(values.view))
     return usage(`--view takes one of ${VIEW_KINDS.join(', ')}, got '${values.view}'`);
   if (values.methods !== undefined && values.view !== 'asm') return usage('--methods goes with --view asm');
+  const optimize = values.optimize;
+  if (optimize !== undefined && !isOptimize(optimize))
+    return usage(`--optimize takes ${OPTIMIZE_CHOICES.join(' or ')}, got '${optimize}'`);
+  const langVersion = values['lang-version'];
+  if (langVersion !== undefined && !LANG_VERSION_SHAPE.test(langVersion))
+    return usage(`--lang-version takes a C# language version such as preview or 13, got '${langVersion}'`);
 
   const env = { ...process.env };
   if (values.backend !== undefined) env.SHARPBOX_BACKEND = values.backend;
@@ -101,6 +119,8 @@ async function main(argv: string[]): Promise<number> {
       ...(timeoutMs === undefined ? {} : { timeoutMs }),
       ...(values.view === undefined ? {} : { view: values.view as ViewKind }),
       ...(values.methods === undefined ? {} : { methods: values.methods }),
+      ...(optimize === undefined ? {} : { optimize }),
+      ...(langVersion === undefined ? {} : { langVersion }),
     });
     if (!submitted.ok) {
       process.stderr.write(`sharpbox: ${refusalMessage(submitted)}\n`);

@@ -1,4 +1,4 @@
-import type { Diagnostic, RunResult, ViewKind } from './types.js';
+import type { Diagnostic, Optimize, RunResult, ViewKind } from './types.js';
 
 /**
  * A backend's answer to "may the next run start now?". Refused: when to ask again (`retryAfterMs`), and
@@ -16,6 +16,9 @@ export interface BackendRun {
   view: ViewKind | null;
   /** asm: the DOTNET_JitDisasm pattern, already validated (views.ts jitPattern). */
   jitPattern: string;
+  /** The run's compile options, when it chose any (validated by the runner; the host applies them). */
+  optimize?: Optimize;
+  langVersion?: string;
   signal: AbortSignal;
   onPhase(phase: 'compiling' | 'running'): void;
   onOutput(stream: 'stdout' | 'stderr', text: string): void;

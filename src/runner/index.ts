@@ -12,6 +12,8 @@ import { backendFromConfig, type BackendConfig } from './backends/index.js';
 import { estimateStart, nextTypicalRunMs, worthTelling, type GateWait, type QueueNotice } from './queueEta.js';
 import {
   emptyResult,
+  isOptimize,
+  LANG_VERSION_SHAPE,
   type InputProblem,
   type Refusal,
   type RunEvent,
@@ -22,6 +24,7 @@ import {
 import { isViewKind, jitPattern } from './views.js';
 
 export type {
+  CompileOptions,
   Diagnostic,
   InputProblem,
   RateLimitRule,
@@ -31,8 +34,10 @@ export type {
   RunRequest,
   RunResult,
   RunStatus,
+  Optimize,
   ViewKind,
 } from './types.js';
+export { isOptimize, LANG_VERSION_SHAPE, OPTIMIZE_CHOICES } from './types.js';
 export { VIEW_KINDS, isViewKind, viewLanguage, METHODS_MAX_CHARS } from './views.js';
 // What the front ends use besides the runner itself: fair use in front of it, the shared store, and the
 // pieces of wording every front end shares. They import nothing else of src/runner.
@@ -123,11 +128,12 @@ class Run implements RunHandle {
   private told: QueueNotice | null = null;
 
   constructor(
-    readonly request: Required<Pick<RunRequest, 'source' | 'stdin'>> & {
-      timeoutMs: number;
-      view: ViewKind | null;
-      jitPattern: string;
-    },
+    readonly request: Required<Pick<RunRequest, 'source' | 'stdin'>> &
+      Pick<RunRequest, 'optimize' | 'langVersion'> & {
+        timeoutMs: number;
+        view: ViewKind | null;
+        jitPattern: string;
+      },
     private readonly onCancel: (run: Run) => void,
   ) {
     this.result = new Promise((resolve) => (this.resolveResult = resolve));
@@ -291,6 +297,8 @@ class QueueRunner implements Runner {
         timeoutMs,
         view,
         jitPattern: jitPattern(request.methods) ?? '*',
+        ...(request.optimize === undefined ? {} : { optimize: request.optimize }),
+        ...(request.langVersion === undefined ? {} : { langVersion: request.langVersion }),
       },
       (r) => this.cancelled(r),
     );
@@ -354,6 +362,15 @@ class QueueRunner implements Runner {
     }
     if (isViewKind(request.view) && !(this.backend.views ?? []).includes(request.view))
       return { ok: false, code: 'VIEW_UNAVAILABLE', view: request.view, backend: this.backend.name };
+    if (request.optimize !== undefined && !isOptimize(request.optimize))
+      return invalid({ field: 'optimize', problem: 'not-release-or-debug' });
+    // Only the shape here (it goes to the compiler and, on Azure, into a container's environment);
+    // whether it is a version the compiler knows is the compiler's answer, as a diagnostic.
+    if (
+      request.langVersion !== undefined &&
+      !(typeof request.langVersion === 'string' && LANG_VERSION_SHAPE.test(request.langVersion))
+    )
+      return invalid({ field: 'langVersion', problem: 'not-a-version' });
     if (request.source.trim().length === 0) return { ok: false, code: 'SOURCE_EMPTY' };
     const sourceBytes = Buffer.byteLength(request.source, 'utf8');
     if (sourceBytes > limits.sourceBytes)
@@ -504,6 +521,8 @@ class QueueRunner implements Runner {
         timeoutMs: run.request.timeoutMs,
         view: run.request.view,
         jitPattern: run.request.jitPattern,
+        ...(run.request.optimize === undefined ? {} : { optimize: run.request.optimize }),
+        ...(run.request.langVersion === undefined ? {} : { langVersion: run.request.langVersion }),
         signal: run.controller.signal,
         onPhase: (phase) => run.emit({ type: phase }),
         onOutput: (stream, text) => run.emit({ type: 'output', stream, text }),

@@ -54,6 +54,10 @@ export interface RunRequest {
   stdin?: string;
   /** Lower the configured wall-clock limit for this run (never raise it). */
   timeoutMs?: number;
+  /** Compile as Release (the default) or Debug (no optimisations, DEBUG defined); a `#:property Optimize` in the source wins. */
+  optimize?: Optimize;
+  /** The C# language version (`preview`, `13`, `latest`…); a `#:property LangVersion` in the source wins. */
+  langVersion?: string;
   /** Free-form labels carried to events (user, guild, channel…); never interpreted by the runner. */
   labels?: Readonly<Record<string, string>>;
   /** Run the program (the default), or show what the compiler made of it instead (views.ts). */
@@ -61,6 +65,19 @@ export interface RunRequest {
   /** asm only: which methods, as JIT method patterns (views.ts); all of the program's own by default. */
   methods?: string;
 }
+
+export const OPTIMIZE_CHOICES = ['release', 'debug'] as const;
+export type Optimize = (typeof OPTIMIZE_CHOICES)[number];
+
+export function isOptimize(value: unknown): value is Optimize {
+  return (OPTIMIZE_CHOICES as readonly unknown[]).includes(value);
+}
+
+/** The shape a language version may have before the compiler is asked (`preview`, `7.3`, `latestmajor`). */
+export const LANG_VERSION_SHAPE = /^[A-Za-z0-9.]{1,20}$/;
+
+/** What a run may choose about its compile; the host reads it (container/host/CompileSettings.cs). */
+export type CompileOptions = Pick<RunRequest, 'optimize' | 'langVersion'>;
 
 export type RunEvent =
   /**
@@ -86,7 +103,10 @@ export type InputProblem =
   | { field: 'timeoutMs'; problem: 'not-positive-integer' }
   | { field: 'view'; problem: 'unknown' }
   /** `methods` is not a list of method patterns (views.ts), or was given with a view other than asm. */
-  | { field: 'methods'; problem: 'not-a-pattern' | 'asm-only' };
+  | { field: 'methods'; problem: 'not-a-pattern' | 'asm-only' }
+  | { field: 'optimize'; problem: 'not-release-or-debug' }
+  /** Not a string of 1–20 letters, digits and dots: the compiler decides whether it is a version it knows. */
+  | { field: 'langVersion'; problem: 'not-a-version' };
 
 /**
  * An expected refusal: a value with a stable code and the facts its wording needs, and no words. Each

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from '../config.js';
-import type { FairRunner, RunRequest } from '../runner/index.js';
+import type { FairRunner, Optimize, RunRequest } from '../runner/index.js';
 import type { Auth, Principal } from './auth.js';
 import type { FeedStats } from './feed.js';
 import { HttpError, json, readJson } from './http.js';
@@ -73,7 +73,14 @@ export class Api {
   private async submit(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const p = this.principal(req);
     const body = await readJson(req, this.config.maxBodyBytes);
-    const b = body as { code?: unknown; stdin?: unknown; view?: unknown; methods?: unknown };
+    const b = body as {
+      code?: unknown;
+      stdin?: unknown;
+      view?: unknown;
+      methods?: unknown;
+      optimize?: unknown;
+      langVersion?: unknown;
+    };
     if (
       typeof body !== 'object' ||
       body === null ||
@@ -93,6 +100,9 @@ export class Api {
         // Which views exist is the runner's to say: an unknown name comes back as INVALID_INPUT (field view).
         ...(b.view === undefined ? {} : { view: b.view as RunRequest['view'] }),
         ...(b.methods === undefined ? {} : { methods: b.methods }),
+        // Passed on as sent: the runner refuses a wrong one as INVALID_INPUT (400, with its field).
+        ...(b.optimize === undefined ? {} : { optimize: b.optimize as Optimize }),
+        ...(b.langVersion === undefined ? {} : { langVersion: b.langVersion as string }),
       },
       { user: name, guild: null },
     );

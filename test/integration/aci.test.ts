@@ -145,6 +145,21 @@ describe('the aci backend', () => {
     assert.equal((await fetch(vars.SHARPBOX_SOURCE_URL?.secureValue ?? '')).status, 404);
   });
 
+  it("carries the run's compile options to the container: optimize and the language version", async () => {
+    const runner = await aciRunner();
+    const probe = '#if DEBUG\nConsole.WriteLine("DEBUG");\n#endif\nint[] xs = [1, 2];\nxs.Length';
+    const debug = runner.submit({ source: probe, optimize: 'debug' });
+    assert.ok(debug.ok);
+    const r = await debug.handle.result;
+    assert.equal(r.status, 'ok', show(r));
+    assert.equal(r.stdout, 'DEBUG\n2\n');
+    const old = runner.submit({ source: probe, langVersion: '11' });
+    assert.ok(old.ok);
+    const o = await old.handle.result;
+    assert.equal(o.status, 'compile_error', show(o));
+    assert.match(o.diagnostics[0]?.message ?? '', /not available in C# 11\.0/);
+  });
+
   it('reports a compile error from the container', async () => {
     const r = await run(await aciRunner(), 'int x = "no";');
     assert.equal(r.status, 'compile_error', show(r));
@@ -603,6 +618,11 @@ describe('the aci backend with workers (the real image)', () => {
     assert.equal(first.stdout, '20001\n');
     assert.equal(second.stdout, 'False\n20002\n');
     assert.equal(arm.creates().length, puts, 'both on the worker that was waiting');
+    // The job carries the run's compile options.
+    const debug = runner.submit({ source: '#if DEBUG\nConsole.WriteLine("DEBUG");\n#endif\n1 + 1', optimize: 'debug' });
+    assert.ok(debug.ok);
+    const third = await debug.handle.result;
+    assert.equal(third.stdout, 'DEBUG\n2\n', show(third));
     await stopRunner(runner);
   });
 

@@ -227,6 +227,31 @@ describe('the Discord bot', () => {
     assert.match(flow.final, /```\nSHOUT\n```$/);
   });
 
+  it('runs /run with the optimize and lang_version options, through the modal too', async () => {
+    const probe = '#if DEBUG\nConsole.WriteLine("DEBUG");\n#endif\nint[] xs = [1, 2];\nxs.Length';
+    let since = fake.requests.length;
+    const direct = fake.slash(fake.users.alice, [
+      { name: 'code', type: 3, value: probe },
+      { name: 'optimize', type: 3, value: 'debug' },
+    ]);
+    assert.match((await interactionFlow(since, direct.token)).final, /```\nDEBUG\n2\n```$/);
+    since = fake.requests.length;
+    const { token } = fake.slash(fake.users.alice, [
+      { name: 'optimize', type: 3, value: 'debug' },
+      { name: 'lang_version', type: 3, value: '11' },
+    ]);
+    const modal = await fake.waitFor(
+      () => fake.requests.slice(since).find((r) => r.path.includes(`/${token}/callback`) && r.body?.type === 9),
+      10_000,
+      'the modal',
+    );
+    const id = (modal.body?.data as { custom_id: string }).custom_id;
+    assert.equal(id, 'sb:modal:{"optimize":"debug","langVersion":"11"}');
+    since = fake.requests.length;
+    const submit = fake.modalSubmit(fake.users.alice, id, { code: probe, stdin: '' });
+    assert.match((await interactionFlow(since, submit.token)).final, /CS9058|not available in C# 11\.0/);
+  });
+
   it('opens a modal for /run without code, and runs what the modal sends', async () => {
     let since = fake.requests.length;
     const { token } = fake.slash(fake.users.alice, []);

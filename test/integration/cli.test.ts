@@ -82,10 +82,21 @@ describe('sharpbox run', () => {
   });
 
   it('lists compile errors as line:col id message', async () => {
-    const r = await cli(['run', await file('bad.cs', 'Console.WriteLine("x")\n')]);
+    // Not the last line: a last line without its semicolon would be a trailing expression (test/integration/repl.test.ts).
+    const r = await cli(['run', await file('bad.cs', 'Console.WriteLine("x")\nConsole.WriteLine("y");\n')]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /1:23 error CS1002: ; expected/);
     assert.match(r.stderr, /🛠️ compile_error · 1 compile error/);
+  });
+
+  it('takes --optimize and --lang-version for the compile', async () => {
+    const probe = '#if DEBUG\nConsole.WriteLine("DEBUG");\n#endif\nint[] xs = [1];\nxs.Length';
+    const debug = await cli(['run', '-', '--optimize', 'debug', '--json'], probe);
+    assert.equal(debug.code, 0, debug.stderr);
+    assert.equal(JSON.parse(debug.stdout).stdout, 'DEBUG\n1\n');
+    const old = await cli(['run', '-', '--lang-version', '11', '--json'], probe);
+    assert.equal(old.code, 1, old.stderr);
+    assert.match(JSON.parse(old.stdout).diagnostics[0].message, /not available in C# 11\.0/);
   });
 
   const badInputs: [string, () => Promise<string[]>, RegExp][] = [
@@ -122,6 +133,16 @@ describe('sharpbox run', () => {
       'a timeout above the limit',
       async () => ['run', 'examples/hello.cs', '--timeout', '600001'],
       /--timeout 600001 ms is above the limit of \d+ ms \(RUN_TIMEOUT_MS\); it may only lower it/,
+    ],
+    [
+      'a bad --optimize',
+      async () => ['run', 'examples/hello.cs', '--optimize', 'fast'],
+      /--optimize takes release or debug, got 'fast'/,
+    ],
+    [
+      'a malformed --lang-version',
+      async () => ['run', 'examples/hello.cs', '--lang-version', 'c#12'],
+      /--lang-version takes a C# language version such as preview or 13, got 'c#12'/,
     ],
     ['no command', async () => [], /no command given/],
     [

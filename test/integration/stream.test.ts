@@ -279,6 +279,31 @@ describe('the HTTP API', () => {
     assert.equal(((await bad.json()) as { error: string; field: string }).field, 'view');
   });
 
+  it('takes optimize and langVersion in the body, and refuses a wrong one with its field', async () => {
+    const code = '#if DEBUG\nConsole.WriteLine("DEBUG");\n#endif\n1 + 1';
+    const r = await api('/api/runs', {
+      method: 'POST',
+      token: API_A,
+      body: JSON.stringify({ code, optimize: 'debug', langVersion: 'preview' }),
+    });
+    assert.equal(r.status, 202, await r.clone().text());
+    const done = await waitDone(((await r.json()) as { id: string }).id, API_A);
+    assert.equal(done.result.stdout, 'DEBUG\n2\n');
+    const bad = await api('/api/runs', {
+      method: 'POST',
+      token: API_A,
+      body: JSON.stringify({ code, optimize: 'fast' }),
+    });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(await bad.json(), {
+      error: 'INVALID_INPUT',
+      message: 'optimize must be release or debug',
+      retryAfterMs: null,
+      field: 'optimize',
+      problem: 'not-release-or-debug',
+    });
+  });
+
   it('says 401, 400, 413, 415 and 404 where they apply', async () => {
     assert.equal((await api('/api/runs', { method: 'POST', body: JSON.stringify({ code: 'x' }) })).status, 401);
     assert.equal(

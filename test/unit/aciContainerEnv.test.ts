@@ -45,6 +45,21 @@ describe('the environment a sandbox container gets (containerEnv)', () => {
     });
   });
 
+  it("carries the run's compile options only when it chose them, to a cold container, an assignment and a job", () => {
+    const options = { optimize: 'debug', langVersion: 'preview' } as const;
+    const chosen = { SHARPBOX_OPTIMIZE: 'debug', SHARPBOX_LANG_VERSION: 'preview' };
+    const cold = asRecord(containerEnv(limits, { kind: 'run', timeoutMs: 6000, urls, options }));
+    assert.deepEqual(
+      { SHARPBOX_OPTIMIZE: cold.SHARPBOX_OPTIMIZE, SHARPBOX_LANG_VERSION: cold.SHARPBOX_LANG_VERSION },
+      chosen,
+    );
+    assert.deepEqual(assignmentEnv(limits, 6000, urls, options), { ...assignmentEnv(limits, 6000, urls), ...chosen });
+    const ids = { runId: 'r1', nextJobUrl: 'https://s/n', cancelUrl: 'https://s/c' };
+    assert.deepEqual(workerJob(limits, 6000, urls, ids, options), { ...workerJob(limits, 6000, urls, ids), ...chosen });
+    const none = asRecord(containerEnv(limits, { kind: 'run', timeoutMs: 6000, urls }));
+    assert.equal('SHARPBOX_OPTIMIZE' in none || 'SHARPBOX_LANG_VERSION' in none, false);
+  });
+
   it('says when there is no stdin instead of sending a URL', () => {
     const env = asRecord(containerEnv(limits, { kind: 'run', timeoutMs: 6000, urls: { ...urls, stdin: null } }));
     assert.equal(env.SHARPBOX_HAS_STDIN, 'false');

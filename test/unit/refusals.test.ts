@@ -119,6 +119,11 @@ const CASES: Case[] = [
         { field: 'methods', problem: 'not-a-pattern' },
         'methods must be up to 200 characters: method names such as Fib or Program:Fib (letters, digits, _ . + < > $ and * as a wildcard), separated by spaces or commas',
       ],
+      [{ field: 'optimize', problem: 'not-release-or-debug' }, 'optimize must be release or debug'],
+      [
+        { field: 'langVersion', problem: 'not-a-version' },
+        'the language version must be 1 to 20 letters, digits and dots, such as preview or 13',
+      ],
     ] as const
   ).map(([problem, words]): Case => ({
     refusal: { ok: false, code: 'INVALID_INPUT', ...problem },

@@ -8,6 +8,7 @@
 // runs one after another, each from a job blob (workerJob) that also names the next one, each under a
 // user of its own (container/host/Worker.cs; the contract is in README "Worker mode").
 import type { RunLimits } from '../../../config.js';
+import type { CompileOptions } from '../../types.js';
 
 /** Exit codes of the one-shot host (OneShot.cs, Program.cs) and entry.sh that are not the program's. */
 export const CONTAINER_EXIT = {
@@ -35,7 +36,7 @@ export type EnvVar = { name: string; value: string } | { name: string; secureVal
 
 export type ContainerJob =
   /** A cold container: the run is in its environment. */
-  | { kind: 'run'; timeoutMs: number; urls: RunUrls }
+  | { kind: 'run'; timeoutMs: number; urls: RunUrls; options?: CompileOptions }
   /** A warm pool member: it waits up to waitMs (from its own start) for the assignment blob. */
   | { kind: 'pool-member'; assignmentUrl: string; waitMs: number }
   /** A worker: it serves at most maxRuns runs, takes none after lifetimeMs (from its own start), starting with the job at jobUrl. */
@@ -53,8 +54,17 @@ function startVars(limits: RunLimits, mode: 'oneshot' | 'worker'): Record<string
 }
 
 /** What the host needs for one run (a cold container's environment, or a member's assignment). */
-function runVars(limits: RunLimits, timeoutMs: number, urls: RunUrls): Record<string, string> {
+function runVars(
+  limits: RunLimits,
+  timeoutMs: number,
+  urls: RunUrls,
+  options: CompileOptions = {},
+): Record<string, string> {
   return {
+    // The run's own compile choices, not limits: absent, the host's defaults (OneShot.cs, WorkerJob.cs).
+    // The runner has checked their shape (letters, digits, dots), so a value cannot break the variable.
+    ...(options.optimize === undefined ? {} : { SHARPBOX_OPTIMIZE: options.optimize }),
+    ...(options.langVersion === undefined ? {} : { SHARPBOX_LANG_VERSION: options.langVersion }),
     SHARPBOX_TIMEOUT_MS: String(timeoutMs),
     SHARPBOX_COMPILE_TIMEOUT_MS: String(limits.compileTimeoutMs),
     SHARPBOX_OUTPUT_BYTES: String(limits.outputBytes),
@@ -72,7 +82,7 @@ function runVars(limits: RunLimits, timeoutMs: number, urls: RunUrls): Record<st
 export function containerEnv(limits: RunLimits, job: ContainerJob): EnvVar[] {
   const vars =
     job.kind === 'run'
-      ? { ...startVars(limits, 'oneshot'), ...runVars(limits, job.timeoutMs, job.urls) }
+      ? { ...startVars(limits, 'oneshot'), ...runVars(limits, job.timeoutMs, job.urls, job.options) }
       : job.kind === 'pool-member'
         ? {
             ...startVars(limits, 'oneshot'),
@@ -91,8 +101,13 @@ export function containerEnv(limits: RunLimits, job: ContainerJob): EnvVar[] {
 }
 
 /** The assignment a warm pool member reads: the run, as a cold container would have it in its environment. */
-export function assignmentEnv(limits: RunLimits, timeoutMs: number, urls: RunUrls): Record<string, string> {
-  return runVars(limits, timeoutMs, urls);
+export function assignmentEnv(
+  limits: RunLimits,
+  timeoutMs: number,
+  urls: RunUrls,
+  options: CompileOptions = {},
+): Record<string, string> {
+  return runVars(limits, timeoutMs, urls, options);
 }
 
 /** A worker's job: the run as an assignment has it, where the next job will be, and how to cancel this one. */
@@ -101,9 +116,10 @@ export function workerJob(
   timeoutMs: number,
   urls: RunUrls,
   job: { runId: string; nextJobUrl: string; cancelUrl: string },
+  options: CompileOptions = {},
 ): Record<string, string> {
   return {
-    ...runVars(limits, timeoutMs, urls),
+    ...runVars(limits, timeoutMs, urls, options),
     SHARPBOX_NEXT_JOB_URL: job.nextJobUrl,
     SHARPBOX_CANCEL_URL: job.cancelUrl,
     SHARPBOX_RUN_ID: job.runId,

@@ -12,7 +12,7 @@ import type { ContainerClient } from '@azure/storage-blob';
 import type { Config } from '../../../config.js';
 import type { Logger } from '../../../log.js';
 import type { BackendRun, SandboxBackend, StartGate } from '../../backend.js';
-import { emptyResult, type RunResult } from '../../types.js';
+import { emptyResult, type CompileOptions, type RunResult } from '../../types.js';
 import type { AzureBudget } from './budget.js';
 import { Cleanups, STOP_WAIT_MS, type CleanupJob, type CleanupTargets } from './cleanup.js';
 import { createAciClients, type AciClients } from './clients.js';
@@ -231,6 +231,10 @@ export class AciBackend implements SandboxBackend {
         clients.sasUrl(blob('result.json'), 'cw', window.sasTtlMinutes),
       ]);
       const urls: RunUrls = { source, stdin, result };
+      const options: CompileOptions = {
+        ...(run.optimize === undefined ? {} : { optimize: run.optimize }),
+        ...(run.langVersion === undefined ? {} : { langVersion: run.langVersion }),
+      };
       if (run.signal.aborted) return emptyResult('cancelled', 'cancelled');
 
       let group: string;
@@ -241,7 +245,7 @@ export class AciBackend implements SandboxBackend {
         deadline = Math.min(deadline, created + limits.compileTimeoutMs + run.timeoutMs + WORKER_SLACK_MS);
         const cancelUrl = await clients.sasUrl(blob('cancel'), 'r', window.sasTtlMinutes);
         if (run.signal.aborted) return emptyResult('cancelled', 'cancelled');
-        await (this.fleet as WorkerFleet).assign(w, run.id, run.timeoutMs, urls, cancelUrl);
+        await (this.fleet as WorkerFleet).assign(w, run.id, run.timeoutMs, urls, cancelUrl, options);
         // From here the worker has the run: until it reports, it is not trusted with another.
         workerEnd = { retire: false, lost: true };
       } else if (placement.kind === 'member') {
@@ -249,7 +253,7 @@ export class AciBackend implements SandboxBackend {
         group = placement.group;
         cleanup.group = group;
         cleanup.prefixes.push(placement.prefix);
-        const assignment = JSON.stringify(assignmentEnv(limits, run.timeoutMs, urls));
+        const assignment = JSON.stringify(assignmentEnv(limits, run.timeoutMs, urls, options));
         await clients.container
           .getBlockBlobClient(`${placement.prefix}assignment.json`)
           .upload(assignment, Buffer.byteLength(assignment), { tags });
@@ -270,7 +274,7 @@ export class AciBackend implements SandboxBackend {
             expiresAt: window.expiresAt,
             instance: this.config.aci.instance,
           },
-          containerEnv(limits, { kind: 'run', timeoutMs: run.timeoutMs, urls }),
+          containerEnv(limits, { kind: 'run', timeoutMs: run.timeoutMs, urls, options }),
           run.signal,
         );
       }

@@ -12,6 +12,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AciConfig, RunLimits } from '../../../config.js';
 import type { Logger } from '../../../log.js';
+import type { CompileOptions } from '../../types.js';
 import type { AzureBudget } from './budget.js';
 import type { CleanupJob } from './cleanup.js';
 import type { AciClients } from './clients.js';
@@ -137,7 +138,14 @@ export class WorkerFleet {
   }
 
   /** Writes the run's job for the worker (job n names job n + 1): it starts it within a poll (200 ms). */
-  async assign(w: Worker, runId: string, timeoutMs: number, urls: RunUrls, cancelUrl: string): Promise<void> {
+  async assign(
+    w: Worker,
+    runId: string,
+    timeoutMs: number,
+    urls: RunUrls,
+    cancelUrl: string,
+    options: CompileOptions = {},
+  ): Promise<void> {
     const { clients, limits } = this.deps;
     const n = w.served + 1;
     const nextJobUrl = await clients.sasUrl(
@@ -145,7 +153,7 @@ export class WorkerFleet {
       'r',
       ttlUntil(w.window.endsAt),
     );
-    const job = JSON.stringify(workerJob(limits, timeoutMs, urls, { runId, nextJobUrl, cancelUrl }));
+    const job = JSON.stringify(workerJob(limits, timeoutMs, urls, { runId, nextJobUrl, cancelUrl }, options));
     // Tagged with the worker's expiry, so a sweep finds its jobs if the service dies.
     await clients.container
       .getBlockBlobClient(`${w.prefix}job-${n}.json`)

@@ -12,7 +12,8 @@ import type { Logger } from '../../../log.js';
 import { formatBytes } from '../../classify.js';
 import { compileTimeoutDiagnostic, sharpboxDiagnostic } from '../../results.js';
 import type { Diagnostic } from '../../types.js';
-import { parseCompileResponse, type CompileResponse } from './hostProtocol.js';
+import type { CompileOptions } from '../../types.js';
+import { parseCompileResponse, type CompileRequest, type CompileResponse } from './hostProtocol.js';
 import type { LaunchedSandbox } from './launcher.js';
 
 export type CompileOutcome =
@@ -47,6 +48,7 @@ export interface CompileServiceOptions {
 
 interface Pending {
   source: string;
+  options: CompileOptions;
   id: string;
   timeoutMs: number;
   signal: AbortSignal;
@@ -198,7 +200,13 @@ export class CompileService {
     return pids.filter((p): p is number => p !== null);
   }
 
-  compile(id: string, source: string, timeoutMs: number, signal: AbortSignal): Promise<CompileOutcome> {
+  compile(
+    id: string,
+    source: string,
+    timeoutMs: number,
+    signal: AbortSignal,
+    options: CompileOptions = {},
+  ): Promise<CompileOutcome> {
     return new Promise((resolve) => {
       // No server may be free for a while (all restarting after bombs): the wait has a deadline too.
       const waited = setTimeout(() => {
@@ -214,6 +222,7 @@ export class CompileService {
       const pending: Pending = {
         id,
         source,
+        options,
         timeoutMs,
         signal,
         resolve: (o) => {
@@ -279,7 +288,8 @@ export class CompileService {
   private async compileOne(conn: Connection, p: Pending): Promise<CompileOutcome> {
     const started = performance.now();
     const elapsed = (): number => Math.round(performance.now() - started);
-    conn.send(JSON.stringify({ id: p.id, source: p.source }));
+    const request: CompileRequest = { id: p.id, source: p.source, ...p.options };
+    conn.send(JSON.stringify(request));
     const line = await conn.nextLine(p.timeoutMs);
     if (line === 'timeout') {
       this.opts.log.warn('compile timed out; replacing that compile server', { runId: p.id });

@@ -1,9 +1,10 @@
 // The wire formats between the local backend and the runner host (container/host): the compile server's
 // requests and answers, and the program handed to an exec sandbox. Mirrors Protocol.cs and Executor.cs;
 // change both sides together. The host's notes, read by both backends, are in ../../hostNotes.ts.
-import type { Diagnostic, ViewKind } from '../../types.js';
+import type { CompileOptions, Diagnostic, ViewKind } from '../../types.js';
 
-export interface CompileRequest {
+/** `optimize` and `langVersion`, when the run chose them (CompileSettings.cs); absent, the host's defaults. */
+export interface CompileRequest extends CompileOptions {
   id?: string;
   source: string;
 }

@@ -222,7 +222,10 @@ export class LocalBackend implements SandboxBackend {
     let used: Prepared | null = null;
     try {
       run.onPhase('compiling');
-      const compiled = await compiler.compile(run.id, run.source, this.config.limits.compileTimeoutMs, run.signal);
+      const compiled = await compiler.compile(run.id, run.source, this.config.limits.compileTimeoutMs, run.signal, {
+        ...(run.optimize === undefined ? {} : { optimize: run.optimize }),
+        ...(run.langVersion === undefined ? {} : { langVersion: run.langVersion }),
+      });
       if (compiled.kind === 'cancelled') return emptyResult('cancelled', 'cancelled');
       if (compiled.kind === 'failed') return compileFailedResult(compiled.diagnostic, compiled.ms);
       const { response } = compiled;
