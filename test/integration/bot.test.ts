@@ -227,6 +227,38 @@ describe('the Discord bot', () => {
     assert.match(flow.final, /```\nSHOUT\n```$/);
   });
 
+  it("replies with a last line's value: new[]{1,2,3}.Sum() shows 6", async () => {
+    const since = fake.requests.length;
+    const msg = fake.dm(fake.users.alice, code('new[]{1,2,3}.Sum()'));
+    const flow = await messageFlow(since, msg.id);
+    assert.match(flow.final, /^✅ \*\*Finished\*\* · exited with code 0\n-# .*\n```\n6\n```$/);
+  });
+
+  it('replies with a Dump() table from /run', async () => {
+    const since = fake.requests.length;
+    const { token } = fake.slash(fake.users.alice, [
+      {
+        name: 'code',
+        type: 3,
+        value: 'new[] { new { Name = "Ann", Age = 3 }, new { Name = "Bob", Age = 40 } }.Dump();',
+      },
+    ]);
+    const flow = await interactionFlow(since, token);
+    assert.match(flow.final, /```\nName {2}\| Age\n------\+----\n"Ann" \| 3\n"Bob" \| 40\n\(2 items\)\n```$/);
+  });
+
+  it('runs a snippet that uses an allowed package (#:package Newtonsoft.Json)', async () => {
+    const since = fake.requests.length;
+    const msg = fake.dm(
+      fake.users.alice,
+      code(
+        '#:package Newtonsoft.Json@13.0.4\nConsole.WriteLine(Newtonsoft.Json.JsonConvert.SerializeObject(new { A = 1, B = new[] { "x" } }));',
+      ),
+    );
+    const flow = await messageFlow(since, msg.id);
+    assert.match(flow.final, /^✅ \*\*Finished\*\*[\s\S]*```\n\{"A":1,"B":\["x"\]\}\n```$/);
+  });
+
   it('runs /run with the optimize and lang_version options, through the modal too', async () => {
     const probe = '#if DEBUG\nConsole.WriteLine("DEBUG");\n#endif\nint[] xs = [1, 2];\nxs.Length';
     let since = fake.requests.length;

@@ -81,6 +81,24 @@ describe('sharpbox run', () => {
     assert.match(r.stderr, /✅ ok · exited with code 0/);
   });
 
+  it("prints a last line's value, a Dump() table and a package snippet's output", async () => {
+    const sum = await cli(['run', '-'], 'new[]{1,2,3}.Sum()');
+    assert.equal(sum.code, 0, sum.stderr);
+    assert.equal(sum.stdout, '6\n');
+    const table = await cli(
+      ['run', '-'],
+      'new[] { new { Name = "Ann", Age = 3 }, new { Name = "Bob", Age = 40 } }.Dump();',
+    );
+    assert.equal(table.code, 0, table.stderr);
+    assert.equal(table.stdout, 'Name  | Age\n------+----\n"Ann" | 3\n"Bob" | 40\n(2 items)\n');
+    const json = await cli(
+      ['run', '-'],
+      '#:package Newtonsoft.Json@13.0.4\nConsole.WriteLine(Newtonsoft.Json.JsonConvert.SerializeObject(new { A = 1, B = new[] { "x" } }));',
+    );
+    assert.equal(json.code, 0, json.stderr);
+    assert.equal(json.stdout, '{"A":1,"B":["x"]}\n');
+  });
+
   it('lists compile errors as line:col id message', async () => {
     // Not the last line: a last line without its semicolon would be a trailing expression (test/integration/repl.test.ts).
     const r = await cli(['run', await file('bad.cs', 'Console.WriteLine("x")\nConsole.WriteLine("y");\n')]);
