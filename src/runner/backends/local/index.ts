@@ -258,6 +258,10 @@ export class LocalBackend implements SandboxBackend {
         memoryWatch: used.cgroup ? () => used?.cgroup?.tcpLimitHit() ?? Promise.resolve(false) : undefined,
       });
       const stats = used.cgroup ? await used.cgroup.stats() : null;
+      // The watch polls every 100 ms: a program that reaches the socket-buffer cap and dies of it between
+      // two polls (ENFILE from socket() when the kernel refuses its buffers) is caught by one last read of
+      // the cgroup's own counter, a fact the program cannot forge. Its verdict must not depend on timing.
+      const socketMemoryExceeded = o.socketMemoryExceeded || ((await used.cgroup?.tcpLimitHit()) ?? false);
       const stderr = o.stderr.toString('utf8');
       // The RLIMIT_CPU the sandbox was started with (from the configured limit, not this run's lower one).
       const cpuSeconds = execCpuSeconds(limits.timeoutMs, limits.cpus);
@@ -270,7 +274,7 @@ export class LocalBackend implements SandboxBackend {
             timedOut: o.timedOut,
             cancelled: o.cancelled,
             outputExceeded: o.outputExceeded,
-            socketMemoryExceeded: o.socketMemoryExceeded,
+            socketMemoryExceeded,
             oomKills: stats?.oomKills ?? 0,
             memoryLimitHits: stats?.memoryLimitHits ?? 0,
             taskLimitHits: stats?.taskLimitHits ?? 0,
