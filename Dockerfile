@@ -18,7 +18,7 @@ FROM ${SDK_IMAGE} AS host
 COPY container/host/ /src/host/
 COPY container/packages/ /src/packages/
 COPY container/runtime/ /src/runtime/
-RUN dotnet build /src/host -c Release -o /out/host --nologo -v q \
+RUN dotnet publish /src/host -c Release -o /out/host --nologo -v q \
  && bash /src/packages/layout.sh /out/host /tmp/nuget
 
 FROM ${NODE_IMAGE} AS app

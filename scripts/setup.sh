@@ -69,7 +69,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 else
   echo "setup: node_modules matches package-lock.json; npm ci skipped"
 fi
-dotnet build container/host -c Release -o container/bin/host --nologo -v q -clp:ErrorsOnly -nologo
+dotnet publish container/host -c Release -o container/bin/host --nologo -v q -clp:ErrorsOnly -nologo
 # The allowed packages (container/packages/Packages.csproj), restored from NuGet and laid out beside the
 # host; skipped when nothing changed since the last layout.
 bash container/packages/layout.sh container/bin/host
