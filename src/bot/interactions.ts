@@ -48,15 +48,14 @@ export async function onInteraction(ctx: BotContext, interaction: Interaction): 
   if (interaction.isModalSubmit() && modal) {
     if (ctx.sessions.stopping) return ephemeral(ctx.rest, interaction, refusalText({ code: 'SHUTTING_DOWN' }));
     const ref = await defer(ctx.rest, refOf(interaction));
+    // The modal's id carries the compile options and the view together (commands.ts ModalChoices).
+    const { view, ...options } = modal;
     const code = {
       code: interaction.fields.getTextInputValue(MODAL_CODE),
       stdin: interaction.fields.getTextInputValue(MODAL_STDIN) ?? '',
-      options: {
-        ...(modal.optimize ? { optimize: modal.optimize } : {}),
-        ...(modal.langVersion ? { langVersion: modal.langVersion } : {}),
-      },
+      options,
     };
-    return startDeferred(ctx, ref, whoOf(interaction), code, null, modal.view);
+    return startDeferred(ctx, ref, whoOf(interaction), code, null, view);
   }
   if (
     interaction.isMessageContextMenuCommand() &&
