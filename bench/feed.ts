@@ -8,6 +8,8 @@ import type { Runner } from '../src/runner/index.js';
 import { FairRunner } from '../src/runner/limits.js';
 import { openStore } from '../src/runner/store.js';
 import { RunHub } from '../src/stream/hub.js';
+import { processLabel } from '../src/stream/fleet/index.js';
+import { LocalFleet } from '../src/stream/fleet/local.js';
 import { createMetrics } from '../src/stream/metrics.js';
 import type { FeedMessage } from '../src/stream/protocol.js';
 import { startHttp } from '../src/stream/server.js';
@@ -38,9 +40,15 @@ export async function feedUnderLoad(runner: Runner, seconds: number, slowSeconds
     LOG_LEVEL: 'silent',
   });
   const store = await openStore('memory://');
-  const hub = new RunHub(runner);
+  const hub = new RunHub(runner, processLabel(config));
+  const fleet = new LocalFleet(config.fleet, hub, runner);
   const fair = new FairRunner(runner, store.admissions, config.fairUse);
-  const http = await startHttp(config.http, { fair, hub, metrics: createMetrics(runner), log: createLogger('silent') });
+  const http = await startHttp(config.http, {
+    fair,
+    fleet,
+    metrics: createMetrics(runner),
+    log: createLogger('silent'),
+  });
   let delays: number[] = [];
   const clients: WebSocket[] = [];
   try {
@@ -100,6 +108,7 @@ export async function feedUnderLoad(runner: Runner, seconds: number, slowSeconds
   } finally {
     for (const c of clients) c.terminate();
     await http.close();
+    await fleet.stop();
     hub.stop();
     await store.close();
   }

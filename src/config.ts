@@ -56,6 +56,7 @@ export interface Config {
   fairUse: FairUseConfig;
   discord: DiscordConfig;
   http: HttpConfig;
+  fleet: FleetConfig;
   service: ServiceConfig;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
 }
@@ -141,6 +142,18 @@ export interface HttpConfig {
   feedMaxBufferBytes: number;
   /** Largest request body accepted (POST /api/runs). */
   maxBodyBytes: number;
+}
+
+/** The fleet view (src/stream/fleet): several processes on one Redis store, one feed and API. */
+export interface FleetConfig {
+  /** How often a process says it is alive and refreshes its runs in flight. */
+  heartbeatMs: number;
+  /** A process silent this long leaves the process list; its runs in flight are shown interrupted. */
+  ttlMs: number;
+  /** Events kept in the Redis stream for replay (XADD MAXLEN ~, so a little more may stay). */
+  streamMax: number;
+  /** How long a run's record stays readable (GET /api/runs/<id>) from any process. */
+  runTtlMs: number;
 }
 
 /** The process as a whole, whichever front ends it runs. */
@@ -430,6 +443,12 @@ export function loadConfig(env: Env = process.env): Config {
       feedMaxBufferBytes: r.int('FEED_MAX_BUFFER_BYTES', 1024 * 1024, 1024, 256 * 1024 * 1024),
       maxBodyBytes: r.int('HTTP_MAX_BODY_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
     },
+    fleet: {
+      heartbeatMs: r.int('FLEET_HEARTBEAT_MS', 2000, 100, 60_000),
+      ttlMs: r.int('FLEET_TTL_MS', 10_000, 300, 600_000),
+      streamMax: r.int('FLEET_STREAM_MAX', 10_000, 100, 1_000_000),
+      runTtlMs: r.int('FLEET_RUN_TTL_MS', 3_600_000, 10_000, 7 * 86_400_000),
+    },
     service: {
       shutdownGraceMs: r.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     },
@@ -437,6 +456,10 @@ export function loadConfig(env: Env = process.env): Config {
   };
   if (config.http.adminToken && config.http.adminToken.length < 16)
     r.problems.push('ADMIN_TOKEN: use at least 16 characters (it guards code and output of every run)');
+  if (config.fleet.ttlMs < 2 * config.fleet.heartbeatMs)
+    r.problems.push(
+      'FLEET_TTL_MS: must be at least twice FLEET_HEARTBEAT_MS (one late heartbeat must not end a process)',
+    );
   if (config.backend === 'aci') {
     const a = config.aci;
     for (const [name, value] of [

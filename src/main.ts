@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { GuildSettingsStore } from './bot/settings.js';
 import { createRunner, FairRunner, openStore } from './runner/index.js';
+import { openFleet, processLabel } from './stream/fleet/index.js';
 import { RunHub } from './stream/hub.js';
 import { createMetrics } from './stream/metrics.js';
 import { startHttp } from './stream/server.js';
@@ -13,14 +14,20 @@ import { startHttp } from './stream/server.js';
 async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  const store = await openStore(config.fairUse.storeUrl);
+  const store = await openStore(config.fairUse.storeUrl, log.child({ component: 'store' }));
   // The store first: the aci backend keeps Azure's budgets in it, shared with every process on it.
   const runner = await createRunner(config, { log, admissions: store.admissions });
   const fair = new FairRunner(runner, store.admissions, config.fairUse);
-  const hub = new RunHub(runner);
+  const hub = new RunHub(runner, processLabel(config));
+  // With a Redis store, every process on it shares one feed, snapshot and API (src/stream/fleet).
+  const fleet = await openFleet(config.fleet, store, config.fairUse.storeUrl, {
+    hub,
+    runner,
+    log: log.child({ component: 'fleet' }),
+  });
   const http = await startHttp(config.http, {
     fair,
-    hub,
+    fleet,
     metrics: createMetrics(runner),
     log: log.child({ component: 'http' }),
   });
@@ -36,6 +43,8 @@ async function main(): Promise<void> {
     backend: config.backend,
     slots: config.slots,
     store: store.kind,
+    process: hub.self.id,
+    fleet: fleet.status().mode,
     bot: Boolean(bot),
     http: http.url,
   });
@@ -50,6 +59,8 @@ async function main(): Promise<void> {
     await bot?.flush(10_000);
     await bot?.destroy();
     await http.close();
+    // After the runs have ended: its goodbye tells the fleet nothing of it is left in flight.
+    await fleet.stop();
     hub.stop();
     await store.close();
     log.info('stopped');

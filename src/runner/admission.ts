@@ -162,3 +162,47 @@ export class RedisAdmissionStore implements AdmissionStore {
     );
   }
 }
+
+/**
+ * The shared store while it answers; this process's own while it does not. A fleet's limits become
+ * per-process for the length of an outage (said in the log), instead of every run failing or hanging.
+ */
+export class FallbackAdmissionStore implements AdmissionStore {
+  private away = false;
+  /** Members admitted by the fallback: their places are given back there. */
+  private readonly local = new Set<string>();
+
+  constructor(
+    private readonly shared: AdmissionStore,
+    private readonly fallback: AdmissionStore,
+    private readonly switched: (away: boolean, err?: unknown) => void,
+  ) {}
+
+  async admit(rules: readonly Rule[], member: string): Promise<Decision> {
+    try {
+      const decision = await this.shared.admit(rules, member);
+      if (this.away) {
+        this.away = false;
+        this.switched(false);
+      }
+      return decision;
+    } catch (err) {
+      if (!this.away) {
+        this.away = true;
+        this.switched(true, err);
+      }
+      const decision = await this.fallback.admit(rules, member);
+      if (decision.ok) this.local.add(member);
+      return decision;
+    }
+  }
+
+  async release(rules: readonly Rule[], member: string, all = false): Promise<void> {
+    if (this.local.delete(member)) return this.fallback.release(rules, member, all);
+    try {
+      await this.shared.release(rules, member, all);
+    } catch {
+      // Redis away: the shared entries end with their window (rate) or the store's expiry (concurrency).
+    }
+  }
+}

@@ -2,7 +2,14 @@
 // survives restarts) or redis://HOST:PORT (shared by several processes or shards), each through Keyv's
 // own adapter. It holds rate-limit state, guild settings and the aci backend's Azure budgets.
 import Keyv from 'keyv';
-import { LocalAdmissionStore, RedisAdmissionStore, type AdmissionStore, type RedisLike } from './admission.js';
+import {
+  FallbackAdmissionStore,
+  LocalAdmissionStore,
+  RedisAdmissionStore,
+  type AdmissionStore,
+  type RedisLike,
+} from './admission.js';
+import type { Logger } from '../log.js';
 
 export interface Store {
   keyv: Keyv;
@@ -13,7 +20,7 @@ export interface Store {
 
 const NAMESPACE = 'sharpbox';
 
-export async function openStore(url: string): Promise<Store> {
+export async function openStore(url: string, log?: Logger): Promise<Store> {
   const scheme = url.split(':')[0];
   if (scheme === 'memory') {
     const keyv = new Keyv({ namespace: NAMESPACE });
@@ -29,13 +36,32 @@ export async function openStore(url: string): Promise<Store> {
   }
   if (scheme === 'redis' || scheme === 'rediss') {
     const { default: KeyvRedis } = await import('@keyv/redis');
-    const adapter = new KeyvRedis(url, { throwOnConnectError: true, connectionTimeout: 5000 });
+    // No offline queue: while Redis is away a command fails at once instead of waiting for its return
+    // (a run's admission must not hang); the client reconnects by itself with a capped backoff.
+    const adapter = new KeyvRedis(
+      {
+        url,
+        disableOfflineQueue: true,
+        socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(2000, 100 * 2 ** retries) },
+      },
+      { throwOnConnectError: true, connectionTimeout: 5000 },
+    );
     const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false });
     await keyv.get('probe');
     const client = async (): Promise<RedisLike> => (await adapter.getClient()) as unknown as RedisLike;
     return {
       keyv,
-      admissions: new RedisAdmissionStore(client, `${NAMESPACE}:`),
+      // Redis away: this process admits by its own limits (in memory) until it returns, so runs go on.
+      admissions: new FallbackAdmissionStore(
+        new RedisAdmissionStore(client, `${NAMESPACE}:`),
+        new LocalAdmissionStore(new Keyv({ namespace: NAMESPACE })),
+        (away, err) =>
+          away
+            ? log?.warn("fair use: Redis unreachable; this process's own limits apply until it returns", {
+                err: err instanceof Error ? err.message : String(err),
+              })
+            : log?.info('fair use: Redis reachable again; the shared limits apply'),
+      ),
       kind: 'redis',
       close: () => keyv.disconnect(),
     };

@@ -1,6 +1,7 @@
 // The HTTP API: runs (POST /api/runs, GET /api/runs/:id, POST /api/runs/:id/cancel), feed tickets
 // (POST /api/feed-tickets), and the status table (/healthz, /metrics). The admin token sees everything;
-// an API token sees only the runs it started.
+// an API token sees only the runs it started. A run is found and cancelled wherever it runs in the fleet
+// (fleet/: through Redis when the store is Redis), so any process behind a load balancer answers.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { HttpConfig } from '../config.js';
@@ -8,26 +9,22 @@ import type { FairRunner, Optimize, RunRequest } from '../runner/index.js';
 import type { Auth, Principal } from './auth.js';
 import type { FeedStats } from './feed.js';
 import { HttpError, json, readJson } from './http.js';
-import type { RunHub } from './hub.js';
+import type { Fleet } from './fleet/index.js';
+import type { RunView } from './hub.js';
 import { refusalResponse } from './refusals.js';
 
 export interface ApiDeps {
   auth: Auth;
   fair: FairRunner;
-  hub: RunHub;
+  fleet: Fleet;
   metrics: Registry;
   /** The feed's own figures, shown beside the runner's in /healthz. */
   feedStats(): FeedStats;
 }
 
-/** Run ids remembered per owner at most; the oldest is forgotten first (its owner then gets 404). */
-const OWNERS_MAX = 10_000;
 const RUN_PATH = /^\/api\/runs\/([0-9a-f-]{36})(\/cancel)?$/;
 
 export class Api {
-  /** run id → the principal that started it, so an API token finds only its own runs. */
-  private readonly owners = new Map<string, string>();
-
   constructor(
     private readonly config: Pick<HttpConfig, 'maxBodyBytes'>,
     private readonly deps: ApiDeps,
@@ -44,10 +41,13 @@ export class Api {
     return null;
   }
 
-  private health(res: ServerResponse): void {
-    const { fair, feedStats } = this.deps;
+  private async health(res: ServerResponse): Promise<void> {
+    const { fair, feedStats, fleet } = this.deps;
     const backend = fair.runner.health();
     const feed = feedStats();
+    // Redis away does not make this process unhealthy (it still runs and serves its own runs); it says so.
+    const status = fleet.status();
+    const processes = await fleet.processes();
     json(res, backend.ok ? 200 : 503, {
       ok: backend.ok,
       backend: backend.name,
@@ -55,6 +55,7 @@ export class Api {
       ...fair.runner.stats(),
       feedClients: feed.clients,
       feedDropped: feed.dropped,
+      fleet: { ...status, process: fleet.self.id, processes: processes.length },
     });
   }
 
@@ -110,32 +111,45 @@ export class Api {
       const refused = refusalResponse(submitted);
       return json(res, refused.status, refused.body, refused.headers);
     }
-    this.owners.set(submitted.handle.id, name);
-    if (this.owners.size > OWNERS_MAX) this.owners.delete(this.owners.keys().next().value as string);
     json(res, 202, { id: submitted.handle.id, state: 'queued' }, { Location: `/api/runs/${submitted.handle.id}` });
   }
 
-  private run(req: IncomingMessage, res: ServerResponse, method: string, id: string, cancel: boolean): void {
+  private async run(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    id: string,
+    cancel: boolean,
+  ): Promise<void> {
     const p = this.principal(req);
-    const { hub } = this.deps;
-    const run = hub.get(id);
-    // An API token sees only its own runs; anything else is "not found", not "forbidden".
-    if (!run || (p.kind === 'api' && this.owners.get(id) !== p.name)) throw new HttpError(404, 'no such run');
-    if (method === 'GET' && !cancel) {
-      const { summary } = run;
-      return json(res, 200, {
-        id,
-        state: summary.state,
-        status: summary.status,
-        result: run.result,
-        ...(p.kind === 'admin' ? { code: summary.code, output: run.output, labels: summary.labels } : {}),
-      });
+    if (!(method === 'GET' && !cancel) && !(method === 'POST' && cancel))
+      throw new HttpError(405, 'method not allowed');
+    const { fleet } = this.deps;
+    const run = await fleet.findRun(id);
+    // An API token sees only its own runs (the principal is the run's `api` label); anything else is
+    // "not found", not "forbidden".
+    if (!run || !maySee(p, run)) throw new HttpError(404, 'no such run');
+    if (!cancel) return json(res, 200, runBody(p, run));
+    const c = await fleet.cancel(id);
+    switch (c.outcome) {
+      case 'cancelled':
+        return json(res, 200, runBody(p, c.run));
+      case 'ended':
+        return json(res, 409, {
+          error: `the run has already ended (${c.run.summary.state === 'interrupted' ? 'interrupted: its process stopped' : (c.run.summary.status ?? 'done')})`,
+          ...runBody(p, c.run),
+        });
+      case 'sent':
+        // Its process has the cancel but did not confirm in time; GET tells the end.
+        return json(res, 202, {
+          id,
+          state: c.summary.state,
+          status: c.summary.status,
+          detail: 'cancel sent to its process',
+        });
+      case 'unknown':
+        throw new HttpError(404, 'no such run');
     }
-    if (method === 'POST' && cancel) {
-      hub.cancel(id);
-      return json(res, 202, { id, state: run.summary.state });
-    }
-    throw new HttpError(405, 'method not allowed');
   }
 
   private principal(req: IncomingMessage): Principal {
@@ -145,6 +159,24 @@ export class Api {
     if (!p) throw new HttpError(401, 'missing or wrong bearer token', { 'WWW-Authenticate': 'Bearer' });
     return p;
   }
+}
+
+function maySee(p: Principal, run: RunView): boolean {
+  return p.kind === 'admin' || run.summary.labels.api === p.name;
+}
+
+/** A run as the API shows it: the admin sees code, output, labels and which process holds it. */
+function runBody(p: Principal, run: RunView): Record<string, unknown> {
+  const { summary } = run;
+  return {
+    id: summary.id,
+    state: summary.state,
+    status: summary.status,
+    result: run.result,
+    ...(p.kind === 'admin'
+      ? { code: summary.code, output: run.output, labels: summary.labels, process: summary.process }
+      : {}),
+  };
 }
 
 function nameOf(p: Principal): string {

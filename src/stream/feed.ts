@@ -1,12 +1,15 @@
 // The admin feed (/feed, WebSocket): who may open it (checked before the upgrade completes), a snapshot
-// then every hub message to each client, heartbeats, and a cap on what a client may leave unread. A
-// client is closed with the code that says why (protocol.ts FEED_CLOSE), so it knows whether to retry.
+// of the fleet (or, for a client that says `?since=<seq>` still in the log, what it missed) then every
+// event of every process, heartbeats, and a cap on what a client may leave unread. A client is closed
+// with the code that says why (protocol.ts FEED_CLOSE), so it knows whether to retry.
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { HttpConfig } from '../config.js';
 import type { Auth } from './auth.js';
-import type { RunHub } from './hub.js';
+import type { Logger } from '../log.js';
+import type { Fleet } from './fleet/index.js';
+import { compareSeq, isSeq } from './fleet/seq.js';
 import { FEED_CLOSE, type FeedMessage } from './protocol.js';
 
 export type FeedConfig = Pick<
@@ -26,6 +29,11 @@ const CLOSE_GRACE_MS = 1000;
 export class Feed {
   private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
   private readonly clients = new Set<WebSocket>();
+  /**
+   * Clients still being given their snapshot or replay: the live events that arrive meanwhile wait
+   * here, so nothing falls between the snapshot and the live stream.
+   */
+  private readonly starting = new Map<WebSocket, FeedMessage[]>();
   /** Whether each client answered the last ping. */
   private readonly alive = new WeakMap<WebSocket, boolean>();
   private readonly dropped = { slowConsumer: 0, heartbeat: 0 };
@@ -35,9 +43,15 @@ export class Feed {
   constructor(
     private readonly config: FeedConfig,
     private readonly auth: Auth,
-    private readonly hub: RunHub,
+    private readonly fleet: Fleet,
+    private readonly log: Logger,
   ) {
-    this.unsubscribe = hub.subscribe((m) => this.sendAll(m));
+    this.unsubscribe = fleet.subscribe((m) => {
+      // The fleet's link changed: every client starts again from a snapshot of what is now visible.
+      if (m.type === 'fleet.status') this.sendAll(m);
+      if (m.type === 'fleet.status') return this.resyncAll();
+      this.sendAll(m);
+    });
     this.heartbeat = setInterval(() => this.beat(), config.feedHeartbeatMs);
     this.heartbeat.unref();
   }
@@ -67,7 +81,9 @@ export class Feed {
       return refuse(socket, 403, 'Forbidden');
     }
     if (this.clients.size >= this.config.feedMaxClients) return refuse(socket, 503, 'Service Unavailable');
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.add(ws));
+    const since = url.searchParams.get('since');
+    if (since !== null && !isSeq(since)) return refuse(socket, 400, 'Bad Request: since is not a feed position');
+    this.wss.handleUpgrade(req, socket, head, (ws) => void this.add(ws, since));
   }
 
   close(): void {
@@ -77,20 +93,60 @@ export class Feed {
     this.wss.close();
   }
 
-  private add(ws: WebSocket): void {
+  private async add(ws: WebSocket, since: string | null): Promise<void> {
     this.clients.add(ws);
+    this.starting.set(ws, []);
     this.alive.set(ws, true);
+    const gone = (): void => {
+      this.clients.delete(ws);
+      this.starting.delete(ws);
+    };
     ws.on('pong', () => this.alive.set(ws, true));
-    ws.on('close', () => this.clients.delete(ws));
-    ws.on('error', () => this.clients.delete(ws));
+    ws.on('close', gone);
+    ws.on('error', gone);
     ws.on('message', () => undefined); // the feed is one-way; commands go through the API
-    this.send(ws, JSON.stringify(this.hub.snapshot()));
+    try {
+      const missed = since === null ? null : await this.fleet.replay(since);
+      let from: string | null;
+      if (missed) {
+        for (const m of missed) this.send(ws, JSON.stringify({ ...m, replay: true }));
+        from = seqOf(missed.at(-1)) ?? since;
+      } else {
+        const snapshot = await this.fleet.snapshot();
+        this.send(ws, JSON.stringify(snapshot));
+        from = snapshot.seq;
+      }
+      // Live events that came while it was being served, without those it has already had.
+      for (const m of this.starting.get(ws) ?? []) {
+        const seq = seqOf(m);
+        if (seq !== null && from !== null && compareSeq(seq, from) <= 0) continue;
+        this.send(ws, JSON.stringify(m));
+      }
+    } catch (err) {
+      this.log.error('feed: could not start a client', { err: err instanceof Error ? err.message : String(err) });
+      ws.close(1011, 'internal error');
+    } finally {
+      this.starting.delete(ws);
+    }
   }
 
-  /** One serialization per message for every client. */
+  /** One serialization per message for every client (a starting client gets it once it has its start). */
   private sendAll(message: FeedMessage): void {
-    const text = JSON.stringify(message);
-    for (const ws of this.clients) this.send(ws, text);
+    let text: string | null = null;
+    for (const ws of this.clients) {
+      const pending = this.starting.get(ws);
+      if (pending) pending.push(message);
+      else this.send(ws, (text ??= JSON.stringify(message)));
+    }
+  }
+
+  private resyncAll(): void {
+    for (const ws of [...this.clients]) {
+      this.clients.delete(ws);
+      this.starting.delete(ws);
+      ws.close(FEED_CLOSE.resync, 'fleet changed: reconnect for a fresh snapshot');
+      setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
+    }
   }
 
   private send(ws: WebSocket, text: string): void {
@@ -122,6 +178,10 @@ export class Feed {
     ws.close(code, reason);
     setTimeout(() => ws.terminate(), CLOSE_GRACE_MS).unref();
   }
+}
+
+function seqOf(m: FeedMessage | undefined): string | null {
+  return m && 'seq' in m && typeof m.seq === 'string' ? m.seq : null;
 }
 
 function refuse(socket: Socket, status: number, text: string): void {

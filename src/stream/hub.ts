@@ -1,13 +1,17 @@
-// Everything the admin view and the HTTP API know about runs: the runs in flight (with their live
-// output), the recent ones, counters, throughput and latency, and the feed of events to subscribers.
-// It observes the runner, so runs from the bot, the API and anything else all appear.
+// Everything this process knows about its runs: the runs in flight (with their live output), the
+// recent ones, counters, throughput and latency, an hour of time-series points, and the events to
+// subscribers (the fleet, which labels them and shares them with the other processes). It observes the
+// runner, so runs from the bot, the API and anything else all appear.
 import type { Refusal, Runner, RunHandle, RunRequest, RunResult } from '../runner/index.js';
 import {
-  FEED_PROTOCOL_VERSION,
+  SAMPLE_INTERVAL_MS,
+  SAMPLES_KEPT,
   type BackendHealth,
   type Counters,
-  type FeedMessage,
+  type FeedEvent,
+  type ProcessLabel,
   type RunSummary,
+  type Sample,
   type Stats,
 } from './protocol.js';
 import { refusalMessage } from '../refusalText.js';
@@ -33,17 +37,38 @@ interface Tracked {
   chars: number;
 }
 
+/** What the interval being sampled has seen so far. */
+interface Interval {
+  finished: number;
+  refused: number;
+  byStatus: Partial<Record<RunResult['status'], number>>;
+  latencies: number[];
+}
+
+export interface RunView {
+  summary: RunSummary;
+  output: string;
+  result: RunResult | null;
+}
+
 export class RunHub {
   private readonly runs = new Map<string, Tracked>();
   private readonly recent: string[] = [];
   private recentChars = 0;
-  private readonly listeners = new Set<(m: FeedMessage) => void>();
+  private readonly listeners = new Set<(m: FeedEvent) => void>();
   private readonly finishes: { at: number; latencyMs: number }[] = [];
   private readonly counters: Counters = { submitted: 0, finished: 0, refused: 0, byStatus: {} };
+  private readonly samples: Sample[] = [];
+  private interval: Interval = emptyInterval();
   private health: BackendHealth;
   private ticker: NodeJS.Timeout;
+  private sampler: NodeJS.Timeout | null = null;
 
-  constructor(private readonly runner: Runner) {
+  constructor(
+    private readonly runner: Runner,
+    /** The process its runs belong to (named in every RunSummary). */
+    readonly self: ProcessLabel,
+  ) {
     this.health = this.readHealth();
     runner.observe({
       submitted: (handle, request) => this.track(handle, request),
@@ -56,42 +81,62 @@ export class RunHub {
       if (health.ok !== this.health.ok || health.detail !== this.health.detail) this.setHealth(health);
     }, 2000);
     this.ticker.unref();
+    this.scheduleSample();
   }
 
   stop(): void {
     clearInterval(this.ticker);
+    if (this.sampler) clearTimeout(this.sampler);
   }
 
-  subscribe(listener: (m: FeedMessage) => void): () => void {
+  subscribe(listener: (m: FeedEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  snapshot(): FeedMessage {
-    const inFlight = [...this.runs.values()].filter((t) => t.summary.state !== 'done').map((t) => t.summary);
-    const recent = this.recent.map((id) => this.runs.get(id)?.summary).filter((s): s is RunSummary => Boolean(s));
-    return {
-      type: 'snapshot',
-      version: FEED_PROTOCOL_VERSION,
-      at: Date.now(),
-      inFlight,
-      recent,
-      counters: this.counters,
-      stats: this.stats(),
-      backend: this.health,
-    };
+  inFlight(): RunSummary[] {
+    return [...this.runs.values()].filter((t) => t.summary.state !== 'done').map((t) => t.summary);
   }
 
-  get(id: string): { summary: RunSummary; output: string; result: RunResult | null } | null {
+  recentRuns(): RunSummary[] {
+    return this.recent.map((id) => this.runs.get(id)?.summary).filter((s): s is RunSummary => Boolean(s));
+  }
+
+  counts(): Counters {
+    return this.counters;
+  }
+
+  backendHealth(): BackendHealth {
+    return this.health;
+  }
+
+  /** Up to an hour of this process's points, oldest first. */
+  series(): Sample[] {
+    return [...this.samples];
+  }
+
+  get(id: string): RunView | null {
     const t = this.runs.get(id);
     return t ? { summary: t.summary, output: t.output, result: t.result } : null;
   }
 
-  cancel(id: string): boolean {
+  /**
+   * Cancels a run of this process and waits for its end: its view once done, 'unknown' when this process
+   * does not hold it, 'done' (with the view) when it had already ended.
+   */
+  async cancel(id: string): Promise<{ outcome: 'cancelled' | 'done'; run: RunView } | { outcome: 'unknown' }> {
     const t = this.runs.get(id);
-    if (!t || t.summary.state === 'done') return false;
+    if (!t) return { outcome: 'unknown' };
+    if (t.summary.state === 'done') return { outcome: 'done', run: this.view(t) };
     t.handle.cancel();
-    return true;
+    // The runner ends a cancelled run promptly (the sandbox is killed); the hub's own 'done' handler has
+    // run by the time the result settles, because it subscribed first.
+    await t.handle.result;
+    return { outcome: 'cancelled', run: this.view(t) };
+  }
+
+  private view(t: Tracked): RunView {
+    return { summary: t.summary, output: t.output, result: t.result };
   }
 
   private readHealth(): BackendHealth {
@@ -107,10 +152,7 @@ export class RunHub {
     const now = Date.now();
     while (this.finishes.length > 0 && (this.finishes[0]?.at ?? now) < now - LATENCY_WINDOW_MS) this.finishes.shift();
     const latencies = this.finishes.map((f) => f.latencyMs).sort((a, b) => a - b);
-    const pick = (p: number): number | null =>
-      latencies.length === 0
-        ? null
-        : (latencies[Math.min(latencies.length - 1, Math.ceil((p / 100) * latencies.length) - 1)] ?? null);
+    const pick = (p: number): number | null => percentile(latencies, p);
     const lastMinute = this.finishes.filter((f) => f.at >= now - THROUGHPUT_WINDOW_MS).length;
     return {
       ...this.runner.stats(),
@@ -120,7 +162,38 @@ export class RunHub {
     };
   }
 
-  private broadcast(m: FeedMessage): void {
+  /** Closes the current interval at the next aligned boundary, so every process's points share `at`. */
+  private scheduleSample(): void {
+    const now = Date.now();
+    const next = (Math.floor(now / SAMPLE_INTERVAL_MS) + 1) * SAMPLE_INTERVAL_MS;
+    this.sampler = setTimeout(() => {
+      this.closeInterval(next);
+      this.scheduleSample();
+    }, next - now);
+    this.sampler.unref();
+  }
+
+  private closeInterval(at: number): void {
+    const i = this.interval;
+    this.interval = emptyInterval();
+    const sorted = i.latencies.sort((a, b) => a - b);
+    const { queued, running } = this.runner.stats();
+    const sample: Sample = {
+      at,
+      finished: i.finished,
+      refused: i.refused,
+      byStatus: i.byStatus,
+      latencyP50Ms: percentile(sorted, 50),
+      latencyP95Ms: percentile(sorted, 95),
+      queued,
+      running,
+    };
+    this.samples.push(sample);
+    if (this.samples.length > SAMPLES_KEPT) this.samples.shift();
+    this.broadcast({ type: 'process.sample', at, sample });
+  }
+
+  private broadcast(m: FeedEvent): void {
     for (const l of this.listeners) {
       try {
         l(m);
@@ -145,6 +218,7 @@ export class RunHub {
       compileMs: null,
       runMs: null,
       peakMemoryBytes: null,
+      process: this.self,
     };
     const tracked: Tracked = { summary, handle, output: '', result: null, chars: 0 };
     this.runs.set(handle.id, tracked);
@@ -200,6 +274,9 @@ export class RunHub {
           this.counters.finished += 1;
           this.counters.byStatus[r.status] = (this.counters.byStatus[r.status] ?? 0) + 1;
           this.finishes.push({ at, latencyMs: at - summary.submittedAt });
+          this.interval.finished += 1;
+          this.interval.byStatus[r.status] = (this.interval.byStatus[r.status] ?? 0) + 1;
+          this.interval.latencies.push(at - summary.submittedAt);
           this.remember(summary.id);
           return this.broadcast({ type: 'run.done', at, run: summary, result: r });
         }
@@ -220,6 +297,7 @@ export class RunHub {
 
   private refused(refusal: Refusal, request: RunRequest): void {
     this.counters.refused += 1;
+    this.interval.refused += 1;
     this.broadcast({
       type: 'refusal',
       at: Date.now(),
@@ -234,4 +312,14 @@ export class RunHub {
 function withView(request: RunRequest): Record<string, string> {
   const view = request.view;
   return typeof view === 'string' && view !== 'run' ? { ...request.labels, view } : { ...request.labels };
+}
+
+function emptyInterval(): Interval {
+  return { finished: 0, refused: 0, byStatus: {}, latencies: [] };
+}
+
+/** The nearest-rank percentile of sorted values, or null when there are none. */
+function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? null;
 }

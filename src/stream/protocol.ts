@@ -118,7 +118,7 @@ export interface Envelope {
 
 export type FeedEvent =
   /** etaMs: about how long until it starts, when the backend said when runs may start. */
-  { type: 'run.queued'; at: number; run: RunSummary; position: number; etaMs?: number }
+  | { type: 'run.queued'; at: number; run: RunSummary; position: number; etaMs?: number }
   /** A queued run moved up, or its estimated start moved by seconds. */
   | { type: 'run.waiting'; at: number; id: string; position: number; etaMs?: number }
   | { type: 'run.compiling'; at: number; id: string }

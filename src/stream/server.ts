@@ -13,7 +13,7 @@ import { Api } from './api.js';
 import { Auth } from './auth.js';
 import { Feed } from './feed.js';
 import { HttpError, json } from './http.js';
-import type { RunHub } from './hub.js';
+import type { Fleet } from './fleet/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const adminPage = { file: join(here, 'admin', 'index.html'), type: 'text/html; charset=utf-8' };
@@ -40,12 +40,12 @@ export interface HttpService {
 
 export async function startHttp(
   config: HttpConfig,
-  deps: { fair: FairRunner; hub: RunHub; metrics: Registry; log: Logger },
+  deps: { fair: FairRunner; fleet: Fleet; metrics: Registry; log: Logger },
 ): Promise<HttpService> {
-  const { fair, hub, metrics, log } = deps;
+  const { fair, fleet, metrics, log } = deps;
   const auth = new Auth(config.adminToken, config.apiTokens);
-  const feed = new Feed(config, auth, hub);
-  const api = new Api(config, { auth, fair, hub, metrics, feedStats: () => feed.stats() });
+  const feed = new Feed(config, auth, fleet, log);
+  const api = new Api(config, { auth, fair, fleet, metrics, feedStats: () => feed.stats() });
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';

@@ -11,6 +11,8 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createRunner, FairRunner, openStore, type Runner, type Store } from '../../src/runner/index.js';
 import { RunHub } from '../../src/stream/hub.js';
+import { processLabel } from '../../src/stream/fleet/index.js';
+import { LocalFleet } from '../../src/stream/fleet/local.js';
 import { createMetrics } from '../../src/stream/metrics.js';
 import { FEED_CLOSE, type FeedMessage } from '../../src/stream/protocol.js';
 import { startHttp, type HttpService } from '../../src/stream/server.js';
@@ -23,6 +25,7 @@ const API_B = 'api-token-b-0123456789';
 let runner: Runner;
 let store: Store;
 let hub: RunHub;
+let fleet: LocalFleet;
 let http: HttpService;
 
 before(async () => {
@@ -39,16 +42,18 @@ before(async () => {
   });
   runner = await createRunner(config, { log: createLogger('silent') });
   store = await openStore('memory://');
-  hub = new RunHub(runner);
+  hub = new RunHub(runner, processLabel(config));
+  fleet = new LocalFleet(config.fleet, hub, runner);
   http = await startHttp(config.http, {
     fair: new FairRunner(runner, store.admissions, config.fairUse),
-    hub,
+    fleet,
     metrics: createMetrics(runner),
     log: createLogger('silent'),
   });
 });
 after(async () => {
   await http?.close();
+  await fleet?.stop();
   hub?.stop();
   await runner?.stop(0);
   await store?.close();
@@ -166,7 +171,7 @@ describe('the admin feed', () => {
     });
     const second = await startHttp(config.http, {
       fair: new FairRunner(runner, store.admissions, config.fairUse),
-      hub,
+      fleet,
       metrics: createMetrics(runner),
       log: createLogger('silent'),
     });
@@ -354,8 +359,11 @@ describe('the HTTP API', () => {
     await until(() => messages.some((m) => m.type === 'refusal'), 5000, 'the refusal on the feed');
     const refusal = messages.find((m) => m.type === 'refusal');
     assert.ok(refusal?.type === 'refusal');
-    const { at: _at, labels, ...rest } = refusal;
+    const { at: _at, labels, seq, process: from, ...rest } = refusal;
+    assert.match(seq ?? '', /^\d+$/, 'its place in the log');
+    assert.equal(from.id, fleet.self.id, 'the process that refused it');
     assert.deepEqual(rest, {
+      v: 2,
       type: 'refusal',
       code: 'SOURCE_TOO_LARGE',
       size: 70_000,

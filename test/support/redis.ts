@@ -15,8 +15,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-export async function startRedis(): Promise<RedisServer> {
-  const port = await freePort();
+/** On `port` when given: a test that restarts Redis brings it back where its clients reconnect. */
+export async function startRedis(port?: number): Promise<RedisServer & { port: number }> {
+  port ??= await freePort();
   const child: ChildProcess = spawn(
     'redis-server',
     ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
@@ -37,6 +38,7 @@ export async function startRedis(): Promise<RedisServer> {
     });
   });
   return {
+    port,
     url: `redis://127.0.0.1:${port}`,
     stop: async () => {
       child.kill('SIGTERM');

@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
 import { createRunner } from '../../src/runner/index.js';
 import { RunHub } from '../../src/stream/hub.js';
-import type { FeedMessage } from '../../src/stream/protocol.js';
+import type { FeedEvent } from '../../src/stream/protocol.js';
 import { GatedBackend, refuse } from '../support/scriptedBackend.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
@@ -16,8 +16,8 @@ describe('the feed of a held queue', () => {
     const backend = new GatedBackend(1);
     backend.answers.push(refuse(30_000, 10_000));
     const runner = await createRunner(loadConfig({}), { backend, log: createLogger('silent') });
-    const hub = new RunHub(runner);
-    const messages: FeedMessage[] = [];
+    const hub = new RunHub(runner, { id: 'test-process', host: 'test', shards: null });
+    const messages: FeedEvent[] = [];
     hub.subscribe((m) => messages.push(m));
     try {
       const a = runner.submit({ source: 'a' });

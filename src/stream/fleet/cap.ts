@@ -1,0 +1,46 @@
+// Events are capped before they are published: one run printing a megabyte in one write, or a
+// megabyte of code, must not put a megabyte into every process's memory and every dashboard. The full
+// output stays in the run's own result (GET /api/runs/<id> on its process); the fleet gets the start.
+import type { FeedEvent, RunSummary } from '../protocol.js';
+import type { RunResult } from '../../runner/index.js';
+
+/** One output event's text. */
+export const OUTPUT_EVENT_CHARS = 16 * 1024;
+/** A run's code, stdout and stderr in a summary, a record or a done event. */
+export const FIELD_CHARS = 64 * 1024;
+/** Diagnostics carried with a result. */
+const DIAGNOSTICS_KEPT = 100;
+
+export function capText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  return `${text.slice(0, max)}\n…[cut for the fleet: ${text.length - max} more characters]`;
+}
+
+export function capSummary(s: RunSummary): RunSummary {
+  return s.code.length <= FIELD_CHARS ? s : { ...s, code: capText(s.code, FIELD_CHARS) };
+}
+
+export function capResult(r: RunResult): RunResult {
+  if (r.stdout.length <= FIELD_CHARS && r.stderr.length <= FIELD_CHARS && r.diagnostics.length <= DIAGNOSTICS_KEPT)
+    return r;
+  return {
+    ...r,
+    stdout: capText(r.stdout, FIELD_CHARS),
+    stderr: capText(r.stderr, FIELD_CHARS),
+    diagnostics: r.diagnostics.slice(0, DIAGNOSTICS_KEPT),
+  };
+}
+
+/** The event as the fleet may carry it. */
+export function capEvent(e: FeedEvent): FeedEvent {
+  switch (e.type) {
+    case 'run.output':
+      return e.text.length <= OUTPUT_EVENT_CHARS ? e : { ...e, text: capText(e.text, OUTPUT_EVENT_CHARS) };
+    case 'run.queued':
+      return { ...e, run: capSummary(e.run) };
+    case 'run.done':
+      return { ...e, run: capSummary(e.run), result: capResult(e.result) };
+    default:
+      return e;
+  }
+}
