@@ -65,10 +65,10 @@ export class Api {
     res.end(await metrics.metrics());
   }
 
-  private ticket(req: IncomingMessage, res: ServerResponse): void {
+  private async ticket(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const p = this.principal(req);
     if (p.kind !== 'admin') throw new HttpError(403, 'the feed is for the admin token only');
-    json(res, 200, this.deps.auth.issueTicket());
+    json(res, 200, await this.deps.auth.issueTicket());
   }
 
   private async submit(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -61,7 +61,7 @@ export class Feed {
   }
 
   /** An HTTP upgrade to /feed: refused with a plain HTTP status, or taken on as a client. */
-  upgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+  async upgrade(req: IncomingMessage, socket: Socket, head: Buffer): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== '/feed') return refuse(socket, 404, 'Not Found');
     // Authenticated before the upgrade completes: nothing of the feed reaches an unauthenticated peer.
@@ -69,7 +69,7 @@ export class Feed {
     const admin =
       auth.enabled &&
       (auth.fromHeader(req.headers.authorization)?.kind === 'admin' ||
-        auth.redeemTicket(url.searchParams.get('ticket')));
+        (await auth.redeemTicket(url.searchParams.get('ticket'))));
     if (!admin) return refuse(socket, 401, 'Unauthorized');
     const origin = req.headers.origin;
     if (

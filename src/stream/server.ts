@@ -43,7 +43,7 @@ export async function startHttp(
   deps: { fair: FairRunner; fleet: Fleet; metrics: Registry; log: Logger },
 ): Promise<HttpService> {
   const { fair, fleet, metrics, log } = deps;
-  const auth = new Auth(config.adminToken, config.apiTokens);
+  const auth = new Auth(config.adminToken, config.apiTokens, Date.now, fleet.sharedTickets());
   const feed = new Feed(config, auth, fleet, log);
   const api = new Api(config, { auth, fair, fleet, metrics, feedStats: () => feed.stats() });
 
@@ -68,7 +68,12 @@ export async function startHttp(
       if (!res.headersSent) json(res, 500, { error: 'internal error' });
     });
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => feed.upgrade(req, socket, head));
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    feed.upgrade(req, socket, head).catch((err: unknown) => {
+      log.error('feed upgrade failed', { err: err instanceof Error ? err.message : String(err) });
+      socket.destroy();
+    });
+  });
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

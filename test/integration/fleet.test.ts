@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { createClient } from '@redis/client';
 import WebSocket from 'ws';
+import { FIELD_CHARS, OUTPUT_EVENT_CHARS } from '../../src/stream/fleet/cap.js';
 import type { FeedMessage, Snapshot } from '../../src/stream/protocol.js';
 import { ServiceProcess } from '../support/botProcess.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
@@ -154,6 +155,55 @@ describe('the fleet over Redis', () => {
         5000,
         'heartbeats of both processes',
       );
+      // Each process's time-series point, every 10 s on the same aligned instants.
+      const samples = await until(
+        () => {
+          const s = client.messages.filter((m) => m.type === 'process.sample');
+          return new Set(s.map((m) => m.process.id)).size === 2 && s;
+        },
+        25_000,
+        'a time-series point of both processes',
+      );
+      for (const m of samples) assert.ok(m.type === 'process.sample' && m.sample.at % 10_000 === 0);
+    } finally {
+      client.ws.close();
+    }
+  });
+
+  it('opens the feed on one process with a ticket bought from another, once', async () => {
+    const { ticket } = (await (await call(urls[0] as string, '/api/feed-tickets', { method: 'POST' })).json()) as {
+      ticket: string;
+    };
+    const open = (url: string) =>
+      new Promise<number | 'open'>((resolve) => {
+        const ws = new WebSocket(`${url.replace('http', 'ws')}/feed?ticket=${ticket}`);
+        ws.once('open', () => {
+          ws.close();
+          resolve('open');
+        });
+        ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      });
+    assert.equal(await open(urls[1] as string), 'open', "B redeems A's ticket");
+    assert.equal(await open(urls[0] as string), 401, 'single use across the fleet');
+  });
+
+  it("caps a run's big output before it reaches the other processes", async () => {
+    const client = await feed(urls[0] as string);
+    try {
+      const id = await submit(urls[1] as string, "Console.Write(new string('x', 100000));");
+      const done = await until(() => doneOf(client, id), 60_000, 'the run.done');
+      const outputs = client.messages.filter((m) => m.type === 'run.output' && m.id === id);
+      assert.ok(outputs.length > 0);
+      for (const m of outputs)
+        assert.ok(m.type === 'run.output' && m.text.length <= OUTPUT_EVENT_CHARS + 100, `${m.type} capped`);
+      assert.equal(done.result.stdout.slice(0, FIELD_CHARS), 'x'.repeat(FIELD_CHARS));
+      assert.equal(
+        done.result.stdout.slice(FIELD_CHARS),
+        `\n…[cut for the fleet: ${100_000 - FIELD_CHARS} more characters]`,
+      );
+      // Its own process still has all of it.
+      const own = (await getRun(urls[1] as string, id)) as { result?: { stdout: string } };
+      assert.equal(own.result?.stdout.length, 100_000);
     } finally {
       client.ws.close();
     }

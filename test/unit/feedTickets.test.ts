@@ -13,34 +13,34 @@ function auth(): { auth: Auth; at: (ms: number) => void } {
 }
 
 describe('feed tickets', () => {
-  it('opens the feed until 30 s after it was issued, and not a millisecond later', () => {
+  it('opens the feed until 30 s after it was issued, and not a millisecond later', async () => {
     const a = auth();
-    const { ticket, expiresInMs } = a.auth.issueTicket();
+    const { ticket, expiresInMs } = await a.auth.issueTicket();
     assert.equal(expiresInMs, 30_000);
     a.at(30_000);
-    assert.equal(a.auth.redeemTicket(ticket), true, 'still good at 30 s');
-    const late = a.auth.issueTicket().ticket;
+    assert.equal(await a.auth.redeemTicket(ticket), true, 'still good at 30 s');
+    const late = (await a.auth.issueTicket()).ticket;
     a.at(60_001);
-    assert.equal(a.auth.redeemTicket(late), false, 'expired 30 s + 1 ms after it was issued');
+    assert.equal(await a.auth.redeemTicket(late), false, 'expired 30 s + 1 ms after it was issued');
   });
 
-  it('opens one connection only', () => {
+  it('opens one connection only', async () => {
     const a = auth();
-    const { ticket } = a.auth.issueTicket();
-    assert.equal(a.auth.redeemTicket(ticket), true);
-    assert.equal(a.auth.redeemTicket(ticket), false);
+    const { ticket } = await a.auth.issueTicket();
+    assert.equal(await a.auth.redeemTicket(ticket), true);
+    assert.equal(await a.auth.redeemTicket(ticket), false);
   });
 
-  it('refuses no ticket and a ticket it never issued', () => {
+  it('refuses no ticket and a ticket it never issued', async () => {
     const a = auth();
-    a.auth.issueTicket();
-    assert.equal(a.auth.redeemTicket(null), false);
-    assert.equal(a.auth.redeemTicket(''), false);
-    assert.equal(a.auth.redeemTicket('made-up'), false);
+    await a.auth.issueTicket();
+    assert.equal(await a.auth.redeemTicket(null), false);
+    assert.equal(await a.auth.redeemTicket(''), false);
+    assert.equal(await a.auth.redeemTicket('made-up'), false);
   });
 
-  it('issues a different ticket each time', () => {
+  it('issues a different ticket each time', async () => {
     const a = auth();
-    assert.notEqual(a.auth.issueTicket().ticket, a.auth.issueTicket().ticket);
+    assert.notEqual((await a.auth.issueTicket()).ticket, (await a.auth.issueTicket()).ticket);
   });
 });

@@ -2,6 +2,7 @@
 // (memory or SQLite store: this process alone, today's behaviour) and redis (every process on one Redis
 // shares its events through a stream, its runs in flight, its records and its cancels).
 import type { FeedMessage, FleetStatus, ProcessInfo, ProcessLabel, RunSummary, Snapshot } from '../protocol.js';
+import type { SharedTickets } from '../auth.js';
 import type { RunView } from '../hub.js';
 
 export type CancelOutcome =
@@ -27,6 +28,8 @@ export interface Fleet {
   findRun(id: string): Promise<RunView | null>;
   /** Cancels a run wherever it runs, and waits (bounded) for its final state. */
   cancel(id: string): Promise<CancelOutcome>;
+  /** Feed tickets any process of the fleet redeems, or null when this process is the fleet. */
+  sharedTickets(): SharedTickets | null;
   /** Says goodbye (its process leaves the list at once) and releases its connections. */
   stop(): Promise<void>;
 }

@@ -19,6 +19,8 @@ export const fleetKeys = {
   run: (id: string) => `${P}run:${id}`,
   /** Taken (SET NX) by the one process that announces another's death. */
   gone: (id: string) => `${P}gone:${id}`,
+  /** A feed ticket (by its hash), redeemable once by any process. */
+  ticket: (hash: string) => `${P}ticket:${hash}`,
   /** Pub/sub channel on which a process takes cancels of its runs. */
   cancel: (id: string) => `${P}cancel:${id}`,
 } as const;

@@ -81,6 +81,10 @@ export class LocalFleet implements Fleet {
     return r.outcome === 'cancelled' ? { outcome: 'cancelled', run: r.run } : { outcome: 'ended', run: r.run };
   }
 
+  sharedTickets(): null {
+    return null;
+  }
+
   stop(): Promise<void> {
     clearInterval(this.heartbeat);
     this.unsubscribe();

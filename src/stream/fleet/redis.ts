@@ -12,6 +12,7 @@
 import type { FleetConfig } from '../../config.js';
 import type { Logger } from '../../log.js';
 import type { Runner } from '../../runner/index.js';
+import type { SharedTickets } from '../auth.js';
 import type { RunHub, RunView } from '../hub.js';
 import {
   FEED_PROTOCOL_VERSION,
@@ -531,6 +532,16 @@ export class RedisFleet implements Fleet {
     if (!(await ended)) return { outcome: 'sent', summary: run.summary };
     const final = await this.findRun(id);
     return final ? { outcome: 'cancelled', run: final } : { outcome: 'sent', summary: run.summary };
+  }
+
+  sharedTickets(): SharedTickets {
+    return {
+      put: async (key, ttlMs) => {
+        await this.link.cmd(['SET', K.ticket(key), '1', 'PX', String(ttlMs)]);
+      },
+      // GETDEL: taken by exactly one redemption, whichever process it reaches.
+      take: async (key) => (await this.link.cmd(['GETDEL', K.ticket(key)])) === '1',
+    };
   }
 
   private info(): ProcessInfo {
