@@ -29,7 +29,7 @@ import type { BotContext } from './context.js';
 import { extractCode } from './extract.js';
 import { refusalText } from './refusals.js';
 import { acknowledge, defer, ephemeral, refuseDeferred, type InteractionRef } from './reply.js';
-import { applyChange, describeSettings, type SettingsChange } from './settings.js';
+import { applyChange, describeSettings, SettingsUnavailable, type SettingsChange } from './settings.js';
 import { startDeferred } from './starts.js';
 
 const ATTACHMENT_FETCH_MS = 10_000;
@@ -198,15 +198,19 @@ async function onSettings(ctx: BotContext, interaction: ChatInputCommandInteract
   if (userRate !== null) change.userRunsPerMinute = userRate;
   const guildRate = o.getInteger('guild_runs_per_minute');
   if (guildRate !== null) change.guildRunsPerMinute = guildRate;
-  const current =
-    Object.keys(change).length === 0
-      ? await ctx.settings.get(interaction.guildId)
-      : await ctx.settings.update(interaction.guildId, (s) => applyChange(s, change, ctx.caps));
+  let content: string;
+  try {
+    const current =
+      Object.keys(change).length === 0
+        ? await ctx.settings.get(interaction.guildId)
+        : await ctx.settings.update(interaction.guildId, (s) => applyChange(s, change, ctx.caps));
+    content = describeSettings(current, { reactionTrigger: ctx.discord.reactionTrigger, ...ctx.caps });
+  } catch (err) {
+    if (!(err instanceof SettingsUnavailable)) throw err;
+    content = '⚠️ The settings store cannot be reached right now, so nothing was changed. Try again in a minute.';
+  }
   await ctx.rest.patch(Routes.webhookMessage(interaction.applicationId, interaction.token, '@original'), {
-    body: {
-      content: describeSettings(current, { reactionTrigger: ctx.discord.reactionTrigger, ...ctx.caps }),
-      allowed_mentions: { parse: [] },
-    },
+    body: { content, allowed_mentions: { parse: [] } },
     auth: false,
   });
 }

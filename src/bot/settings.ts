@@ -21,19 +21,44 @@ export const DEFAULT_SETTINGS: GuildSettings = {
   guildRunsPerMinute: null,
 };
 
+/** The store could not be reached: nothing was changed. */
+export class SettingsUnavailable extends Error {}
+
 export class GuildSettingsStore {
+  /**
+   * Each guild's settings as last read, for reads while the store (Redis) is away: a server keeps its
+   * auto-run channels and limits through an outage instead of falling back to the defaults.
+   */
+  private readonly lastKnown = new Map<string, GuildSettings>();
+
   constructor(private readonly keyv: Keyv) {}
 
   async get(guildId: string | null): Promise<GuildSettings> {
     if (!guildId) return DEFAULT_SETTINGS;
-    const stored = await this.keyv.get<Partial<GuildSettings>>(`guild:${guildId}:settings`);
-    return { ...DEFAULT_SETTINGS, ...stored };
+    try {
+      return await this.read(guildId);
+    } catch {
+      return this.lastKnown.get(guildId) ?? DEFAULT_SETTINGS;
+    }
   }
 
+  /** Read, changed and written while the store answers; SettingsUnavailable (nothing changed) when not. */
   async update(guildId: string, change: (s: GuildSettings) => GuildSettings): Promise<GuildSettings> {
-    const next = change(await this.get(guildId));
-    await this.keyv.set(`guild:${guildId}:settings`, next);
-    return next;
+    try {
+      const next = change(await this.read(guildId));
+      await this.keyv.set(`guild:${guildId}:settings`, next);
+      this.lastKnown.set(guildId, next);
+      return next;
+    } catch (err) {
+      throw new SettingsUnavailable(err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private async read(guildId: string): Promise<GuildSettings> {
+    const stored = await this.keyv.get<Partial<GuildSettings>>(`guild:${guildId}:settings`);
+    const settings = { ...DEFAULT_SETTINGS, ...stored };
+    this.lastKnown.set(guildId, settings);
+    return settings;
   }
 }
 

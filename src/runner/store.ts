@@ -44,9 +44,9 @@ export async function openStore(url: string, log?: Logger): Promise<Store> {
         disableOfflineQueue: true,
         socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(2000, 100 * 2 ** retries) },
       },
-      { throwOnConnectError: true, connectionTimeout: 5000 },
+      { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: 5000 },
     );
-    const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false });
+    const keyv = new Keyv({ store: adapter, namespace: NAMESPACE, useKeyPrefix: false, throwOnErrors: true });
     await keyv.get('probe');
     const client = async (): Promise<RedisLike> => (await adapter.getClient()) as unknown as RedisLike;
     return {
