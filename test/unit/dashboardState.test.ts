@@ -195,6 +195,18 @@ describe('the feed state', () => {
   });
 });
 
+describe('a newer protocol', () => {
+  it('skips messages of a newer version and says so, keeping what it holds', () => {
+    const s = new FeedState();
+    s.apply(snapshot({ recent: [run('r0', A, 'done')] }));
+    const changed = s.apply({ type: 'run.started', at: 0, id: 'r0', ...env(A, '11-0'), v: 3 });
+    assert.equal(changed.fleet, true);
+    assert.deepEqual([s.newerVersion, s.runs.get('r0')?.state, s.lastSeq], [3, 'done', '10-0']);
+    s.apply(snapshot({ version: 3, recent: [] }));
+    assert.equal(s.runs.size, 1);
+  });
+});
+
 describe('the run filters', () => {
   const runs = [
     run('1', A, 'done', { user: 'Alice' }),

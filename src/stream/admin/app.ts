@@ -62,9 +62,15 @@ function connection(): void {
     );
   if (!state.fleet.ok)
     why.push(`Fleet view degraded (${state.fleet.mode}): ${state.fleet.detail}. Only this process's runs are shown.`);
+  if (state.newerVersion !== null)
+    why.push(`The service speaks feed protocol v${state.newerVersion}, newer than this page's: reload the page.`);
   const banner = $('banner');
   banner.hidden = why.length === 0;
-  banner.dataset.reason = [link.kind === 'down' ? 'disconnected' : '', state.fleet.ok ? '' : 'degraded']
+  banner.dataset.reason = [
+    link.kind === 'down' ? 'disconnected' : '',
+    state.fleet.ok ? '' : 'degraded',
+    state.newerVersion === null ? '' : 'newer-protocol',
+  ]
     .filter(Boolean)
     .join(' ');
   banner.textContent = why.join(' ');

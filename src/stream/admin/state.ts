@@ -3,6 +3,7 @@
 // message and says what it changed, and the page redraws only that.
 import type {
   Counters,
+  FEED_PROTOCOL_VERSION,
   FeedMessage,
   FleetStatus,
   ProcessInfo,
@@ -14,6 +15,7 @@ import type {
 
 // The page imports protocol.ts for types only (the browser is never served it); the type pins the value.
 const KEPT: typeof SAMPLES_KEPT = 360;
+const VERSION: typeof FEED_PROTOCOL_VERSION = 2;
 
 /** What a message changed, so the page redraws only that. */
 export interface Changed {
@@ -43,11 +45,22 @@ export class FeedState {
   private snapshotFigures: { counters: Counters; stats: Stats } | null = null;
   /** The newest log position seen: sent back as ?since= on reconnect. */
   lastSeq: string | null = null;
+  /**
+   * Set when a message came in a newer protocol version than this page's (a fleet mid-upgrade): such
+   * messages are skipped, since their shape may differ, and the page asks to be reloaded.
+   */
+  newerVersion: number | null = null;
 
   constructor(private readonly now: () => number = Date.now) {}
 
   apply(m: FeedMessage): Changed {
     const c: Changed = { runs: false, processes: false, series: false, fleet: false, gauges: false, output: null };
+    const version = m.type === 'snapshot' ? m.version : m.type === 'fleet.status' ? VERSION : m.v;
+    if (version > VERSION) {
+      this.newerVersion = version;
+      c.fleet = true;
+      return c;
+    }
     if (m.type === 'snapshot') {
       this.runs.clear();
       this.waiting.clear();
