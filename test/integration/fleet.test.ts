@@ -5,13 +5,18 @@
 // an event of a newer protocol version is ignored with a log line.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
+import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { FIELD_CHARS, OUTPUT_EVENT_CHARS } from '../../src/stream/fleet/cap.js';
 import type { FeedMessage, Snapshot } from '../../src/stream/protocol.js';
 import { ServiceProcess } from '../support/botProcess.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ADMIN = 'fleet-admin-token-0123456789';
 const API_A = 'fleet-api-token-a-0123456789';
 const API_B = 'fleet-api-token-b-0123456789';
@@ -167,6 +172,35 @@ describe('the fleet over Redis', () => {
       for (const m of samples) assert.ok(m.type === 'process.sample' && m.sample.at % 10_000 === 0);
     } finally {
       client.ws.close();
+    }
+  });
+
+  it("shows both processes and B's run on A's dashboard in real Chromium, and cancels it from there", async () => {
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+      await page.goto(`${urls[0] as string}/admin`);
+      await page.fill('#token', ADMIN);
+      await page.click('button[type=submit]');
+      await page.waitForSelector('#connection.on');
+      for (const id of ids) await page.waitForSelector(`#processes tr[data-id="${id}"][data-alive="true"]`);
+      const id = await submit(urls[1] as string, SLEEPER);
+      const row = `#runs tr[data-id="${id}"]`;
+      await page.waitForSelector(`${row}[data-state="running"]`, { timeout: 60_000 });
+      assert.equal(await page.getAttribute(row, 'data-process'), ids[1], "B's run, shown on A's page");
+      await page.click(row);
+      await page.waitForSelector('#detail-code span.token');
+      await mkdir(join(root, '.artifacts'), { recursive: true });
+      await page.screenshot({ path: join(root, '.artifacts', 'admin-fleet-live.png') });
+      // Cancel on A's page reaches B through Redis.
+      await page.click('#cancel');
+      await page.waitForSelector(`${row}[data-state="done"]`, { timeout: 15_000 });
+      assert.equal(await page.textContent(`${row} td:nth-child(4)`), 'cancelled');
+    } finally {
+      await browser.close();
     }
   });
 

@@ -113,7 +113,10 @@ export class Charts {
       const opts: uPlot.Options = {
         width: width(figure),
         height: HEIGHT,
-        scales: { x: { time: true } },
+        // Always the last hour up to the newest point: one point alone would otherwise span years.
+        scales: {
+          x: { time: true, range: (u) => lastHour(u.data[0]) },
+        },
         axes: [
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 } },
           { stroke: AXIS, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID, width: 1 }, size: 56 },
@@ -162,4 +165,10 @@ function caption(figure: HTMLElement, def: ChartDef, curves: Curve[], cols: Colu
           }`
         : `now ${curves.map((c, i) => `${c.label} ${newest[i] === null ? '–' : c.format(newest[i] as number)}`).join(' · ')}`;
   cap.textContent = `${def.title} · ${now} · ${n} points`;
+}
+
+/** [an hour before the newest point, the newest point], in uPlot's seconds. */
+function lastHour(xs: ArrayLike<number> | undefined): [number, number] {
+  const last = xs && xs.length > 0 ? (xs[xs.length - 1] as number) : Date.now() / 1000;
+  return [last - 3600, last];
 }
