@@ -152,6 +152,8 @@ export interface FleetConfig {
   ttlMs: number;
   /** Events kept in the Redis stream for replay (XADD MAXLEN ~, so a little more may stay). */
   streamMax: number;
+  /** And at most about this many bytes of them (checked every heartbeat, trimmed by count to fit). */
+  streamMaxBytes: number;
   /** How long a run's record stays readable (GET /api/runs/<id>) from any process. */
   runTtlMs: number;
 }
@@ -447,6 +449,7 @@ export function loadConfig(env: Env = process.env): Config {
       heartbeatMs: r.int('FLEET_HEARTBEAT_MS', 2000, 100, 60_000),
       ttlMs: r.int('FLEET_TTL_MS', 10_000, 300, 600_000),
       streamMax: r.int('FLEET_STREAM_MAX', 10_000, 100, 1_000_000),
+      streamMaxBytes: r.int('FLEET_STREAM_MAX_MB', 64, 1, 65_536) * 1024 * 1024,
       runTtlMs: r.int('FLEET_RUN_TTL_MS', 3_600_000, 10_000, 7 * 86_400_000),
     },
     service: {

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
 import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
-import { FIELD_CHARS, OUTPUT_EVENT_CHARS } from '../../src/stream/fleet/cap.js';
+import { FIELD_CHARS, OUTPUT_EVENT_CHARS, RUN_OUTPUT_CHARS } from '../../src/stream/fleet/cap.js';
 import type { FeedMessage, Snapshot } from '../../src/stream/protocol.js';
 import { ServiceProcess } from '../support/botProcess.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
@@ -36,6 +36,7 @@ function service(): ServiceProcess {
     API_TOKENS: `${API_A},${API_B}`,
     FLEET_HEARTBEAT_MS: String(HEARTBEAT_MS),
     FLEET_TTL_MS: String(TTL_MS),
+    FLEET_STREAM_MAX_MB: '1',
     SANDBOX_SLOTS: '1',
     COMPILE_SERVERS: '1',
     RUN_TIMEOUT_MS: '20000',
@@ -235,6 +236,8 @@ describe('the fleet over Redis', () => {
         done.result.stdout.slice(FIELD_CHARS),
         `\n…[cut for the fleet: ${100_000 - FIELD_CHARS} more characters]`,
       );
+      const carried = outputs.reduce((n, m) => n + (m.type === 'run.output' ? m.text.length : 0), 0);
+      assert.ok(carried <= RUN_OUTPUT_CHARS + 200, `${carried} characters of output carried by the fleet`);
       // Its own process still has all of it.
       const own = (await getRun(urls[1] as string, id)) as { result?: { stdout: string } };
       assert.equal(own.result?.stdout.length, 100_000);
@@ -316,6 +319,21 @@ describe('the fleet over Redis', () => {
     }
   });
 
+  it('trims the stream by size when big events pass FLEET_STREAM_MAX_MB', async () => {
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    try {
+      const big = JSON.stringify({ type: 'counters', at: 1, pad: 'z'.repeat(64 * 1024) });
+      for (let i = 0; i < 60; i++) await client.sendCommand(['XADD', 'sharpbox:fleet:events', '*', 'v', '1', 'm', big]);
+      const usage = async () =>
+        Number(await client.sendCommand(['MEMORY', 'USAGE', 'sharpbox:fleet:events', 'SAMPLES', '0']));
+      assert.ok((await usage()) > 3 * 1024 * 1024, 'over the 1 MiB budget first');
+      await poll(usage, (bytes) => bytes <= 1.25 * 1024 * 1024, 5000, 'the stream back near 1 MiB');
+    } finally {
+      client.destroy();
+    }
+  });
+
   it('ignores an event of a newer protocol version with a log line, and goes on', async () => {
     const client = createClient({ url: redis.url });
     await client.connect();
@@ -386,6 +404,8 @@ describe('the fleet over Redis', () => {
   it('keeps serving each process when Redis goes away, says so, and catches up when it returns', async () => {
     const [a, b] = urls as [string, string];
     const client = await feed(a);
+    // Its snapshot first: a client still being given one is closed (4011) without the status message.
+    await until(() => client.messages[0], 5000, 'a snapshot');
     {
       await redis.stop();
       const status = await until(

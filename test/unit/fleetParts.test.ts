@@ -6,7 +6,13 @@ import Keyv from 'keyv';
 import { FallbackAdmissionStore, LocalAdmissionStore, type AdmissionStore } from '../../src/runner/admission.js';
 import { emptyResult } from '../../src/runner/types.js';
 import { aggregate } from '../../src/stream/fleet/aggregate.js';
-import { capEvent, FIELD_CHARS, OUTPUT_EVENT_CHARS } from '../../src/stream/fleet/cap.js';
+import {
+  capEvent,
+  FIELD_CHARS,
+  OUTPUT_EVENT_CHARS,
+  OutputBudget,
+  RUN_OUTPUT_CHARS,
+} from '../../src/stream/fleet/cap.js';
 import { LocalLog } from '../../src/stream/fleet/localLog.js';
 import { compareSeq, isSeq } from '../../src/stream/fleet/seq.js';
 import type { FeedMessage, ProcessInfo, RunSummary } from '../../src/stream/protocol.js';
@@ -57,6 +63,23 @@ describe('the local log', () => {
     assert.deepEqual(log.after('5'), [], 'up to date');
     assert.equal(log.after('6'), null, 'never given');
     assert.equal(log.after('1700000000000-0'), null, "a Redis position is not this log's");
+  });
+
+  it('keeps at most 16 Mi characters of big events, dropping the oldest', () => {
+    const log = new LocalLog(10_000);
+    const big = (n: number): FeedMessage => ({
+      type: 'run.output',
+      at: n,
+      id: 'r',
+      stream: 'stdout',
+      text: 'x'.repeat(4 * 1024 * 1024),
+      v: 2,
+      process: label,
+    });
+    for (let n = 1; n <= 6; n++) log.append(big(n));
+    // 4 Mi + 200 each: three fit in 16 Mi, a fourth would not.
+    assert.equal(log.after('3')?.length, 3);
+    assert.equal(log.after('2'), null);
   });
 });
 
@@ -110,6 +133,19 @@ describe('events capped before publishing', () => {
     assert.equal(capped.result.stderr, 'eeeeeeeeee');
     assert.equal(capped.result.diagnostics.length, 100);
     assert.equal(result.stdout.length, FIELD_CHARS * 2, "the process's own result is left whole");
+  });
+
+  it("carries a run's output up to its budget, then one line saying where the rest is, then nothing", () => {
+    const budget = new OutputBudget();
+    assert.equal(budget.take('r', 'a'.repeat(RUN_OUTPUT_CHARS - 10)), 'a'.repeat(RUN_OUTPUT_CHARS - 10));
+    assert.equal(
+      budget.take('r', 'b'.repeat(50)),
+      `${'b'.repeat(10)}\n…[the rest of this run's output stays on its process: GET /api/runs/r]`,
+    );
+    assert.equal(budget.take('r', 'c'), null);
+    assert.equal(budget.take('other', 'd'), 'd', 'each run has its own');
+    budget.end('r');
+    assert.equal(budget.take('r', 'e'), 'e', 'forgotten when the run ends');
   });
 
   it('leaves small events as they are', () => {

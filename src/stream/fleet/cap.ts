@@ -8,6 +8,8 @@ import type { RunResult } from '../../runner/index.js';
 export const OUTPUT_EVENT_CHARS = 16 * 1024;
 /** A run's code, stdout and stderr in a summary, a record or a done event. */
 export const FIELD_CHARS = 64 * 1024;
+/** Output events of one run the fleet carries in all; its own process keeps the rest. */
+export const RUN_OUTPUT_CHARS = 64 * 1024;
 /** Diagnostics carried with a result. */
 const DIAGNOSTICS_KEPT = 100;
 
@@ -43,4 +45,38 @@ export function capEvent(e: FeedEvent): FeedEvent {
     default:
       return e;
   }
+}
+
+/**
+ * How much of each run's output the fleet still carries: an output flood (a run may print its whole
+ * output cap) becomes RUN_OUTPUT_CHARS in the stream and one line saying the rest stays on its process.
+ */
+export class OutputBudget {
+  private readonly used = new Map<string, number>();
+
+  /** The part of `text` to publish, or null to publish nothing. */
+  take(id: string, text: string): string | null {
+    const used = this.used.get(id) ?? 0;
+    if (used >= RUN_OUTPUT_CHARS) return null;
+    const room = RUN_OUTPUT_CHARS - used;
+    this.used.set(id, used + text.length);
+    return text.length <= room
+      ? text
+      : `${text.slice(0, room)}\n…[the rest of this run's output stays on its process: GET /api/runs/${id}]`;
+  }
+
+  end(id: string): void {
+    this.used.delete(id);
+  }
+}
+
+/** About how many characters a message holds (its big fields), for logs kept by size. */
+export function approxChars(m: { type: string }): number {
+  const e = m as Partial<{ text: string; run: RunSummary; result: RunResult }>;
+  return (
+    200 +
+    (e.text?.length ?? 0) +
+    (e.run?.code.length ?? 0) +
+    (e.result ? e.result.stdout.length + e.result.stderr.length : 0)
+  );
 }

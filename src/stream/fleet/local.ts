@@ -12,6 +12,7 @@ import {
   type Snapshot,
 } from '../protocol.js';
 import type { CancelOutcome, Fleet } from './fleet.js';
+import { capEvent } from './cap.js';
 import { processInfo } from './info.js';
 import { LocalLog } from './localLog.js';
 
@@ -29,7 +30,7 @@ export class LocalFleet implements Fleet {
   ) {
     this.log = new LocalLog(config.streamMax);
     this.unsubscribe = hub.subscribe((e) =>
-      this.emit(this.log.append({ ...e, v: FEED_PROTOCOL_VERSION, process: this.self })),
+      this.emit(this.log.append({ ...capEvent(e), v: FEED_PROTOCOL_VERSION, process: this.self })),
     );
     this.heartbeat = setInterval(() => {
       const info = this.info();

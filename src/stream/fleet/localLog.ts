@@ -1,12 +1,18 @@
 // The event log of a process alone (memory or SQLite store): the last events in memory with counters
 // for positions, so a dashboard that reconnects to the same process replays what it missed.
 import type { FeedMessage } from '../protocol.js';
+import { approxChars } from './cap.js';
 import { compareSeq, isSeq } from './seq.js';
+
+/** What the log may hold in all (characters of its big fields): the oldest go first past it. */
+const KEEP_CHARS = 16 * 1024 * 1024;
 
 type Logged = FeedMessage & { seq: string };
 
 export class LocalLog {
   private readonly entries: Logged[] = [];
+  private readonly sizes: number[] = [];
+  private chars = 0;
   private next = 1;
 
   constructor(private readonly keep: number) {}
@@ -14,8 +20,14 @@ export class LocalLog {
   /** The message with its position. */
   append(m: FeedMessage): Logged {
     const logged = { ...m, seq: String(this.next++) } as Logged;
+    const size = approxChars(m);
     this.entries.push(logged);
-    if (this.entries.length > this.keep) this.entries.shift();
+    this.sizes.push(size);
+    this.chars += size;
+    while (this.entries.length > 1 && (this.entries.length > this.keep || this.chars > KEEP_CHARS)) {
+      this.entries.shift();
+      this.chars -= this.sizes.shift() ?? 0;
+    }
     return logged;
   }
 

@@ -28,7 +28,7 @@ import {
   type Sample,
   type Snapshot,
 } from '../protocol.js';
-import { capEvent, capResult, capSummary, capText, FIELD_CHARS } from './cap.js';
+import { capEvent, capResult, capSummary, capText, FIELD_CHARS, OutputBudget } from './cap.js';
 import { CANCEL_WAIT_MS, type CancelOutcome, type Fleet } from './fleet.js';
 import { processInfo } from './info.js';
 import { fleetKeys as K, RECENT_KEPT } from './keys.js';
@@ -65,6 +65,7 @@ export class RedisFleet implements Fleet {
   private sweeping = false;
   private readonly newerVersionsLogged = new Set<number>();
   private readonly startedAt = Date.now();
+  private readonly outputBudget = new OutputBudget();
   private unsubscribe: () => void = () => undefined;
   private heartbeat: NodeJS.Timeout | null = null;
   private readLoopDone: Promise<void> = Promise.resolve();
@@ -119,11 +120,12 @@ export class RedisFleet implements Fleet {
     });
     this.lastId = (await this.lastEntryId()) ?? '0-0';
     await this.beat();
-    this.unsubscribe = this.hub.subscribe((e) => void this.publish(this.envelope(e)));
+    this.unsubscribe = this.hub.subscribe((e) => this.fromHub(e));
     this.heartbeat = setInterval(() => {
       if (!this.ok) return void this.recover();
       void this.beat().catch((err: unknown) => this.degrade(err));
       void this.sweep();
+      void this.trimBySize();
     }, this.config.heartbeatMs);
     this.heartbeat.unref();
     this.link.onState((ready, detail) => (ready ? void this.recover() : this.degrade(detail)));
@@ -154,6 +156,17 @@ export class RedisFleet implements Fleet {
   }
 
   // ---- publishing ----------------------------------------------------------------------------------
+
+  /** This process's event, within its run's share of the stream. */
+  private fromHub(e: FeedEvent): void {
+    if (e.type === 'run.done') this.outputBudget.end(e.run.id);
+    if (e.type === 'run.output') {
+      const text = this.outputBudget.take(e.id, e.text);
+      if (text === null) return;
+      e = { ...e, text };
+    }
+    void this.publish(this.envelope(e));
+  }
 
   private envelope(e: FeedEvent): Published {
     return { ...capEvent(e), v: FEED_PROTOCOL_VERSION, process: this.self } as Published;
@@ -352,6 +365,24 @@ export class RedisFleet implements Fleet {
       this.degrade(err);
     } finally {
       this.recovering = false;
+    }
+  }
+
+  /**
+   * MAXLEN bounds the stream's events, not its bytes: when big events (code, output) make it larger
+   * than FLEET_STREAM_MAX_MB, it is trimmed to the share of events that fits (with room to grow).
+   */
+  private async trimBySize(): Promise<void> {
+    try {
+      const used = Number(await this.link.cmd(['MEMORY', 'USAGE', K.events, 'SAMPLES', '50']));
+      if (!(used > this.config.streamMaxBytes)) return;
+      const length = Number(await this.link.cmd(['XLEN', K.events]));
+      const keep = Math.max(10, Math.floor(((length * this.config.streamMaxBytes) / used) * 0.8));
+      // Exact, not `~`: big entries each fill a node of their own, and `~` removes only a few per call.
+      await this.link.cmd(['XTRIM', K.events, 'MAXLEN', String(keep)]);
+      this.log.info('fleet stream trimmed by size', { bytes: used, events: length, kept: keep });
+    } catch {
+      // Redis away: degrade() hears of it from the heartbeat; trimming waits for its return.
     }
   }
 
