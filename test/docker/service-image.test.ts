@@ -150,4 +150,19 @@ describe('the service image', () => {
     assert.equal(done.status, 'ok', JSON.stringify(done));
     assert.equal(done.stdout, 'Hello from the service image as sandbox!\n');
   });
+
+  it("serves the dashboard with its chart and highlighting libraries from the image's own node_modules", async () => {
+    for (const [path, type] of [
+      ['/admin', 'text/html'],
+      ['/admin/app.js', 'text/javascript'],
+      ['/admin/vendor/uplot.js', 'text/javascript'],
+      ['/admin/vendor/uplot.css', 'text/css'],
+      ['/admin/vendor/prism-csharp.js', 'text/javascript'],
+    ] as const) {
+      const res = await fetch(`http://127.0.0.1:${port}${path}`);
+      assert.equal(res.status, 200, path);
+      assert.match(res.headers.get('content-type') ?? '', new RegExp(`^${type}`), path);
+      assert.ok((await res.text()).length > 100, path);
+    }
+  });
 });
