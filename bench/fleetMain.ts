@@ -1,0 +1,7 @@
+// `npm run bench:fleet`: only the fleet's event delay (section q), about two and a half minutes.
+import { reportFleet } from './fleet.js';
+
+reportFleet((label, value) => console.log(`${label.padEnd(72)} ${value}`)).catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
