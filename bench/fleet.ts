@@ -156,6 +156,8 @@ interface Load {
   sent: number;
   accepted: string[];
   refused: number;
+  /** Why: HTTP status (or "error") → how many. */
+  refusedBy: Map<string, number>;
   /** Seconds from the first submission to the last one's answer. */
   sendSeconds: number;
   startedAt: number;
@@ -165,6 +167,11 @@ interface Load {
 async function offer(url: string, code: (i: number) => string): Promise<Load> {
   const accepted: string[] = [];
   let refused = 0;
+  const refusedBy = new Map<string, number>();
+  const refuse = (why: string) => {
+    refused += 1;
+    refusedBy.set(why, (refusedBy.get(why) ?? 0) + 1);
+  };
   const startedAt = Date.now();
   const total = RATE * SECONDS;
   const answers: Promise<void>[] = [];
@@ -177,16 +184,16 @@ async function offer(url: string, code: (i: number) => string): Promise<Load> {
         async (res) => {
           if (res.status === 202) accepted.push(((await res.json()) as { id: string }).id);
           else {
-            refused += 1;
+            refuse(`HTTP ${res.status}`);
             await res.body?.cancel();
           }
         },
-        () => void (refused += 1),
+        () => refuse('error'),
       ),
     );
   }
   await Promise.all(answers);
-  return { sent: total, accepted, refused, sendSeconds: (Date.now() - startedAt) / 1000, startedAt };
+  return { sent: total, accepted, refused, refusedBy, sendSeconds: (Date.now() - startedAt) / 1000, startedAt };
 }
 
 /** Waits until every accepted run's run.done reached the client, up to `deadlineMs`. */
@@ -237,6 +244,8 @@ async function redisMemory(url: string): Promise<RedisMemory> {
 }
 
 const mib = (bytes: number) => `${(bytes / 1048576).toFixed(2)} MiB`;
+const why = (load: Load) =>
+  load.refusedBy.size === 0 ? '' : ` (${[...load.refusedBy].map(([k, n]) => `${k}: ${n}`).join(', ')})`;
 const met = (p99: number) => (p99 <= GOAL_P99_MS ? 'met' : 'NOT met');
 const figures = (d: readonly number[]) =>
   `p50 ${ms(percentile(d, 50))} · p95 ${ms(percentile(d, 95))} · p99 ${ms(percentile(d, 99))} · max ${ms(Math.max(...d))}`;
@@ -265,7 +274,7 @@ export async function instantFleet(report: Report): Promise<void> {
     report("(q) fleet, own process: A's events on A's /feed (through Redis too), same events", figures(own.delays));
     report(
       '(q) fleet load: offered / sent / accepted / refused / finished (run.done on B)',
-      `${RATE * SECONDS} / ${load.sent} in ${load.sendSeconds.toFixed(1)} s / ${load.accepted.length} / ${load.refused} / ${finished}`,
+      `${RATE * SECONDS} / ${load.sent} in ${load.sendSeconds.toFixed(1)} s / ${load.accepted.length} / ${load.refused}${why(load)} / ${finished}`,
     );
     report(
       '(q) fleet rate: offered / achieved (runs finished ÷ first submit → last run.done on B)',
@@ -325,7 +334,7 @@ export async function realFleet(report: Report): Promise<void> {
     );
     report(
       '(q) reference load: offered / accepted / refused / finished in time / cancelled after 60 s drain',
-      `${RATE * SECONDS} / ${load.accepted.length} / ${load.refused} / ${finished} / ${left.length}`,
+      `${RATE * SECONDS} / ${load.accepted.length} / ${load.refused}${why(load)} / ${finished} / ${left.length}`,
     );
     report(
       '(q) reference rate: offered / achieved (finished ÷ first submit → last run.done)',
