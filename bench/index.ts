@@ -20,6 +20,10 @@
 //   (o) the real service (`node dist/src/main.js`) from outside: spawn → up, and RSS by process
 //       (service, compile servers, waiting sandboxes, all), without and with the bot
 //   (p) a curated package: compile + run of a Newtonsoft.Json snippet, spaced like (a), beside Hello World
+//   (q) the fleet (two service processes on one redis-server): event delay from the owning process to a
+//       feed client on the other, 20 runs/s for 30 s, beside the own-process path; Redis memory of the
+//       streams and run records after; a reference line with the real sandbox: bench/fleet.ts
+//       (`npm run bench:fleet` runs it alone)
 // Every target prints met / NOT met.
 // and the ratios round trip / floor and seed method / round trip.
 import assert from 'node:assert/strict';
@@ -379,6 +383,10 @@ async function main(): Promise<void> {
         `${mb(m.serviceRss)} / ${mb(m.compilerRss)} (${m.compilers}) / ${mb(m.sandboxRss)} (${m.sandboxes}) / ${mb(m.totalRss)}`,
       );
     }
+
+    // (q) the fleet over Redis: cross-process event delay, Redis memory; then the real sandbox's line
+    const { reportFleet } = await import('./fleet.js');
+    await reportFleet(report);
 
     // (j) the aci backend in simulation, with a 30 s container start-up
     const { aciRun } = await import('./aci.js');
