@@ -557,7 +557,10 @@ export class RedisFleet implements Fleet {
     });
     const receivers = Number(await this.link.cmd(['PUBLISH', K.cancel(run.summary.process.id), id]));
     if (receivers === 0) {
-      // Nobody listens on that process's channel: it is gone; the sweep will say so.
+      // Nobody listens on that process's channel: gone (the sweep will say so), or alive but its
+      // subscription is reconnecting (it may not have heard; GET tells the end).
+      const alive = Number(await this.link.cmd(['EXISTS', K.process(run.summary.process.id)])) === 1;
+      if (alive) return { outcome: 'sent', summary: run.summary };
       return { outcome: 'ended', run: { ...run, summary: { ...run.summary, state: 'interrupted' } } };
     }
     if (!(await ended)) return { outcome: 'sent', summary: run.summary };
