@@ -324,10 +324,14 @@ describe('the fleet over Redis', () => {
     await client.connect();
     try {
       const big = JSON.stringify({ type: 'counters', at: 1, pad: 'z'.repeat(64 * 1024) });
-      for (let i = 0; i < 60; i++) await client.sendCommand(['XADD', 'sharpbox:fleet:events', '*', 'v', '1', 'm', big]);
+      // One transaction, so no heartbeat's trim falls between the writes and the measure.
+      const multi = client.multi();
+      for (let i = 0; i < 60; i++) multi.addCommand(['XADD', 'sharpbox:fleet:events', '*', 'v', '1', 'm', big]);
+      multi.addCommand(['MEMORY', 'USAGE', 'sharpbox:fleet:events', 'SAMPLES', '0']);
+      const replies = (await multi.exec()) as unknown[];
+      assert.ok(Number(replies.at(-1)) > 3 * 1024 * 1024, 'over the 1 MiB budget first');
       const usage = async () =>
         Number(await client.sendCommand(['MEMORY', 'USAGE', 'sharpbox:fleet:events', 'SAMPLES', '0']));
-      assert.ok((await usage()) > 3 * 1024 * 1024, 'over the 1 MiB budget first');
       await poll(usage, (bytes) => bytes <= 1.25 * 1024 * 1024, 5000, 'the stream back near 1 MiB');
     } finally {
       client.destroy();
@@ -387,7 +391,7 @@ describe('the fleet over Redis', () => {
       const after = Date.now() - killedAt;
       assert.deepEqual(gone.interrupted, [id]);
       assert.equal(gone.clean, false);
-      assert.ok(after <= TTL_MS + 2 * HEARTBEAT_MS + 1000, `announced ${after} ms after the kill`);
+      assert.ok(after <= TTL_MS + 2 * HEARTBEAT_MS + 2000, `announced ${after} ms after the kill`);
       assert.equal((await getRun(urls[1] as string, id, API_A)).state, 'interrupted');
       const cancel = await call(urls[1] as string, `/api/runs/${id}/cancel`, { method: 'POST', token: API_A });
       assert.equal(cancel.status, 409);
