@@ -256,6 +256,14 @@ describe('the fleet over Redis', () => {
       60_000,
       'the run running on B, as A sees it',
     );
+    // With its output so far (the admin sees output).
+    const midway = await poll(
+      async () => (await (await call(a, `/api/runs/${id}`)).json()) as { state?: string; output?: string },
+      (r) => r.output === 'sleeping\n',
+      10_000,
+      "B's run's output so far, read by the admin on A",
+    );
+    assert.equal(midway.state, 'running');
     assert.equal((await call(a, `/api/runs/${id}`, { token: API_B })).status, 404, 'another token sees nothing');
     const cancelled = await call(a, `/api/runs/${id}/cancel`, { method: 'POST', token: API_A });
     assert.equal(cancelled.status, 200);

@@ -17,6 +17,8 @@ export const fleetKeys = {
   recent: `${P}recent`,
   /** A run's record (summary, output, result) for GET /api/runs/<id> from any process. */
   run: (id: string) => `${P}run:${id}`,
+  /** A run's output so far while it runs (APPEND), for GET from another process; gone when it ends. */
+  output: (id: string) => `${P}output:${id}`,
   /** Taken (SET NX) by the one process that announces another's death. */
   gone: (id: string) => `${P}gone:${id}`,
   /** A feed ticket (by its hash), redeemable once by any process. */

@@ -218,6 +218,12 @@ export class RedisFleet implements Fleet {
           ['PEXPIRE', K.inFlight(self), ttl],
           ['SET', K.run(m.run.id), JSON.stringify(record(m.run, '', null)), 'PX', runTtl],
         ];
+      case 'run.output':
+        // Its output so far, for GET from another process mid-run (bounded by the run's output budget).
+        return [
+          ['APPEND', K.output(m.id), m.text],
+          ['PEXPIRE', K.output(m.id), runTtl],
+        ];
       case 'run.compiling':
       case 'run.started': {
         const view = this.hub.get(m.id);
@@ -232,6 +238,7 @@ export class RedisFleet implements Fleet {
         const output = this.hub.get(m.run.id)?.output ?? '';
         return [
           ['HDEL', K.inFlight(self), m.run.id],
+          ['DEL', K.output(m.run.id)],
           ['SET', K.run(m.run.id), JSON.stringify(record(m.run, output, m.result)), 'PX', runTtl],
           ['LPUSH', K.recent, JSON.stringify(m.run)],
           ['LTRIM', K.recent, '0', String(RECENT_KEPT - 1)],
@@ -527,6 +534,8 @@ export class RedisFleet implements Fleet {
         // Its process is gone and nobody has announced it yet: it will never finish.
         const alive = Number(await this.link.cmd(['EXISTS', K.process(r.summary.process.id)])) === 1;
         if (!alive) r.summary = { ...r.summary, state: 'interrupted' };
+        const sofar = await this.link.cmd(['GET', K.output(id)]);
+        if (typeof sofar === 'string') r.output = sofar;
       }
       return { summary: r.summary, output: r.output, result: r.result };
     } catch (err) {
