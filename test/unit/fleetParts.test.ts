@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import Keyv from 'keyv';
 import { FallbackAdmissionStore, LocalAdmissionStore, type AdmissionStore } from '../../src/runner/admission.js';
 import { emptyResult } from '../../src/runner/types.js';
-import { aggregate } from '../../src/stream/fleet/aggregate.js';
+import { aggregate } from '../../src/stream/admin/fleetFigures.js';
 import {
   capEvent,
   FIELD_CHARS,

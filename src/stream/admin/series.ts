@@ -3,7 +3,7 @@
 // fleet's is the slowest process's, and the charts say so. Pure: no DOM, no uPlot.
 import type { RunStatus } from '../../runner/index.js';
 import type { Sample } from '../protocol.js';
-import { slowest } from './state.js';
+import { slowest } from './fleetFigures.js';
 
 export const STATUSES: readonly RunStatus[] = [
   'ok',

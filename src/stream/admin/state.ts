@@ -12,6 +12,7 @@ import type {
   SAMPLES_KEPT,
   Stats,
 } from '../protocol.js';
+import { aggregate, emptyCounters, emptyStats } from './fleetFigures.js';
 
 // The page imports protocol.ts for types only (the browser is never served it); the type pins the value.
 const KEPT: typeof SAMPLES_KEPT = 360;
@@ -166,24 +167,7 @@ export class FeedState {
   figures(): { counters: Counters; stats: Stats } {
     if (this.snapshotFigures || this.processes.size === 0)
       return this.snapshotFigures ?? { counters: emptyCounters(), stats: emptyStats() };
-    const counters = emptyCounters();
-    const stats = emptyStats();
-    for (const p of this.processes.values()) {
-      if (!p.alive) continue;
-      counters.submitted += p.counters.submitted;
-      counters.finished += p.counters.finished;
-      counters.refused += p.counters.refused;
-      for (const [status, n] of Object.entries(p.counters.byStatus) as [keyof Counters['byStatus'], number][])
-        counters.byStatus[status] = (counters.byStatus[status] ?? 0) + n;
-      stats.running += p.stats.running;
-      stats.queued += p.stats.queued;
-      stats.capacity += p.stats.capacity;
-      stats.gated ||= p.stats.gated;
-      stats.throughputPerSecond += p.stats.throughputPerSecond;
-      stats.latencyP50Ms = slowest(stats.latencyP50Ms, p.stats.latencyP50Ms);
-      stats.latencyP95Ms = slowest(stats.latencyP95Ms, p.stats.latencyP95Ms);
-    }
-    return { counters, stats };
+    return aggregate([...this.processes.values()].filter((p) => p.alive));
   }
 
   private wait(id: string, position: number, etaMs: number | undefined): void {
@@ -200,26 +184,4 @@ export class FeedState {
     if (points.length > KEPT) points.splice(0, points.length - KEPT);
     this.series.set(processId, points);
   }
-}
-
-export function slowest(a: number | null, b: number | null): number | null {
-  if (a === null) return b;
-  if (b === null) return a;
-  return Math.max(a, b);
-}
-
-function emptyCounters(): Counters {
-  return { submitted: 0, finished: 0, refused: 0, byStatus: {} };
-}
-
-function emptyStats(): Stats {
-  return {
-    running: 0,
-    queued: 0,
-    capacity: 0,
-    gated: false,
-    throughputPerSecond: 0,
-    latencyP50Ms: null,
-    latencyP95Ms: null,
-  };
 }

@@ -35,7 +35,7 @@ import { fleetKeys as K, RECENT_KEPT } from './keys.js';
 import { localSnapshot } from './local.js';
 import { openLink, type Link, type Reply } from './redisLink.js';
 import { compareSeq, isSeq } from './seq.js';
-import { aggregate } from './aggregate.js';
+import { aggregate } from '../admin/fleetFigures.js';
 
 type Published = FeedEvent & Envelope;
 
