@@ -5,14 +5,9 @@ import WebSocket from 'ws';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import type { Runner } from '../src/runner/index.js';
-import { FairRunner } from '../src/runner/limits.js';
 import { openStore } from '../src/runner/store.js';
-import { RunHub } from '../src/stream/hub.js';
-import { processLabel } from '../src/stream/fleet/index.js';
-import { LocalFleet } from '../src/stream/fleet/local.js';
-import { createMetrics } from '../src/stream/metrics.js';
 import type { FeedMessage } from '../src/stream/protocol.js';
-import { startHttp } from '../src/stream/server.js';
+import { startStream } from '../src/stream/start.js';
 import { percentile } from './stats.js';
 
 const TOKEN = 'bench-admin-token-0123456789';
@@ -40,15 +35,7 @@ export async function feedUnderLoad(runner: Runner, seconds: number, slowSeconds
     LOG_LEVEL: 'silent',
   });
   const store = await openStore('memory://');
-  const hub = new RunHub(runner, processLabel(config));
-  const fleet = new LocalFleet(config.fleet, hub, runner);
-  const fair = new FairRunner(runner, store.admissions, config.fairUse);
-  const http = await startHttp(config.http, {
-    fair,
-    fleet,
-    metrics: createMetrics(runner),
-    log: createLogger('silent'),
-  });
+  const { fair, http, close } = await startStream(config, { runner, store, log: createLogger('silent') });
   let delays: number[] = [];
   const clients: WebSocket[] = [];
   try {
@@ -107,9 +94,7 @@ export async function feedUnderLoad(runner: Runner, seconds: number, slowSeconds
     };
   } finally {
     for (const c of clients) c.terminate();
-    await http.close();
-    await fleet.stop();
-    hub.stop();
+    await close();
     await store.close();
   }
 }

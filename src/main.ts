@@ -5,11 +5,8 @@ import { startBot, type Bot } from './bot/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { GuildSettingsStore } from './bot/settings.js';
-import { createRunner, FairRunner, openStore } from './runner/index.js';
-import { openFleet, processLabel } from './stream/fleet/index.js';
-import { RunHub } from './stream/hub.js';
-import { createMetrics } from './stream/metrics.js';
-import { startHttp } from './stream/server.js';
+import { createRunner, openStore } from './runner/index.js';
+import { startStream } from './stream/start.js';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -17,20 +14,8 @@ async function main(): Promise<void> {
   const store = await openStore(config.fairUse.storeUrl, log.child({ component: 'store' }));
   // The store first: the aci backend keeps Azure's budgets in it, shared with every process on it.
   const runner = await createRunner(config, { log, admissions: store.admissions });
-  const fair = new FairRunner(runner, store.admissions, config.fairUse);
-  const hub = new RunHub(runner, processLabel(config));
   // With a Redis store, every process on it shares one feed, snapshot and API (src/stream/fleet).
-  const fleet = await openFleet(config.fleet, store, config.fairUse.storeUrl, {
-    hub,
-    runner,
-    log: log.child({ component: 'fleet' }),
-  });
-  const http = await startHttp(config.http, {
-    fair,
-    fleet,
-    metrics: createMetrics(runner),
-    log: log.child({ component: 'http' }),
-  });
+  const { fair, hub, fleet, http, close } = await startStream(config, { runner, store, log });
   let bot: Bot | null = null;
   if (config.discord.token) {
     bot = await startBot(config, fair, new GuildSettingsStore(store.keyv), log.child({ component: 'bot' }));
@@ -58,10 +43,8 @@ async function main(): Promise<void> {
     await runner.stop(config.service.shutdownGraceMs);
     await bot?.flush(10_000);
     await bot?.destroy();
-    await http.close();
-    // After the runs have ended: its goodbye tells the fleet nothing of it is left in flight.
-    await fleet.stop();
-    hub.stop();
+    // After the runs have ended: the fleet's goodbye tells it nothing of this process is left in flight.
+    await close();
     await store.close();
     log.info('stopped');
   };

@@ -47,10 +47,9 @@ export class Feed {
     private readonly log: Logger,
   ) {
     this.unsubscribe = fleet.subscribe((m) => {
-      // The fleet's link changed: every client starts again from a snapshot of what is now visible.
-      if (m.type === 'fleet.status') this.sendAll(m);
-      if (m.type === 'fleet.status') return this.resyncAll();
       this.sendAll(m);
+      // The fleet's link changed: told why, every client starts again from a snapshot of what is now visible.
+      if (m.type === 'fleet.status') this.resyncAll();
     });
     this.heartbeat = setInterval(() => this.beat(), config.feedHeartbeatMs);
     this.heartbeat.unref();

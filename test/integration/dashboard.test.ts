@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { RunResult, RunStatus } from '../../src/runner/index.js';
 import { adminFiles, serveAdminFile } from '../../src/stream/adminFiles.js';
@@ -25,6 +25,7 @@ import {
   type Sample,
   type Snapshot,
 } from '../../src/stream/protocol.js';
+import { launchChromium } from '../support/chromium.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ADMIN = 'admin-token-for-the-dashboard-test';
@@ -249,19 +250,7 @@ async function filterRuns(page: Page, status: string, who: string, process: stri
 describe('the dashboard of a fleet', () => {
   let browser: Browser;
   before(async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

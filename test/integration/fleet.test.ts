@@ -9,12 +9,12 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from '@redis/client';
-import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { FIELD_CHARS, OUTPUT_EVENT_CHARS, RUN_OUTPUT_CHARS } from '../../src/stream/fleet/cap.js';
 import type { FeedMessage, Snapshot } from '../../src/stream/protocol.js';
 import { ServiceProcess } from '../support/botProcess.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
+import { launchChromium } from '../support/chromium.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ADMIN = 'fleet-admin-token-0123456789';
@@ -177,10 +177,7 @@ describe('the fleet over Redis', () => {
   });
 
   it("shows both processes and B's run on A's dashboard in real Chromium, and cancels it from there", async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
       await page.goto(`${urls[0] as string}/admin`);

@@ -5,7 +5,6 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import WebSocket from 'ws';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/log.js';
@@ -16,6 +15,7 @@ import { LocalFleet } from '../../src/stream/fleet/local.js';
 import { createMetrics } from '../../src/stream/metrics.js';
 import { FEED_CLOSE, type FeedMessage } from '../../src/stream/protocol.js';
 import { startHttp, type HttpService } from '../../src/stream/server.js';
+import { launchChromium } from '../support/chromium.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const ADMIN = 'admin-token-for-tests-0123456789';
@@ -387,19 +387,7 @@ describe('the HTTP API', () => {
 
 describe('the dashboard', () => {
   it('shows a run appear and finish live in real Chromium, its code on click, and takes a screenshot', async () => {
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
       await page.goto(`${http.url}/admin`);
